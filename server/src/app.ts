@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Authenticator } from './auth/authenticator.js';
+import type { Config } from './config.js';
+import { openStorage } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { ProviderKeyCache } from './domain/key-cache.js';
+import { registerCors } from './http/cors.js';
+import { registerErrorHandlers } from './http/errors.js';
+import { registerHealth } from './http/health.js';
+import { buildOpenApiDocument } from './http/openapi.js';
+import { RateLimits } from './http/rate-limits.js';
+import { registerRest } from './http/rest.js';
+import { createGuardedAgent, createTrustedAgent } from './net/agents.js';
+import { SsrfGuard } from './net/ssrf.js';
+import type { Logger } from './observability/logger.js';
+import { providerSpecs } from './providers/catalog.js';
+import type { Services } from './services.js';
+import { contextFromRequest } from './trpc/context.js';
+import { appRouter } from './trpc/router.js';
+import { type Keyring, parseKeyring, loadOrCreateDevKeyFile } from './vault/keyring.js';
+import { Vault } from './vault/vault.js';
+import { ConfigError } from './config.js';
+
+export interface App {
+  fastify: FastifyInstance;
+  services: Services;
+  /** Extra shutdown steps registered by subsystems (dispatcher, usage writer). */
+  onClose: (fn: () => Promise<void> | void) => void;
+  close: () => Promise<void>;
+}
+
+function resolveKeyring(config: Config, logger: Logger): Keyring {
+  if (config.BYO_MASTER_KEYS) return parseKeyring(config.BYO_MASTER_KEYS);
+  if (config.mode === 'postgres') {
+    throw new ConfigError(
+      "BYO_MASTER_KEYS is required with DATABASE_URL: set it to \"id:base64-of-32-bytes\" (generate one with `byo secrets generate-master-key` or `node -e \"console.log('mk1:'+require('crypto').randomBytes(32).toString('base64'))\"`).",
+    );
+  }
+  if (config.BYO_EMBEDDED_STORAGE === 'memory') return parseKeyring(`mem:${randomBytes(32).toString('base64')}`);
+  const file = loadOrCreateDevKeyFile(config.BYO_DATA_DIR);
+  if (file.created)
+    logger.warn({ path: file.path }, 'generated a development master key file (mode 0600); set BYO_MASTER_KEYS in production');
+  return parseKeyring(file.spec);
+}
+
+/** Builds every service and the HTTP server, runs migrations; does not listen. */
+export async function buildApp(config: Config, logger: Logger): Promise<App> {
+  const keyring = resolveKeyring(config, logger);
+  const storage = await openStorage({
+    databaseUrl: config.DATABASE_URL,
+    schema: config.BYO_DATABASE_SCHEMA,
+    dataDir: config.BYO_DATA_DIR,
+    memory: config.BYO_EMBEDDED_STORAGE === 'memory',
+    logger,
+  });
+  await migrateToLatest(storage.db);
+
+  const guard = new SsrfGuard({ allowedHosts: config.BYO_ALLOWED_UPSTREAM_HOSTS });
+  const agentOpts = {
+    connectTimeout: config.BYO_UPSTREAM_CONNECT_TIMEOUT,
+    headersTimeout: config.BYO_UPSTREAM_HEADERS_TIMEOUT,
+    bodyTimeout: config.BYO_UPSTREAM_BODY_TIMEOUT,
+  };
+  const auth = new Authenticator(storage, config.BYO_ADMIN_TOKEN);
+  const keyCache = new ProviderKeyCache(storage, config.BYO_KEY_CACHE_TTL, config.BYO_KEY_CACHE_MAX);
+  await auth.start();
+  await keyCache.start();
+
+  const services: Services = {
+    config,
+    logger,
+    storage,
+    db: storage.db,
+    vault: new Vault(keyring),
+    auth,
+    keyCache,
+    providers: providerSpecs(config),
+    guard,
+    agents: { trusted: createTrustedAgent(agentOpts), guarded: createGuardedAgent(guard, agentOpts) },
+    rateLimits: new RateLimits({
+      perKey: config.BYO_RATE_LIMIT_CONNECT_PER_KEY,
+      perIp: config.BYO_RATE_LIMIT_CONNECT_PER_IP,
+      windowMs: config.BYO_RATE_LIMIT_WINDOW,
+      redisUrl: config.REDIS_URL,
+      prefix: config.BYO_DATABASE_SCHEMA ?? 'byo',
+    }),
+    onEventsCommitted: () => {},
+  };
+
+  const fastify: FastifyInstance = Fastify({
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    disableRequestLogging: false,
+    genReqId: () => `req_${randomBytes(12).toString('base64url')}`,
+    requestIdHeader: false,
+    bodyLimit: 64 * 1024,
+    trustProxy: config.BYO_TRUST_PROXY,
+    return503OnClosing: true,
+    connectionTimeout: 0,
+    requestTimeout: 120_000,
+    keepAliveTimeout: 72_000,
+    routerOptions: { maxParamLength: 1024 },
+  });
+  // Slow clients: headers must arrive within 15 s (node's headersTimeout).
+  fastify.server.headersTimeout = 15_000;
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-byo-request-id', request.id);
+  });
+
+  registerErrorHandlers(fastify, logger);
+  registerHealth(fastify, services);
+  registerCors(fastify);
+
+  const openapi = buildOpenApiDocument(appRouter);
+  fastify.get('/v1/openapi.json', async () => openapi);
+
+  await fastify.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: {
+      router: appRouter,
+      createContext: ({ req, res }: { req: import('fastify').FastifyRequest; res: import('fastify').FastifyReply }) =>
+        contextFromRequest(services, req, (n, v) => void res.header(n, v)),
+      onError: ({ error }: { error: import('@trpc/server').TRPCError }) => {
+        if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error }, 'unexpected error');
+      },
+    },
+  });
+  registerRest(fastify, services, appRouter);
+
+  const closers: (() => Promise<void> | void)[] = [];
+  let closed = false;
+  return {
+    fastify,
+    services,
+    onClose: (fn) => closers.push(fn),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await fastify.close();
+      for (const fn of closers.reverse()) await fn();
+      await services.rateLimits.close();
+      await Promise.allSettled([services.agents.trusted.close(), services.agents.guarded.close()]);
+      await storage.close();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+
+/**
+ * The one module that reads `process.env`. Everything else receives a typed `Config`.
+ * Parsing fails with an error that names the bad variable, never its value.
+ */
+
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)?$/, 'expected a duration such as 500ms, 30s, 5m, 24h')
+  .transform(parseDuration);
+
+export function parseDuration(value: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim());
+  if (!match) throw new Error(`invalid duration "${value}"`);
+  const n = Number(match[1]);
+  const unit = match[2] ?? 'ms';
+  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit] ?? 1;
+  return n * mult;
+}
+
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+
+export const EnvSchema = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Public URL of this server, used in links (embed page, docs). Defaults to http://HOST:PORT. */
+  BYO_PUBLIC_URL: z.url().optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+    .optional(),
+  /** PostgreSQL schema to use (tests run each server in its own schema). */
+  BYO_DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .optional(),
+  BYO_DATA_DIR: z.string().default('./.byo'),
+  /** `memory` keeps the embedded database in memory (tests). */
+  BYO_EMBEDDED_STORAGE: z.enum(['disk', 'memory']).default('disk'),
+  BYO_MASTER_KEYS: z.string().optional(),
+  BYO_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  BYO_OPENAI_BASE_URL: z.url().default('https://api.openai.com/v1'),
+  BYO_ANTHROPIC_BASE_URL: z.url().default('https://api.anthropic.com'),
+  BYO_GOOGLE_BASE_URL: z.url().default('https://generativelanguage.googleapis.com'),
+  /** Hosts, host:port pairs or CIDR ranges that custom base URLs and webhooks may reach although private. */
+  BYO_ALLOWED_UPSTREAM_HOSTS: csv.default([]),
+  /** Allow plain http:// for custom base URLs and webhook URLs (the allow-listed hosts always may). */
+  BYO_ALLOW_HTTP_UPSTREAMS: bool.default(false),
+  BYO_UPSTREAM_CONNECT_TIMEOUT: duration.default(10_000),
+  BYO_UPSTREAM_HEADERS_TIMEOUT: duration.default(60_000),
+  BYO_UPSTREAM_BODY_TIMEOUT: duration.default(300_000),
+  BYO_KEY_CACHE_TTL: duration.default(60_000),
+  BYO_KEY_CACHE_MAX: z.coerce.number().int().min(0).default(10_000),
+  BYO_SANDBOX: bool.default(true),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//)
+    .optional(),
+  BYO_RATE_LIMIT_CONNECT_PER_KEY: z.coerce.number().int().min(1).default(60),
+  BYO_RATE_LIMIT_CONNECT_PER_IP: z.coerce.number().int().min(1).default(20),
+  BYO_RATE_LIMIT_WINDOW: duration.default(60_000),
+  BYO_WEBHOOK_SCHEDULE: z.string().default('0,5s,5m,30m,2h,5h,10h,10h'),
+  BYO_WEBHOOK_TIMEOUT: duration.default(10_000),
+  BYO_WEBHOOK_POLL_INTERVAL: duration.default(200),
+  BYO_WEBHOOK_DISABLE_AFTER: duration.default(5 * 86_400_000),
+  BYO_WEBHOOKS: bool.default(true),
+  BYO_USAGE_FLUSH_INTERVAL: duration.default(1000),
+  BYO_TRUST_PROXY: bool.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Print the dev project's keys on first start (embedded mode). */
+  BYO_SEED_DEV_PROJECT: bool.default(true),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config extends Env {
+  webhookScheduleMs: number[];
+  mode: 'postgres' | 'embedded';
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') cleaned[key] = v;
+  }
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  let schedule: number[];
+  try {
+    schedule = e.BYO_WEBHOOK_SCHEDULE.split(',').map((s) => parseDuration(s));
+  } catch {
+    throw new ConfigError('Invalid configuration:\n  BYO_WEBHOOK_SCHEDULE: expected a comma list of durations');
+  }
+  return { ...e, webhookScheduleMs: schedule, mode: e.DATABASE_URL ? 'postgres' : 'embedded' };
+}

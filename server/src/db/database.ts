@@ -1,0 +1,161 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { Logger } from '../observability/logger.js';
+import type { Database } from './schema.js';
+
+/**
+ * The storage handle: kysely over `pg` when DATABASE_URL is set, else an embedded PGlite.
+ * It also carries a tiny pub/sub used to invalidate caches across instances
+ * (PostgreSQL LISTEN/NOTIFY; PGlite is single-process, so its own listen works).
+ */
+export interface Storage {
+  db: Kysely<Database>;
+  kind: 'postgres' | 'pglite';
+  ping(): Promise<void>;
+  notify(channel: string, payload: string): Promise<void>;
+  listen(channel: string, onMessage: (payload: string) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StorageOptions {
+  databaseUrl?: string | undefined;
+  schema?: string | undefined;
+  dataDir: string;
+  memory: boolean;
+  logger: Logger;
+  poolSize?: number;
+}
+
+export async function openStorage(opts: StorageOptions): Promise<Storage> {
+  return opts.databaseUrl ? openPostgres(opts as StorageOptions & { databaseUrl: string }) : openPglite(opts);
+}
+
+function channelName(base: string, schema: string | undefined): string {
+  return schema ? `${base}_${schema}` : base;
+}
+
+async function openPostgres(opts: StorageOptions & { databaseUrl: string }): Promise<Storage> {
+  const { logger, schema } = opts;
+  if (schema) {
+    const admin = new pg.Client({ connectionString: opts.databaseUrl, connectionTimeoutMillis: 5000 });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    } finally {
+      await admin.end();
+    }
+  }
+  const clientOptions = {
+    connectionString: opts.databaseUrl,
+    connectionTimeoutMillis: 3000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  };
+  const pool = new pg.Pool({ ...clientOptions, max: opts.poolSize ?? 20, idleTimeoutMillis: 30_000 });
+  // An idle client losing its connection must not crash the process.
+  pool.on('error', (err) => logger.warn({ err }, 'postgres pool client error'));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+
+  const listeners = new Map<string, Set<(p: string) => void>>();
+  let listenClient: pg.Client | undefined;
+  let closed = false;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+
+  const connectListener = async (): Promise<void> => {
+    if (closed || listeners.size === 0) return;
+    const client = new pg.Client(clientOptions);
+    client.on('error', (err) => {
+      logger.warn({ err }, 'postgres listen connection lost; reconnecting');
+      scheduleReconnect();
+    });
+    client.on('end', () => scheduleReconnect());
+    client.on('notification', (msg) => {
+      const set = listeners.get(msg.channel);
+      if (set && msg.payload !== undefined) for (const fn of set) fn(msg.payload);
+    });
+    try {
+      await client.connect();
+      for (const ch of listeners.keys()) await client.query(`LISTEN "${ch}"`);
+      listenClient = client;
+    } catch (err) {
+      logger.warn({ err }, 'postgres listen connection failed; retrying');
+      client.removeAllListeners('end');
+      client.end().catch(() => {});
+      scheduleReconnect();
+    }
+  };
+  const scheduleReconnect = () => {
+    if (closed || reconnectTimer) return;
+    listenClient = undefined;
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = undefined;
+      void connectListener();
+    }, 500);
+    reconnectTimer.unref();
+  };
+
+  return {
+    db,
+    kind: 'postgres',
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async notify(channel, payload) {
+      await sql`select pg_notify(${channelName(channel, schema)}, ${payload})`.execute(db);
+    },
+    async listen(channel, onMessage) {
+      const ch = channelName(channel, schema);
+      let set = listeners.get(ch);
+      if (!set) {
+        set = new Set();
+        listeners.set(ch, set);
+        if (listenClient) await listenClient.query(`LISTEN "${ch}"`);
+      }
+      set.add(onMessage);
+      if (!listenClient && !reconnectTimer) await connectListener();
+    },
+    async close() {
+      closed = true;
+      if (reconnectTimer) clearTimeout(reconnectTimer);
+      if (listenClient) {
+        listenClient.removeAllListeners('end');
+        await listenClient.end().catch(() => {});
+      }
+      await db.destroy();
+    },
+  };
+}
+
+async function openPglite(opts: StorageOptions): Promise<Storage> {
+  let client: PGlite;
+  if (opts.memory) {
+    client = new PGlite();
+  } else {
+    const dir = join(opts.dataDir, 'pgdata');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    client = new PGlite(dir);
+  }
+  await client.waitReady;
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
+  return {
+    db,
+    kind: 'pglite',
+    // Through kysely, so these queue behind an open transaction instead of joining it.
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async notify(channel, payload) {
+      await sql`select pg_notify(${channel}, ${payload})`.execute(db);
+    },
+    async listen(channel, onMessage) {
+      await client.listen(channel, onMessage);
+    },
+    async close() {
+      await db.destroy().catch(() => {});
+      if (!client.closed) await client.close();
+    },
+  };
+}

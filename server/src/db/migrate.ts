@@ -1,0 +1,20 @@
+import { type Kysely, type Migration, type MigrationProvider, type MigrationResultSet, Migrator } from 'kysely';
+import * as m0001 from './migrations/20261127_0001_init.js';
+
+/** Migrations are listed statically so the compiled server and tests see the same set. */
+const migrations: Record<string, Migration> = {
+  '20261127_0001_init': m0001,
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations;
+  }
+}
+
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
+  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  const result = await migrator.migrateToLatest();
+  if (result.error) throw result.error;
+  return result;
+}

@@ -1,0 +1,178 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** The whole database, as kysely sees it. Timestamps are `timestamptz`, read as Date. */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Json<T> = ColumnType<T, string, string>;
+
+export type Mode = 'live' | 'test';
+export type ProviderName = 'openai' | 'anthropic' | 'google';
+export type ProviderKeyStatus = 'active' | 'revoked' | 'disabled';
+
+export interface ProjectsTable {
+  id: string;
+  name: string;
+  allowed_origins: Json<string[]>;
+  allowed_base_url_hosts: Json<string[]>;
+  validate_on_connect: boolean;
+  publishable_connect: 'open' | 'token_required';
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  project_id: string;
+  kind: 'pk' | 'sk';
+  mode: Mode;
+  key_hash: string;
+  key_hint: string;
+  created_at: Timestamp;
+  expires_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+  last_used_at: NullableTimestamp;
+}
+
+export interface ProviderKeysTable {
+  id: string;
+  project_id: string;
+  mode: Mode;
+  provider: ProviderName;
+  ref_id: string;
+  status: ProviderKeyStatus;
+  key_hint: string | null;
+  base_url: string | null;
+  ciphertext: Buffer | null;
+  wrapped_key: Buffer | null;
+  master_key_id: string | null;
+  status_reason: string | null;
+  last_validated_at: NullableTimestamp;
+  last_validation_result: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ConnectTokensTable {
+  id: string;
+  project_id: string;
+  mode: Mode;
+  token_hash: string;
+  ref_id: string;
+  providers: Json<string[] | null>;
+  allow_base_url: boolean;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+export interface EventsTable {
+  seq: Generated<string>;
+  id: string;
+  project_id: string;
+  mode: Mode;
+  type: string;
+  data: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  fanned_out_at: NullableTimestamp;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  project_id: string;
+  mode: Mode;
+  url: string;
+  description: string | null;
+  events: Json<string[]>;
+  enabled: boolean;
+  disabled_reason: string | null;
+  secret_ciphertext: Buffer;
+  secret_wrapped_key: Buffer;
+  secret_master_key_id: string;
+  previous_secret_ciphertext: Buffer | null;
+  previous_secret_wrapped_key: Buffer | null;
+  previous_secret_master_key_id: string | null;
+  previous_secret_expires_at: NullableTimestamp;
+  failing_since: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  project_id: string;
+  mode: Mode;
+  event_type: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  next_attempt_at: NullableTimestamp;
+  locked_until: NullableTimestamp;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_response: string | null;
+  last_latency_ms: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  delivered_at: NullableTimestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  project_id: string | null;
+  mode: Mode | null;
+  actor: string;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  metadata: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+}
+
+export interface UsageRecordsTable {
+  id: Generated<string>;
+  project_id: string;
+  mode: Mode;
+  ref_id: string;
+  provider: ProviderName;
+  model: string | null;
+  status: number;
+  latency_ms: number;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  total_tokens: number | null;
+  created_at: Timestamp;
+}
+
+export interface IdempotencyKeysTable {
+  project_id: string;
+  mode: Mode;
+  key: string;
+  operation: string;
+  request_hash: string;
+  response: Json<unknown>;
+  created_at: Timestamp;
+}
+
+export interface Database {
+  projects: ProjectsTable;
+  api_keys: ApiKeysTable;
+  provider_keys: ProviderKeysTable;
+  connect_tokens: ConnectTokensTable;
+  events: EventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  audit_log: AuditLogTable;
+  usage_records: UsageRecordsTable;
+  idempotency_keys: IdempotencyKeysTable;
+}
+
+export type Project = Selectable<ProjectsTable>;
+export type NewProject = Insertable<ProjectsTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type ProviderKeyRow = Selectable<ProviderKeysTable>;
+export type ProviderKeyUpdate = Updateable<ProviderKeysTable>;
+export type EventRow = Selectable<EventsTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

@@ -1,0 +1,30 @@
+import type { Kysely } from 'kysely';
+import type { Database, Mode } from '../db/schema.js';
+
+export interface Actor {
+  /** e.g. `admin`, `api_key:ak_...`, `system` */
+  actor: string;
+  ip?: string | null | undefined;
+  userAgent?: string | null | undefined;
+}
+
+/** One audit row per write; metadata must never hold a secret (OPS-1). */
+export async function audit(
+  db: Kysely<Database>,
+  who: Actor,
+  entry: { projectId: string | null; mode: Mode | null; action: string; target?: string | null; metadata?: Record<string, unknown> },
+): Promise<void> {
+  await db
+    .insertInto('audit_log')
+    .values({
+      project_id: entry.projectId,
+      mode: entry.mode,
+      actor: who.actor,
+      action: entry.action,
+      target: entry.target ?? null,
+      ip: who.ip ?? null,
+      user_agent: who.userAgent ? who.userAgent.slice(0, 512) : null,
+      metadata: JSON.stringify(entry.metadata ?? {}),
+    })
+    .execute();
+}

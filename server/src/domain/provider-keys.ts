@@ -1,0 +1,460 @@
+import type { Kysely } from 'kysely';
+import { hashSecret, randomId } from '../auth/key-format.js';
+import type { Database, Mode, Project, ProviderKeyRow, ProviderName } from '../db/schema.js';
+import { BYOError } from '../errors.js';
+import { providerKeyHint } from '../providers/catalog.js';
+import { validateWithProvider, type ValidationOutcome } from '../providers/validate.js';
+import type { Services } from '../services.js';
+import { checkBaseUrl } from './base-url.js';
+import { type Actor, audit } from './audit.js';
+import { emitEvent } from './events.js';
+import { keyCacheId, type CachedProviderKey } from './key-cache.js';
+
+/** Columns safe to read anywhere: never ciphertext. */
+const META_COLUMNS = [
+  'id',
+  'project_id',
+  'mode',
+  'provider',
+  'ref_id',
+  'status',
+  'key_hint',
+  'base_url',
+  'status_reason',
+  'last_validated_at',
+  'last_validation_result',
+  'created_at',
+  'updated_at',
+] as const;
+type KeyMeta = Pick<ProviderKeyRow, (typeof META_COLUMNS)[number]>;
+
+export function keyView(r: KeyMeta) {
+  return {
+    id: r.id,
+    provider: r.provider,
+    refId: r.ref_id,
+    status: r.status,
+    statusReason: r.status_reason,
+    keyHint: r.key_hint,
+    baseUrl: r.base_url,
+    lastValidatedAt: r.last_validated_at ? r.last_validated_at.toISOString() : null,
+    lastValidationResult: r.last_validation_result,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+export const PROVIDER_KEY_KIND = 'provider_key';
+export const aadFor = (r: { project_id: string; mode: string; provider: string; ref_id: string; id: string }) =>
+  [r.project_id, r.mode, r.provider, r.ref_id, r.id] as const;
+
+export interface Scope {
+  project: Project;
+  mode: Mode;
+}
+
+export interface ConnectRequest {
+  provider: ProviderName;
+  refId: string;
+  providerKey: string;
+  baseUrl?: string | undefined;
+  connectToken?: string | undefined;
+  /** true when the caller used a publishable key. */
+  publishable: boolean;
+}
+
+async function consumeConnectToken(
+  db: Kysely<Database>,
+  scope: Scope,
+  token: string,
+  req: ConnectRequest,
+): Promise<{ allowBaseUrl: boolean }> {
+  const now = new Date();
+  const row = await db
+    .updateTable('connect_tokens')
+    .set({ used_at: now })
+    .where('token_hash', '=', hashSecret(token))
+    .where('project_id', '=', scope.project.id)
+    .where('mode', '=', scope.mode)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .returning(['ref_id', 'providers', 'allow_base_url'])
+    .executeTakeFirst();
+  if (!row)
+    throw new BYOError('connect_token_invalid', 'The connect token is unknown, expired or already used. Ask your backend for a new one.');
+  if (row.ref_id !== req.refId) throw new BYOError('connect_token_mismatch', 'The connect token was issued for another refId.');
+  if (row.providers && !row.providers.includes(req.provider))
+    throw new BYOError('connect_token_mismatch', `The connect token does not allow provider ${req.provider}.`);
+  return { allowBaseUrl: row.allow_base_url };
+}
+
+/**
+ * Stores or replaces a provider key (DESIGN "Keys", foundation §6-7). A publishable key
+ * without a connect token may only make a first connection, and only to allowed base hosts.
+ */
+export async function connectKey(s: Services, scope: Scope, who: Actor, req: ConnectRequest) {
+  const { db } = s;
+  const spec = s.providers[req.provider];
+  if (req.baseUrl && !spec.allowsCustomBase) {
+    throw new BYOError('invalid_base_url', `providerConfig.baseUrl is only for OpenAI-compatible servers (provider "openai").`);
+  }
+  let tokenGrant: { allowBaseUrl: boolean } | null = null;
+  if (req.connectToken) {
+    tokenGrant = await consumeConnectToken(db, scope, req.connectToken, req);
+  } else if (req.publishable && scope.project.publishable_connect === 'token_required') {
+    throw new BYOError(
+      'permission_denied',
+      'This project requires a connect token for publishable-key connects. Create one with POST /v1/connect-tokens from your backend.',
+    );
+  }
+  const pkWithoutToken = req.publishable && !tokenGrant;
+  let baseUrl: string | null = null;
+  if (req.baseUrl) {
+    const host = new URL(req.baseUrl).hostname.toLowerCase();
+    if (req.publishable && !tokenGrant?.allowBaseUrl && !hostAllowedByProject(scope.project, host)) {
+      throw new BYOError(
+        'invalid_base_url',
+        `A publishable key may only set a base URL on the project's allowed hosts (${host} is not). Use a connect token with allowBaseUrl, or add the host to the project's allowedBaseUrlHosts.`,
+      );
+    }
+    baseUrl = await checkBaseUrl(s, req.baseUrl);
+  }
+
+  if (pkWithoutToken) {
+    const existing = await db
+      .selectFrom('provider_keys')
+      .select('status')
+      .where('project_id', '=', scope.project.id)
+      .where('mode', '=', scope.mode)
+      .where('provider', '=', req.provider)
+      .where('ref_id', '=', req.refId)
+      .executeTakeFirst();
+    if (existing?.status === 'active') throw keyExists();
+  }
+
+  const hint = providerKeyHint(req.providerKey);
+  let validation: ValidationOutcome | null = null;
+  if (scope.project.validate_on_connect) {
+    validation = await validateWithProvider(spec, scope.mode, req.providerKey, baseUrl, {
+      ...s.agents,
+      sandbox: s.config.BYO_SANDBOX,
+    });
+    if (validation.result === 'invalid') {
+      await db.transaction().execute(async (trx) => {
+        await emitEvent(trx, {
+          projectId: scope.project.id,
+          mode: scope.mode,
+          type: 'key.validation_failed',
+          data: { provider: req.provider, refId: req.refId, keyHint: hint, reason: validation?.reason ?? 'rejected' },
+        });
+        await audit(trx, who, {
+          projectId: scope.project.id,
+          mode: scope.mode,
+          action: 'key.validation_failed',
+          target: `${req.provider}:${req.refId}`,
+        });
+      });
+      s.onEventsCommitted();
+      throw new BYOError('key_invalid', `The provider rejected this ${req.provider} key. Check it and try again.`);
+    }
+  }
+
+  const result = await db.transaction().execute(async (trx) => {
+    const existing = await trx
+      .selectFrom('provider_keys')
+      .select(['id', 'status'])
+      .where('project_id', '=', scope.project.id)
+      .where('mode', '=', scope.mode)
+      .where('provider', '=', req.provider)
+      .where('ref_id', '=', req.refId)
+      .forUpdate()
+      .executeTakeFirst();
+    // Re-checked under the row lock: two concurrent first connects cannot both win.
+    if (pkWithoutToken && existing?.status === 'active') throw keyExists();
+    const id = existing?.id ?? randomId('key');
+    const sealed = s.vault.seal(
+      PROVIDER_KEY_KIND,
+      aadFor({ project_id: scope.project.id, mode: scope.mode, provider: req.provider, ref_id: req.refId, id }),
+      req.providerKey,
+    );
+    const now = new Date();
+    const values = {
+      status: 'active' as const,
+      key_hint: hint,
+      base_url: baseUrl,
+      ciphertext: sealed.ciphertext,
+      wrapped_key: sealed.wrappedKey,
+      master_key_id: sealed.masterKeyId,
+      status_reason: null,
+      last_validated_at: validation ? now : null,
+      last_validation_result: validation ? validation.result : null,
+      updated_at: now,
+    };
+    let row: KeyMeta;
+    if (existing) {
+      row = await trx.updateTable('provider_keys').set(values).where('id', '=', id).returning(META_COLUMNS).executeTakeFirstOrThrow();
+    } else {
+      row = await trx
+        .insertInto('provider_keys')
+        .values({
+          id,
+          project_id: scope.project.id,
+          mode: scope.mode,
+          provider: req.provider,
+          ref_id: req.refId,
+          created_at: now,
+          ...values,
+        })
+        .returning(META_COLUMNS)
+        .executeTakeFirstOrThrow();
+    }
+    await emitEvent(trx, {
+      projectId: scope.project.id,
+      mode: scope.mode,
+      type: 'key.connected',
+      data: { provider: req.provider, refId: req.refId, keyHint: hint },
+    });
+    await audit(trx, who, {
+      projectId: scope.project.id,
+      mode: scope.mode,
+      action: existing ? 'key.replaced' : 'key.connected',
+      target: id,
+      metadata: {
+        provider: req.provider,
+        refId: req.refId,
+        via: req.publishable ? 'publishable' : 'secret',
+        connectToken: Boolean(tokenGrant),
+      },
+    });
+    return { row, updated: Boolean(existing) };
+  });
+  if (result.updated) await s.keyCache.invalidate(keyCacheId(scope.project.id, scope.mode, req.provider, req.refId));
+  s.onEventsCommitted();
+  return {
+    id: result.row.id,
+    provider: result.row.provider,
+    refId: result.row.ref_id,
+    status: result.row.status,
+    updated: result.updated,
+    keyHint: hint,
+  };
+}
+
+const keyExists = () =>
+  new BYOError(
+    'key_exists',
+    'A key is already connected for this refId and provider. A publishable key cannot replace it: create a connect token with POST /v1/connect-tokens from your backend and pass it as connectToken.',
+  );
+
+function hostAllowedByProject(project: Project, host: string): boolean {
+  return project.allowed_base_url_hosts.some((h) => {
+    const entry = h.toLowerCase().replace(/:\d+$/, '');
+    return entry.startsWith('*.') ? host.endsWith(entry.slice(1)) : host === entry;
+  });
+}
+
+async function findMeta(db: Kysely<Database>, scope: Scope, provider: ProviderName, refId: string): Promise<KeyMeta> {
+  const row = await db
+    .selectFrom('provider_keys')
+    .select(META_COLUMNS)
+    .where('project_id', '=', scope.project.id)
+    .where('mode', '=', scope.mode)
+    .where('provider', '=', provider)
+    .where('ref_id', '=', refId)
+    .executeTakeFirst();
+  if (!row) throw new BYOError('key_not_found', `No ${provider} key is connected for refId "${refId}".`);
+  return row;
+}
+
+export async function getKey(s: Services, scope: Scope, provider: ProviderName, refId: string) {
+  return keyView(await findMeta(s.db, scope, provider, refId));
+}
+
+export async function listKeys(
+  s: Services,
+  scope: Scope,
+  q: {
+    refId?: string | undefined;
+    provider?: ProviderName | undefined;
+    status?: string | undefined;
+    limit: number;
+    cursor?: string | undefined;
+  },
+) {
+  let query = s.db
+    .selectFrom('provider_keys')
+    .select(META_COLUMNS)
+    .where('project_id', '=', scope.project.id)
+    .where('mode', '=', scope.mode);
+  if (q.refId) query = query.where('ref_id', '=', q.refId);
+  if (q.provider) query = query.where('provider', '=', q.provider);
+  if (q.status) query = query.where('status', '=', q.status as 'active');
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor);
+    query = query.where((eb) => eb.or([eb('created_at', '<', c.t), eb.and([eb('created_at', '=', c.t), eb('id', '<', c.id)])]));
+  }
+  const rows = await query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(q.limit + 1)
+    .execute();
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return {
+    data: page.map(keyView),
+    nextCursor: rows.length > q.limit && last ? encodeCursor(last.created_at, last.id) : null,
+  };
+}
+
+export function encodeCursor(t: Date, id: string): string {
+  return Buffer.from(JSON.stringify([t.toISOString(), id])).toString('base64url');
+}
+export function decodeCursor(c: string): { t: Date; id: string } {
+  try {
+    const [t, id] = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as [string, string];
+    const d = new Date(t);
+    if (typeof id !== 'string' || Number.isNaN(d.getTime())) throw new Error('bad');
+    return { t: d, id };
+  } catch {
+    throw new BYOError('validation_failed', 'cursor is not a cursor this API returned.');
+  }
+}
+
+/** Destroys the key material, keeps the metadata; idempotent (OPS-2). */
+export async function revokeKey(s: Services, scope: Scope, who: Actor, provider: ProviderName, refId: string) {
+  const row = await s.db.transaction().execute(async (trx) => {
+    const current = await findMeta(trx, scope, provider, refId);
+    if (current.status === 'revoked') return current;
+    const updated = await trx
+      .updateTable('provider_keys')
+      .set({
+        status: 'revoked',
+        ciphertext: null,
+        wrapped_key: null,
+        master_key_id: null,
+        status_reason: 'revoked',
+        updated_at: new Date(),
+      })
+      .where('id', '=', current.id)
+      .returning(META_COLUMNS)
+      .executeTakeFirstOrThrow();
+    await emitEvent(trx, {
+      projectId: scope.project.id,
+      mode: scope.mode,
+      type: 'key.revoked',
+      data: { provider, refId, keyHint: current.key_hint },
+    });
+    await audit(trx, who, {
+      projectId: scope.project.id,
+      mode: scope.mode,
+      action: 'key.revoked',
+      target: current.id,
+      metadata: { provider, refId },
+    });
+    return updated;
+  });
+  await s.keyCache.invalidate(keyCacheId(scope.project.id, scope.mode, provider, refId));
+  s.onEventsCommitted();
+  return keyView(row);
+}
+
+/**
+ * Marks a key disabled (the provider rejected it, or an operator did it) and emits
+ * `key.disabled` once: only the transition from active writes the event.
+ */
+export async function disableKey(
+  s: Services,
+  ref: { projectId: string; mode: Mode; provider: ProviderName; refId: string },
+  who: Actor,
+  reason: string,
+): Promise<boolean> {
+  const changed = await s.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('provider_keys')
+      .set({ status: 'disabled', status_reason: reason, updated_at: new Date() })
+      .where('project_id', '=', ref.projectId)
+      .where('mode', '=', ref.mode)
+      .where('provider', '=', ref.provider)
+      .where('ref_id', '=', ref.refId)
+      .where('status', '=', 'active')
+      .returning(['id', 'key_hint'])
+      .executeTakeFirst();
+    if (!row) return false;
+    await emitEvent(trx, {
+      projectId: ref.projectId,
+      mode: ref.mode,
+      type: 'key.disabled',
+      data: { provider: ref.provider, refId: ref.refId, keyHint: row.key_hint, reason },
+    });
+    await audit(trx, who, { projectId: ref.projectId, mode: ref.mode, action: 'key.disabled', target: row.id, metadata: { reason } });
+    return true;
+  });
+  await s.keyCache.invalidate(keyCacheId(ref.projectId, ref.mode, ref.provider, ref.refId));
+  if (changed) s.onEventsCommitted();
+  return changed;
+}
+
+/** Decrypts a stored key for the proxy; the caller caches the result. */
+export async function loadProviderKey(
+  s: Services,
+  ref: { projectId: string; mode: Mode; provider: ProviderName; refId: string },
+): Promise<CachedProviderKey | null> {
+  const row = await s.db
+    .selectFrom('provider_keys')
+    .select([
+      'id',
+      'project_id',
+      'mode',
+      'provider',
+      'ref_id',
+      'status',
+      'key_hint',
+      'base_url',
+      'ciphertext',
+      'wrapped_key',
+      'master_key_id',
+    ])
+    .where('project_id', '=', ref.projectId)
+    .where('mode', '=', ref.mode)
+    .where('provider', '=', ref.provider)
+    .where('ref_id', '=', ref.refId)
+    .executeTakeFirst();
+  if (!row) return null;
+  let key: string | null = null;
+  if (row.status === 'active' && row.ciphertext && row.wrapped_key && row.master_key_id) {
+    key = s.vault.open(PROVIDER_KEY_KIND, aadFor(row), {
+      ciphertext: row.ciphertext,
+      wrappedKey: row.wrapped_key,
+      masterKeyId: row.master_key_id,
+    });
+  }
+  return { id: row.id, status: row.status, key, baseUrl: row.base_url, keyHint: row.key_hint };
+}
+
+export async function validateKey(s: Services, scope: Scope, who: Actor, provider: ProviderName, refId: string) {
+  const ref = { projectId: scope.project.id, mode: scope.mode, provider, refId };
+  const meta = await findMeta(s.db, scope, provider, refId);
+  if (meta.status === 'revoked') throw new BYOError('key_revoked', 'This key was revoked; connect a new one.');
+  const loaded = await loadProviderKey(s, ref);
+  if (!loaded?.key) throw new BYOError('key_disabled', `This key is ${meta.status}; connect a new one.`);
+  const outcome = await validateWithProvider(s.providers[provider], scope.mode, loaded.key, loaded.baseUrl, {
+    ...s.agents,
+    sandbox: s.config.BYO_SANDBOX,
+  });
+  const checkedAt = new Date();
+  await s.db
+    .updateTable('provider_keys')
+    .set({ last_validated_at: checkedAt, last_validation_result: outcome.result })
+    .where('id', '=', meta.id)
+    .execute();
+  if (outcome.result === 'invalid') await disableKey(s, ref, who, outcome.reason ?? 'provider rejected the key');
+  const after = await findMeta(s.db, scope, provider, refId);
+  return {
+    valid: outcome.result === 'valid',
+    result: outcome.result,
+    reason: outcome.reason,
+    providerStatus: outcome.providerStatus,
+    checkedAt: checkedAt.toISOString(),
+    key: keyView(after),
+  };
+}

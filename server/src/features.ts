@@ -1,0 +1,9 @@
+import type { App } from './app.js';
+
+/**
+ * Subsystems that attach to a built app (routes, background workers). Each registers its
+ * routes and its shutdown step through `app.onClose`. Order matters only for routes.
+ */
+export type Feature = (app: App) => Promise<void> | void;
+
+export const FEATURES: Feature[] = [];

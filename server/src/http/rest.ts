@@ -1,0 +1,68 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
+import type { ErrorBody } from '../errors.js';
+import type { Services } from '../services.js';
+import { contextFromRequest } from '../trpc/context.js';
+import type { AppRouter } from '../trpc/router.js';
+
+/**
+ * The REST surface (`/v1/...`) over the tRPC router, via trpc-to-openapi. The adapter's own
+ * error body uses tRPC codes; this shim rewrites it to BYO's `{ code, message, requestId }`
+ * from the errorFormatter's data, so both surfaces share one error shape.
+ */
+export function registerRest(app: FastifyInstance, services: Services, router: AppRouter): void {
+  const handler = createOpenApiNodeHttpHandler({
+    router,
+    createContext: ({ req }: { req: FastifyRequest }) =>
+      contextFromRequest(services, req, (n, v) => void (req as unknown as { reply: FastifyReply }).reply.header(n, v)),
+    maxBodySize: 64 * 1024,
+    onError: ({ error }: { error: import('@trpc/server').TRPCError }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR') services.logger.error({ err: error.cause ?? error }, 'unexpected error');
+    },
+  } as never);
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    const req = request as unknown as FastifyRequest & Record<string, unknown>;
+    req.reply = reply;
+    req.raw.url = request.url.replace(/^\/v1/, '');
+    req.once = request.raw.once.bind(request.raw);
+    req.on = request.raw.on.bind(request.raw);
+    req.off = request.raw.off.bind(request.raw);
+    req.destroy = request.raw.destroy.bind(request.raw);
+    const res = reply as unknown as FastifyReply & Record<string, unknown>;
+    Object.defineProperty(res, 'statusCode', {
+      set: (v: number) => void reply.code(v),
+      get: () => reply.raw.statusCode,
+      configurable: true,
+    });
+    res.setHeader = (k: string, v: string) => void reply.header(k, v);
+    res.end = (data: string | undefined) => {
+      if (reply.sent) return;
+      if (reply.statusCode >= 400 && data) void reply.send(JSON.stringify(rewriteError(data, request.id)));
+      else if (reply.statusCode === 204 || data === undefined) void reply.send();
+      else void reply.send(data);
+    };
+    for (const k of ['once', 'on', 'off', 'emit', 'removeListener'] as const)
+      res[k] = (reply.raw[k] as (...a: unknown[]) => unknown).bind(reply.raw);
+    res.socket = reply.raw.socket;
+    await handler(req as never, res as never);
+    return reply;
+  };
+
+  app.route({ method: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'], url: '/v1/*', handler: handle });
+}
+
+function rewriteError(raw: string, requestId: string): ErrorBody {
+  try {
+    const parsed = JSON.parse(raw) as { data?: { code?: string; issues?: unknown }; message?: string };
+    const body: ErrorBody = {
+      code: (parsed.data?.code ?? 'internal_error') as ErrorBody['code'],
+      message: parsed.message ?? 'Error',
+      requestId,
+    };
+    if (Array.isArray(parsed.data?.issues)) body.issues = parsed.data.issues as ErrorBody['issues'];
+    return body;
+  } catch {
+    return { code: 'internal_error', message: 'Internal error.', requestId };
+  }
+}

@@ -1,0 +1,44 @@
+import { Agent, buildConnector } from 'undici';
+import type { SsrfGuard } from './ssrf.js';
+
+export interface AgentOptions {
+  connectTimeout: number;
+  headersTimeout: number;
+  bodyTimeout: number;
+}
+
+/**
+ * Keep-alive pools per origin (undici Agent). `trusted` serves operator-configured provider
+ * bases; `guarded` serves customer-supplied base URLs and webhook URLs, with the SSRF policy
+ * checked inside the connector at every new connection (SSRF-2).
+ */
+export function createTrustedAgent(opts: AgentOptions): Agent {
+  return new Agent({
+    connect: { timeout: opts.connectTimeout },
+    headersTimeout: opts.headersTimeout,
+    bodyTimeout: opts.bodyTimeout,
+    keepAliveTimeout: 30_000,
+    connections: 256,
+  });
+}
+
+export function createGuardedAgent(guard: SsrfGuard, opts: AgentOptions, resolver?: Parameters<SsrfGuard['lookupFor']>[1]): Agent {
+  const plain = buildConnector({ timeout: opts.connectTimeout });
+  const checked = buildConnector({ timeout: opts.connectTimeout, lookup: guard.lookupFor(undefined, resolver) } as never);
+  return new Agent({
+    headersTimeout: opts.headersTimeout,
+    bodyTimeout: opts.bodyTimeout,
+    keepAliveTimeout: 30_000,
+    connections: 64,
+    connect: (options, callback) => {
+      const { hostname, port } = options;
+      if (guard.hostAllowed(hostname, port)) return plain(options, callback);
+      try {
+        guard.checkLiteral(hostname, port);
+      } catch (err) {
+        return callback(err as Error, null);
+      }
+      return checked(options, callback);
+    },
+  });
+}

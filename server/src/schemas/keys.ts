@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import {
+  BaseUrlSchema,
+  CursorSchema,
+  KeyStatusSchema,
+  LimitSchema,
+  ProviderKeyInputSchema,
+  ProviderSchema,
+  RefIdSchema,
+  TimestampSchema,
+} from './common.js';
+
+export const ProviderConfigSchema = z.strictObject({ baseUrl: BaseUrlSchema.optional() });
+
+export const ConnectKeyInputSchema = z.strictObject({
+  provider: ProviderSchema,
+  refId: RefIdSchema,
+  providerKey: ProviderKeyInputSchema,
+  providerConfig: ProviderConfigSchema.optional(),
+  connectToken: z
+    .string()
+    .max(256)
+    .optional()
+    .meta({ description: 'A connect token from `POST /v1/connect-tokens`; lets a publishable key replace a key or set a base URL.' }),
+});
+export type ConnectKeyInput = z.infer<typeof ConnectKeyInputSchema>;
+
+export const ConnectKeyOutputSchema = z.object({
+  id: z.string().meta({ example: 'key_3xK9...' }),
+  provider: ProviderSchema,
+  refId: z.string(),
+  status: KeyStatusSchema,
+  updated: z.boolean().meta({ description: 'true when an existing key for this refId and provider was replaced' }),
+  keyHint: z.string().meta({ example: 'sk-...abcd' }),
+});
+export type ConnectKeyOutput = z.infer<typeof ConnectKeyOutputSchema>;
+
+export const KeyRefInputSchema = z.strictObject({ provider: ProviderSchema, refId: RefIdSchema });
+
+export const KeyMetadataSchema = z.object({
+  id: z.string(),
+  provider: ProviderSchema,
+  refId: z.string(),
+  status: KeyStatusSchema,
+  statusReason: z.string().nullable(),
+  keyHint: z.string().nullable(),
+  baseUrl: z.string().nullable(),
+  lastValidatedAt: TimestampSchema.nullable(),
+  lastValidationResult: z.string().nullable(),
+  createdAt: TimestampSchema,
+  updatedAt: TimestampSchema,
+});
+export type KeyMetadata = z.infer<typeof KeyMetadataSchema>;
+
+export const ValidateKeyOutputSchema = z.object({
+  valid: z.boolean().meta({ description: 'true when the provider accepted the key' }),
+  result: z
+    .enum(['valid', 'invalid', 'unknown'])
+    .meta({ description: '`invalid`: the provider rejected the key (401/403). `unknown`: it could not be checked (timeout, 429, 5xx).' }),
+  reason: z.string().nullable(),
+  providerStatus: z.number().int().nullable(),
+  checkedAt: TimestampSchema,
+  key: KeyMetadataSchema,
+});
+
+export const RevokeKeyOutputSchema = KeyMetadataSchema;
+
+export const ListKeysInputSchema = z.strictObject({
+  refId: RefIdSchema.optional(),
+  provider: ProviderSchema.optional(),
+  status: KeyStatusSchema.optional(),
+  limit: LimitSchema,
+  cursor: CursorSchema,
+});
+
+export const ListKeysOutputSchema = z.object({
+  data: z.array(KeyMetadataSchema),
+  nextCursor: z.string().nullable(),
+});

@@ -1,0 +1,29 @@
+import type { Kysely } from 'kysely';
+import type { Agent } from 'undici';
+import type { Authenticator } from './auth/authenticator.js';
+import type { Config } from './config.js';
+import type { Storage } from './db/database.js';
+import type { Database, ProviderName } from './db/schema.js';
+import type { ProviderKeyCache } from './domain/key-cache.js';
+import type { RateLimits } from './http/rate-limits.js';
+import type { SsrfGuard } from './net/ssrf.js';
+import type { Logger } from './observability/logger.js';
+import type { ProviderSpec } from './providers/catalog.js';
+import type { Vault } from './vault/vault.js';
+
+/** Long-lived dependencies, built once at start and handed to routes and domain functions. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  storage: Storage;
+  db: Kysely<Database>;
+  vault: Vault;
+  auth: Authenticator;
+  keyCache: ProviderKeyCache;
+  providers: Record<ProviderName, ProviderSpec>;
+  guard: SsrfGuard;
+  agents: { trusted: Agent; guarded: Agent };
+  rateLimits: RateLimits;
+  /** Wakes the webhook dispatcher (set when it runs in this process). */
+  onEventsCommitted: () => void;
+}

@@ -1,0 +1,14 @@
+import { apiKeysRouter, auditRouter, projectsRouter } from './routers/admin.js';
+import { connectTokensRouter, keysRouter } from './routers/keys.js';
+import { router } from './init.js';
+
+/** Every operation, for tRPC (`/trpc`) and, through its OpenAPI meta, REST (`/v1`). */
+export const appRouter = router({
+  keys: keysRouter,
+  connectTokens: connectTokensRouter,
+  projects: projectsRouter,
+  apiKeys: apiKeysRouter,
+  audit: auditRouter,
+});
+
+export type AppRouter = typeof appRouter;

@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { ConnectTokenOutputSchema, CreateConnectTokenInputSchema } from '../../schemas/connect-tokens.js';
+import {
+  ConnectKeyInputSchema,
+  ConnectKeyOutputSchema,
+  KeyMetadataSchema,
+  KeyRefInputSchema,
+  ListKeysInputSchema,
+  ListKeysOutputSchema,
+  RevokeKeyOutputSchema,
+  ValidateKeyOutputSchema,
+} from '../../schemas/keys.js';
+import { ProviderSchema, RefIdSchema } from '../../schemas/common.js';
+import { createConnectToken } from '../../domain/connect-tokens.js';
+import { withIdempotency } from '../../domain/idempotency.js';
+import { connectKey, getKey, listKeys, revokeKey, validateKey } from '../../domain/provider-keys.js';
+import { BYOError } from '../../errors.js';
+import { publishableProcedure, router, secretProcedure } from '../init.js';
+
+const TAGS = ['Keys'];
+
+export const keysRouter = router({
+  connect: publishableProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/keys/connect',
+        tags: TAGS,
+        summary: "Store or replace a customer's provider key",
+        description:
+          "Callable with a publishable key (from the browser) or a secret key. A publishable key without a connect token may only make the first connection for a refId and may only set a base URL on the project's allowed hosts.",
+        errorResponses: {
+          400: 'Invalid input',
+          401: 'Bad API key',
+          403: 'Origin or key not allowed',
+          409: 'A key exists (publishable key without token)',
+          422: 'The provider rejected the key',
+          429: 'Rate limited',
+        },
+      },
+    })
+    .input(ConnectKeyInputSchema)
+    .output(ConnectKeyOutputSchema)
+    .mutation(async ({ ctx, input }) => {
+      const { key } = ctx;
+      const publishable = key.principal.kind === 'pk';
+      if (publishable) {
+        if (ctx.origin && !originAllowed(key.project.allowed_origins, key.mode, ctx.origin)) {
+          throw new BYOError('origin_not_allowed', `Origin ${ctx.origin} is not in this project's allowed origins.`);
+        }
+        if (ctx.origin) {
+          ctx.setResponseHeader('access-control-allow-origin', ctx.origin);
+          ctx.setResponseHeader('vary', 'Origin');
+        }
+        await ctx.services.rateLimits.consumeConnect(key.principal.keyId, ctx.ip);
+      }
+      const run = () =>
+        connectKey(ctx.services, key, key.actor, {
+          provider: input.provider,
+          refId: input.refId,
+          providerKey: input.providerKey,
+          baseUrl: input.providerConfig?.baseUrl,
+          connectToken: input.connectToken,
+          publishable,
+        });
+      if (publishable) return run();
+      // The stored response never holds the provider key, only its hint.
+      return withIdempotency(
+        ctx.services.db,
+        { projectId: key.project.id, mode: key.mode },
+        ctx.idempotencyKey,
+        'keys.connect',
+        { ...input, providerKey: undefined, keyHash: hashForIdem(input.providerKey) },
+        run,
+      );
+    }),
+
+  validate: secretProcedure
+    .meta({ openapi: { method: 'POST', path: '/keys/validate', tags: TAGS, summary: 'Check a stored key with its provider' } })
+    .input(KeyRefInputSchema)
+    .output(ValidateKeyOutputSchema)
+    .mutation(({ ctx, input }) => validateKey(ctx.services, ctx.key, ctx.key.actor, input.provider, input.refId)),
+
+  revoke: secretProcedure
+    .meta({ openapi: { method: 'POST', path: '/keys/revoke', tags: TAGS, summary: 'Destroy a stored key (metadata is kept)' } })
+    .input(KeyRefInputSchema)
+    .output(RevokeKeyOutputSchema)
+    .mutation(({ ctx, input }) =>
+      withIdempotency(
+        ctx.services.db,
+        { projectId: ctx.key.project.id, mode: ctx.key.mode },
+        ctx.idempotencyKey,
+        'keys.revoke',
+        input,
+        () => revokeKey(ctx.services, ctx.key, ctx.key.actor, input.provider, input.refId),
+      ),
+    ),
+
+  list: secretProcedure
+    .meta({ openapi: { method: 'GET', path: '/keys', tags: TAGS, summary: 'List stored keys (metadata only)' } })
+    .input(ListKeysInputSchema)
+    .output(ListKeysOutputSchema)
+    .query(({ ctx, input }) => listKeys(ctx.services, ctx.key, input)),
+
+  get: secretProcedure
+    .meta({ openapi: { method: 'GET', path: '/keys/{provider}/{refId}', tags: TAGS, summary: "A stored key's metadata" } })
+    .input(z.strictObject({ provider: ProviderSchema, refId: RefIdSchema }))
+    .output(KeyMetadataSchema)
+    .query(({ ctx, input }) => getKey(ctx.services, ctx.key, input.provider, input.refId)),
+});
+
+export const connectTokensRouter = router({
+  create: secretProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/connect-tokens',
+        tags: ['Connect tokens'],
+        summary: 'Create a short-lived, single-use token a browser passes with the publishable key',
+      },
+    })
+    .input(CreateConnectTokenInputSchema)
+    .output(ConnectTokenOutputSchema)
+    .mutation(({ ctx, input }) => createConnectToken(ctx.services, ctx.key, ctx.key.actor, input)),
+});
+
+/** Exact match (WEB-1); a test-mode project with no allowed origins accepts any. */
+export function originAllowed(allowed: string[], mode: 'live' | 'test', origin: string): boolean {
+  if (allowed.includes(origin)) return true;
+  return mode === 'test' && allowed.length === 0;
+}
+
+function hashForIdem(v: string): string {
+  return createHash('sha256').update(v).digest('hex');
+}
