@@ -55,7 +55,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     memory: config.BYO_EMBEDDED_STORAGE === 'memory',
     logger,
   });
-  await migrateToLatest(storage.db);
+  await migrateToLatest(storage.db, config.BYO_DATABASE_SCHEMA);
 
   const guard = new SsrfGuard({ allowedHosts: config.BYO_ALLOWED_UPSTREAM_HOSTS });
   const agentOpts = {

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
       memory: false,
       logger,
     });
-    const result = await migrateToLatest(storage.db);
+    const result = await migrateToLatest(storage.db, config.BYO_DATABASE_SCHEMA);
     await storage.close();
     const applied = result.results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
     process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');

@@ -12,8 +12,13 @@ class StaticProvider implements MigrationProvider {
   }
 }
 
-export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
-  const migrator = new Migrator({ db, provider: new StaticProvider() });
+/**
+ * `schema` names where kysely keeps its own migration tables. It must be explicit: without
+ * it kysely's check "does kysely_migration exist?" matches that table in ANY schema of the
+ * database, so a second server in another schema would skip creating its own and fail.
+ */
+export async function migrateToLatest(db: Kysely<any>, schema = 'public'): Promise<MigrationResultSet> {
+  const migrator = new Migrator({ db, provider: new StaticProvider(), migrationTableSchema: schema });
   const result = await migrator.migrateToLatest();
   if (result.error) throw result.error;
   return result;
