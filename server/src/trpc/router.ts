@@ -1,5 +1,6 @@
 import { apiKeysRouter, auditRouter, projectsRouter } from './routers/admin.js';
 import { connectTokensRouter, keysRouter } from './routers/keys.js';
+import { secretsRouter } from './routers/secrets.js';
 import { router } from './init.js';
 
 /** Every operation, for tRPC (`/trpc`) and, through its OpenAPI meta, REST (`/v1`). */
@@ -9,6 +10,7 @@ export const appRouter = router({
   projects: projectsRouter,
   apiKeys: apiKeysRouter,
   audit: auditRouter,
+  secrets: secretsRouter,
 });
 
 export type AppRouter = typeof appRouter;
