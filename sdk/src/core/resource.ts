@@ -1,0 +1,5 @@
+import type { Transport } from './request.js';
+
+export abstract class APIResource {
+  constructor(protected readonly _transport: Transport) {}
+}

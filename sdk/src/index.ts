@@ -1,0 +1,51 @@
+export { BYOK, BYOK as default, type ClientOptions, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from './client.js';
+export {
+  APIConnectionError,
+  APIUserAbortError,
+  AuthenticationError,
+  BYOKError,
+  ConflictError,
+  InternalServerError,
+  NotFoundError,
+  PermissionDeniedError,
+  ProviderError,
+  RateLimitError,
+  TimeoutError,
+  ValidationError,
+  WebhookVerificationError,
+} from './core/errors.js';
+export { CursorPage, PagePromise } from './core/pagination.js';
+export type { Fetch, RequestOptions } from './core/request.js';
+export { decodeSSE, type ServerSentEvent, SSEDecoder } from './core/sse.js';
+export { Stream } from './core/streaming.js';
+export type * from './resources/anthropic/messages.js';
+export type * from './resources/anthropic/models.js';
+export { ANTHROPIC_VERSION, AnthropicClient } from './resources/anthropic/index.js';
+export type * from './resources/connect-tokens.js';
+export type * from './resources/google/generate-content.js';
+export type * from './resources/google/models.js';
+export { GoogleClient } from './resources/google/index.js';
+export type * from './resources/keys.js';
+export type * from './resources/openai/chat-completions.js';
+export type * from './resources/openai/embeddings.js';
+export type * from './resources/openai/models.js';
+export type * from './resources/openai/responses.js';
+export { OpenAIClient } from './resources/openai/index.js';
+export type { ProviderClientOptions } from './resources/proxy.js';
+export {
+  DEFAULT_TOLERANCE_SECONDS,
+  type KeyConnectedEvent,
+  type KeyDisabledEvent,
+  type KeyEventData,
+  type KeyRevokedEvent,
+  type KeyValidationFailedEvent,
+  type TestHeadersParams,
+  type VerifyOptions,
+  type WebhookEvent,
+  type WebhookEventType,
+  type WebhookPayload,
+  Webhooks,
+  type WebhookTestEvent,
+  webhooks,
+} from './resources/webhooks.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,14 @@
+import type { RequestOptions } from '../core/request.js';
+import { APIResource } from '../core/resource.js';
+import type { JSONBody, JSONResponse } from '../internal/openapi.js';
+
+export type ConnectTokenCreateParams = JSONBody<'connectTokens-create'>;
+/** A short-lived, single-use token: hand `token` to the browser with your publishable key. */
+export type ConnectToken = JSONResponse<'connectTokens-create'>;
+
+export class ConnectTokens extends APIResource {
+  /** Lets a browser (with the publishable key) replace a customer's key or set a base URL, once. */
+  create(params: ConnectTokenCreateParams, options?: RequestOptions): Promise<ConnectToken> {
+    return this._transport.json({ method: 'POST', path: '/v1/connect-tokens', body: params, idempotent: true }, options);
+  }
+}

@@ -1,0 +1,59 @@
+import { CursorPage, PagePromise } from '../core/pagination.js';
+import type { RequestOptions } from '../core/request.js';
+import { APIResource } from '../core/resource.js';
+import type { JSONBody, JSONResponse, QueryParams } from '../internal/openapi.js';
+
+export type Provider = 'openai' | 'anthropic' | 'google';
+/** `POST /v1/keys/connect` body. */
+export type KeyConnectParams = JSONBody<'keys-connect'>;
+/** The result of a connect: the stored key's id, status and hint (never the key). */
+export type ConnectedKey = JSONResponse<'keys-connect'>;
+/** Which stored key: a provider and your customer's refId. */
+export type KeyRef = JSONBody<'keys-validate'>;
+/** A stored key's metadata (never the key material). */
+export type KeyMetadata = JSONResponse<'keys-get'>;
+export type KeyValidation = JSONResponse<'keys-validate'>;
+export type KeyListParams = Omit<QueryParams<'keys-list'>, 'cursor'> & { cursor?: string | undefined };
+export type KeyStatus = KeyMetadata['status'];
+
+/** Stored provider keys: connect, validate, revoke, read. */
+export class Keys extends APIResource {
+  /**
+   * Stores (or replaces) a customer's provider key. Retries reuse one `Idempotency-Key`, so a
+   * retried connect happens once.
+   */
+  connect(params: KeyConnectParams, options?: RequestOptions): Promise<ConnectedKey> {
+    return this._transport.json({ method: 'POST', path: '/v1/keys/connect', body: params, idempotent: true }, options);
+  }
+
+  /** Checks the stored key with its provider: `{ valid, result: 'valid' | 'invalid' | 'unknown', ... }`. */
+  validate(params: KeyRef, options?: RequestOptions): Promise<KeyValidation> {
+    return this._transport.json({ method: 'POST', path: '/v1/keys/validate', body: params, idempotent: true }, options);
+  }
+
+  /** Destroys the key material; the metadata stays, with status `revoked`. */
+  revoke(params: KeyRef, options?: RequestOptions): Promise<KeyMetadata> {
+    return this._transport.json({ method: 'POST', path: '/v1/keys/revoke', body: params, idempotent: true }, options);
+  }
+
+  /** One stored key's metadata; `NotFoundError` when there is none. */
+  get(params: KeyRef, options?: RequestOptions): Promise<KeyMetadata> {
+    const path = `/v1/keys/${encodeURIComponent(params.provider)}/${encodeURIComponent(params.refId)}`;
+    return this._transport.json({ method: 'GET', path }, options);
+  }
+
+  /**
+   * Lists stored keys, newest first. `await` it for the first page (`data`, `nextCursor`),
+   * or `for await (const key of byok.keys.list())` to walk every page.
+   */
+  list(params: KeyListParams = {}, options?: RequestOptions): PagePromise<KeyMetadata> {
+    const fetchPage = async (cursor: string | undefined): Promise<CursorPage<KeyMetadata>> => {
+      const res = await this._transport.json<JSONResponse<'keys-list'>>(
+        { method: 'GET', path: '/v1/keys', query: { ...params, cursor } },
+        options,
+      );
+      return new CursorPage(res.data, res.nextCursor, (next) => fetchPage(next));
+    };
+    return new PagePromise(() => fetchPage(params.cursor));
+  }
+}
