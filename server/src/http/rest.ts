@@ -25,6 +25,10 @@ export function registerRest(app: FastifyInstance, services: Services, router: A
     const req = request as unknown as FastifyRequest & Record<string, unknown>;
     req.reply = reply;
     req.raw.url = request.url.replace(/^\/v1/, '');
+    // A POST with no body at all (`curl -X POST .../revoke`) is an empty JSON object, not a 415.
+    const h = request.headers;
+    if (!h['content-type'] && request.body === undefined && !h['transfer-encoding'] && (h['content-length'] ?? '0') === '0')
+      h['content-type'] = 'application/json';
     req.once = request.raw.once.bind(request.raw);
     req.on = request.raw.on.bind(request.raw);
     req.off = request.raw.off.bind(request.raw);
