@@ -15,6 +15,8 @@ import type { Database } from './schema.js';
 export interface Storage {
   db: Kysely<Database>;
   kind: 'postgres' | 'pglite';
+  /** Queries run through `db` since start (tests prove a path runs none; KEY-1). */
+  readonly stats: { queries: number };
   ping(): Promise<void>;
   notify(channel: string, payload: string): Promise<void>;
   listen(channel: string, onMessage: (payload: string) => void): Promise<void>;
@@ -32,6 +34,17 @@ export interface StorageOptions {
 
 export async function openStorage(opts: StorageOptions): Promise<Storage> {
   return opts.databaseUrl ? openPostgres(opts as StorageOptions & { databaseUrl: string }) : openPglite(opts);
+}
+
+/** Counts queries through kysely's log hook; never looks at the query or its parameters (LOG-1). */
+function queryCounter(): { stats: { queries: number }; log: () => void } {
+  const stats = { queries: 0 };
+  return {
+    stats,
+    log: () => {
+      stats.queries++;
+    },
+  };
 }
 
 function channelName(base: string, schema: string | undefined): string {
@@ -57,7 +70,8 @@ async function openPostgres(opts: StorageOptions & { databaseUrl: string }): Pro
   const pool = new pg.Pool({ ...clientOptions, max: opts.poolSize ?? 20, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection must not crash the process.
   pool.on('error', (err) => logger.warn({ err }, 'postgres pool client error'));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const counter = queryCounter();
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: counter.log });
 
   const listeners = new Map<string, Set<(p: string) => void>>();
   let listenClient: pg.Client | undefined;
@@ -100,6 +114,7 @@ async function openPostgres(opts: StorageOptions & { databaseUrl: string }): Pro
   return {
     db,
     kind: 'postgres',
+    stats: counter.stats,
     async ping() {
       await sql`select 1`.execute(db);
     },
@@ -139,10 +154,12 @@ async function openPglite(opts: StorageOptions): Promise<Storage> {
     client = new PGlite(dir);
   }
   await client.waitReady;
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
+  const counter = queryCounter();
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(client), log: counter.log });
   return {
     db,
     kind: 'pglite',
+    stats: counter.stats,
     // Through kysely, so these queue behind an open transaction instead of joining it.
     async ping() {
       await sql`select 1`.execute(db);
