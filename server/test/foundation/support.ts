@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { expect } from 'vitest';
+import { capturedLogs, type TestServer } from '../helpers/server.js';
+
+/**
+ * Shared by the foundation tests: unique canary provider keys, a text dump of every table
+ * of a test server's database, and the leak scan (LOG-1, ENC-1) run after each file.
+ */
+
+/** A provider key no other test uses: `sk-canary-<label>-<random>` (valid input: printable, no spaces). */
+export function canaryKey(label = 'k'): string {
+  return `sk-canary-${label}-${randomBytes(18).toString('base64url').replace(/[-_]/g, 'x')}`;
+}
+
+/** Every row of every table in the server's schema, as text (bytea renders as `\x` hex). */
+export async function dumpDatabase(server: TestServer): Promise<string> {
+  const db = server.app.services.db;
+  const tables = await sql<{ tablename: string }>`select tablename from pg_tables where schemaname = current_schema()`.execute(db);
+  expect(tables.rows.length).toBeGreaterThan(5);
+  const out: string[] = [];
+  for (const { tablename } of tables.rows) {
+    const rows = await sql<{ r: string }>`select t::text as r from ${sql.table(tablename)} t`.execute(db);
+    for (const { r } of rows.rows) out.push(`${tablename}: ${r}`);
+  }
+  return out.join('\n');
+}
+
+/** The dump plus every `\x…` hex run decoded to bytes, so a secret stored raw in a bytea is found too. */
+function withDecodedHex(text: string): string {
+  const decoded = [...text.matchAll(/\\\\?x([0-9a-f]{16,})/g)].map((m) => Buffer.from(m[1] as string, 'hex').toString('latin1'));
+  return [text, ...decoded].join('\n');
+}
+
+/** The forms a secret could take when it leaks: raw, hex, URL-encoded, and base64 at each alignment. */
+export function leakNeedles(secret: string, window = 12): string[] {
+  const needles = new Set<string>();
+  for (let i = 0; i + window <= secret.length; i++) needles.add(secret.slice(i, i + window));
+  needles.add(Buffer.from(secret).toString('hex'));
+  needles.add(encodeURIComponent(secret));
+  for (let shift = 0; shift < 3; shift++) {
+    const b64 = Buffer.from(secret.slice(shift)).toString('base64');
+    // Drop the last (padding-dependent) quartet; the rest appears whatever surrounds the secret.
+    const core = b64.slice(0, Math.max(0, b64.length - 4));
+    if (core.length >= 12) {
+      needles.add(core);
+      needles.add(core.replace(/\+/g, '-').replace(/\//g, '_'));
+    }
+  }
+  return [...needles];
+}
+
+export function findLeaks(haystack: string, secrets: string[]): string[] {
+  const hits: string[] = [];
+  for (const s of secrets) for (const n of leakNeedles(s)) if (haystack.includes(n)) hits.push(`${s.slice(0, 12)}… as "${n}"`);
+  return hits;
+}
+
+/** Fails if any of `secrets` appears in the server's database or in any captured log line. */
+export async function expectNoLeaks(server: TestServer, secrets: string[]): Promise<void> {
+  expect(secrets.length).toBeGreaterThan(0);
+  const dump = withDecodedHex(await dumpDatabase(server));
+  expect(findLeaks(dump, secrets), 'a secret appears in the database').toEqual([]);
+  const logs = capturedLogs.join('');
+  expect(logs.length).toBeGreaterThan(0);
+  expect(findLeaks(logs, secrets), 'a secret appears in the logs').toEqual([]);
+}
+
+/** Polls until `fn` returns true (for expiries measured in wall-clock seconds). */
+export async function waitFor(fn: () => Promise<boolean> | boolean, timeoutMs = 10_000, stepMs = 50): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  throw new Error('condition not met in time');
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The 401 body minus the request id, which differs on every response. */
+export function withoutRequestId(body: unknown): unknown {
+  if (!body || typeof body !== 'object') return body;
+  const { requestId: _r, ...rest } = body as Record<string, unknown>;
+  return rest;
+}
+
+/** Substrings of `key` past its `byo_xx_mode_` prefix, of length `n`. */
+export function keyWindows(key: string, n = 6): string[] {
+  const body = key.replace(/^byo_(pk|sk)_(live|test)_/, '');
+  const out: string[] = [];
+  for (let i = 0; i + n <= body.length; i++) out.push(body.slice(i, i + n));
+  return out;
+}
