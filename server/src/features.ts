@@ -1,4 +1,5 @@
 import type { App } from './app.js';
+import { connectEmbed } from './connect-embed/index.js';
 
 /**
  * Subsystems that attach to a built app (routes, background workers). Each registers its
@@ -6,4 +7,4 @@ import type { App } from './app.js';
  */
 export type Feature = (app: App) => Promise<void> | void;
 
-export const FEATURES: Feature[] = [];
+export const FEATURES: Feature[] = [connectEmbed];

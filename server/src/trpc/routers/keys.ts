@@ -16,6 +16,7 @@ import { createConnectToken } from '../../domain/connect-tokens.js';
 import { withIdempotency } from '../../domain/idempotency.js';
 import { connectKey, getKey, listKeys, revokeKey, validateKey } from '../../domain/provider-keys.js';
 import { BYOError } from '../../errors.js';
+import { isServerOrigin } from '../../connect-embed/server-origin.js';
 import { publishableProcedure, router, secretProcedure } from '../init.js';
 
 const TAGS = ['Keys'];
@@ -46,7 +47,11 @@ export const keysRouter = router({
       const { key } = ctx;
       const publishable = key.principal.kind === 'pk';
       if (publishable) {
-        if (ctx.origin && !originAllowed(key.project.allowed_origins, key.mode, ctx.origin)) {
+        // The hosted connect form (/connect/embed) calls this route same-origin, so its Origin
+        // is this server's own public origin (BYO_PUBLIC_URL or the listening address). That
+        // page enforces the project's allowed origins itself (frame-ancestors, verified parent
+        // origin for postMessage), so the server's own origin is accepted here.
+        if (ctx.origin && !originAllowed(key.project.allowed_origins, key.mode, ctx.origin) && !isServerOrigin(ctx.services, ctx.origin)) {
           throw new BYOError('origin_not_allowed', `Origin ${ctx.origin} is not in this project's allowed origins.`);
         }
         if (ctx.origin) {

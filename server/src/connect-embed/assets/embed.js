@@ -1,0 +1,182 @@
+// The script of the hosted connect form (/connect/embed). Served as a static, content-hashed
+// file; the page's CSP allows no inline script. It reads its settings from the <body> data
+// attributes the server rendered (after checking the publishable key and the parent origin),
+// calls POST /v1/keys/connect same-origin, and reports to the parent window with postMessage
+// aimed at that one origin. The typed key stays in this document: it is sent only in the
+// request body, never put in a URL, a message or the page.
+
+(() => {
+  const body = document.body;
+  const form = document.getElementById('byo-form');
+  const settings = body.dataset;
+  const parentOrigin = settings.parentOrigin;
+  if (!form || !parentOrigin) return;
+
+  const keyInput = document.getElementById('byo-key');
+  const keyHint = document.getElementById('byo-key-hint');
+  const advanced = document.getElementById('byo-advanced');
+  const baseInput = document.getElementById('byo-base-url');
+  const submit = document.getElementById('byo-submit');
+  const submitLabel = document.getElementById('byo-submit-label');
+  const statusLine = document.getElementById('byo-status');
+  const errorLine = document.getElementById('byo-error');
+
+  const LABELS = { openai: 'OpenAI', anthropic: 'Anthropic', google: 'Google Gemini' };
+  const HINTS = {
+    openai: ['sk-...', 'Create one at platform.openai.com, under API keys.'],
+    anthropic: ['sk-ant-...', 'Create one in the Anthropic Console, under API keys.'],
+    google: ['AIza...', 'Create one in Google AI Studio, under Get API key.'],
+  };
+
+  const post = (message) => window.parent.postMessage(message, parentOrigin);
+
+  // The server rendered this form for a parent origin on the project's list; check that the
+  // page that actually framed it is that origin (ancestorOrigins, else the referrer).
+  function framingOrigin() {
+    const ancestors = location.ancestorOrigins;
+    if (ancestors && ancestors.length > 0) return ancestors[0];
+    try {
+      return document.referrer ? new URL(document.referrer).origin : null;
+    } catch {
+      return null;
+    }
+  }
+  const actual = framingOrigin();
+  if (window.parent === window || (actual && actual !== parentOrigin)) {
+    for (const el of form.elements) el.disabled = true;
+    errorLine.textContent = 'This form only works inside the app that opened it.';
+    return;
+  }
+
+  // A connect token travels in the URL fragment (never sent to a server); drop it from the URL.
+  let connectToken = '';
+  function readToken() {
+    const match = /(?:^#|&)ct=([^&]*)/.exec(location.hash);
+    if (match) connectToken = decodeURIComponent(match[1]);
+    if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+  }
+  readToken();
+  window.addEventListener('hashchange', readToken);
+
+  function provider() {
+    const checked = form.querySelector('input[name="provider"]:checked');
+    return checked ? checked.value : 'openai';
+  }
+
+  function onProviderChange() {
+    const p = provider();
+    const [placeholder, hint] = HINTS[p] || ['', ''];
+    keyInput.placeholder = placeholder;
+    keyHint.textContent = hint;
+    advanced.hidden = p !== 'openai';
+    clearMessages();
+  }
+
+  function clearMessages() {
+    errorLine.textContent = '';
+    statusLine.textContent = '';
+    statusLine.classList.remove('success');
+  }
+
+  function setBusy(busy) {
+    form.setAttribute('aria-busy', String(busy));
+    submit.disabled = busy;
+    submitLabel.textContent = busy ? 'Connecting…' : 'Connect key';
+  }
+
+  function friendly(status, data, retryAfter) {
+    const code = data && typeof data.code === 'string' ? data.code : '';
+    const serverMessage = data && typeof data.message === 'string' ? data.message : '';
+    switch (code) {
+      case 'key_invalid':
+        return 'The provider rejected this key. Check that you copied all of it and that it is active.';
+      case 'key_exists':
+        return 'A key is already connected for this account. To replace it, the app needs to open a new form (with a connect token).';
+      case 'rate_limited':
+        return `Too many attempts. Try again in ${retryAfter || 'a few'} seconds.`;
+      case 'unauthorized':
+        return 'This form is not set up correctly: its publishable key is not valid.';
+      case 'origin_not_allowed':
+        return 'This form is not allowed on this website.';
+      case 'connect_token_invalid':
+        return 'This form has expired. Reload the page and try again.';
+      case 'upstream_unreachable':
+      case 'upstream_timeout':
+        return 'The provider could not be reached to check the key. Try again in a moment.';
+      default:
+        if (serverMessage && status < 500) return serverMessage;
+        return `Something went wrong (HTTP ${status}). Try again in a moment.`;
+    }
+  }
+
+  async function onSubmit(event) {
+    event.preventDefault();
+    if (submit.disabled) return;
+    clearMessages();
+    const p = provider();
+    const providerKey = keyInput.value.trim();
+    if (!providerKey) {
+      errorLine.textContent = 'Enter your API key.';
+      keyInput.focus();
+      return;
+    }
+    const request = { provider: p, refId: settings.refId, providerKey };
+    const baseUrl = p === 'openai' && baseInput ? baseInput.value.trim() : '';
+    if (baseUrl) request.providerConfig = { baseUrl };
+    if (connectToken) request.connectToken = connectToken;
+
+    setBusy(true);
+    statusLine.textContent = 'Connecting and checking the key…';
+    let res;
+    let data = null;
+    try {
+      res = await fetch('/v1/keys/connect', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${settings.pk}`, 'content-type': 'application/json' },
+        body: JSON.stringify(request),
+        credentials: 'omit',
+        cache: 'no-store',
+      });
+      data = await res.json().catch(() => null);
+    } catch {
+      setBusy(false);
+      statusLine.textContent = '';
+      const message = 'Could not reach the server. Check your connection and try again.';
+      errorLine.textContent = message;
+      post({ type: 'byo:error', message, statusCode: 0, code: 'network_error' });
+      return;
+    }
+    setBusy(false);
+    if (res.ok && data) {
+      keyInput.value = '';
+      if (baseInput) baseInput.value = '';
+      connectToken = ''; // single use
+      statusLine.classList.add('success');
+      statusLine.textContent = `Connected. Your ${LABELS[p] || p} key ${data.keyHint} is stored${data.updated ? ', replacing the previous one' : ''}.`;
+      post({ type: 'byo:connected', id: data.id, provider: data.provider, refId: data.refId, status: data.status, updated: data.updated });
+      return;
+    }
+    statusLine.textContent = '';
+    const message = friendly(res.status, data, res.headers.get('retry-after'));
+    errorLine.textContent = message;
+    post({ type: 'byo:error', message, statusCode: res.status, code: data?.code || 'bad_response' });
+    keyInput.focus();
+  }
+
+  for (const radio of form.querySelectorAll('input[name="provider"]')) radio.addEventListener('change', onProviderChange);
+  form.addEventListener('submit', onSubmit);
+  onProviderChange();
+
+  // Let the host element size the frame to the form.
+  let lastHeight = 0;
+  const reportHeight = () => {
+    const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (height !== lastHeight) {
+      lastHeight = height;
+      post({ type: 'byo:resize', height });
+    }
+  };
+  new ResizeObserver(reportHeight).observe(body);
+  post({ type: 'byo:ready' });
+  reportHeight();
+})();

@@ -1,0 +1,185 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
+
+/**
+ * The hosted connect form over HTTP: which page is served to whom, with which CSP, and the
+ * keys.connect rule that accepts the server's own origin (the form's same-origin calls).
+ * The browser side (framing, postMessage, isolation) is in web-components/test.
+ */
+
+let server: TestServer;
+let testProject: TestProject;
+let liveProject: TestProject;
+const APP = 'https://app.example.com';
+
+beforeAll(async () => {
+  server = await startTestServer();
+  testProject = await server.createProject();
+  liveProject = await server.createProject({ allowedOrigins: [APP, 'https://admin.example.com'], validateOnConnect: false });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+function embedUrl(params: Record<string, string>): string {
+  return `/connect/embed?${new URLSearchParams(params)}`;
+}
+
+function csp(res: { headers: Headers }): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (res.headers.get('content-security-policy') ?? '').split(';')) {
+    const [name, ...rest] = part.trim().split(/\s+/);
+    if (name) out[name] = rest.join(' ');
+  }
+  return out;
+}
+
+describe('GET /connect/embed', () => {
+  it('serves the form to an allowed parent with a strict CSP whose frame-ancestors are the allowed origins', async () => {
+    const res = await server.request('GET', embedUrl({ pk: liveProject.pkLive, refId: 'cust_1', parentOrigin: APP }));
+    expect(res.status, res.text).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    expect(csp(res)).toEqual({
+      'default-src': "'none'",
+      'script-src': "'self'",
+      'style-src': "'self'",
+      'connect-src': "'self'",
+      'img-src': "'self' data:",
+      'form-action': "'self'",
+      'base-uri': "'none'",
+      'frame-ancestors': `${APP} https://admin.example.com`,
+      'require-trusted-types-for': "'script'",
+    });
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('x-frame-options')).toBeNull();
+    // No inline script or style: one external script and one stylesheet.
+    expect(res.text).not.toMatch(/<script(?![^>]*\ssrc=)/);
+    expect(res.text).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
+    expect(res.text).toMatch(/<script src="\/connect\/embed\/assets\/embed\.[0-9a-f]{12}\.js" defer><\/script>/);
+    expect(res.text).toContain(`data-parent-origin="${APP}"`);
+    // The key input has no name: without the script nothing can submit it.
+    expect(res.text).toMatch(/<input id="byo-key" type="password"(?![^>]*\sname=)[^>]*>/);
+    expect(res.text).not.toContain('Test mode');
+  });
+
+  it('refuses a parent origin that is not allowed, and the page may only be framed by allowed origins', async () => {
+    for (const parentOrigin of [
+      'https://evil.example.com',
+      'https://app.example.com.evil.test',
+      'http://app.example.com',
+      'https://app.example.com:8443',
+    ]) {
+      const res = await server.request('GET', embedUrl({ pk: liveProject.pkLive, refId: 'cust_1', parentOrigin }));
+      expect(res.status, parentOrigin).toBe(403);
+      expect(csp(res)['frame-ancestors']).toBe(`${APP} https://admin.example.com`);
+      expect(res.text).not.toContain('byo-key');
+      expect(res.text).toContain('is not in this project&#39;s allowed origins');
+    }
+  });
+
+  it('refuses when the Referer disagrees with the declared parent origin', async () => {
+    const res = await server.request('GET', embedUrl({ pk: liveProject.pkLive, refId: 'cust_1', parentOrigin: APP }), {
+      headers: { referer: 'https://evil.example.com/page' },
+    });
+    expect(res.status).toBe(403);
+    const ok = await server.request('GET', embedUrl({ pk: liveProject.pkLive, refId: 'cust_1', parentOrigin: APP }), {
+      headers: { referer: `${APP}/settings` },
+    });
+    expect(ok.status).toBe(200);
+  });
+
+  it('in test mode a project without allowed origins accepts any parent, and frame-ancestors pins the declared one', async () => {
+    const res = await server.request('GET', embedUrl({ pk: testProject.pkTest, refId: 'cust_1', parentOrigin: 'http://localhost:5173' }));
+    expect(res.status, res.text).toBe(200);
+    expect(csp(res)['frame-ancestors']).toBe('http://localhost:5173');
+    expect(res.text).toContain('Test mode');
+    // A live key of a project without allowed origins accepts no parent.
+    const live = await server.request('GET', embedUrl({ pk: testProject.pkLive, refId: 'cust_1', parentOrigin: 'http://localhost:5173' }));
+    expect(live.status).toBe(403);
+    expect(csp(live)['frame-ancestors']).toBe("'none'");
+  });
+
+  it('explains a bad publishable key, a secret key, a missing refId or a bad provider list, without echoing keys', async () => {
+    const bad = await server.request('GET', embedUrl({ pk: 'byo_pk_test_notarealkey', refId: 'c', parentOrigin: APP }));
+    expect(bad.status).toBe(401);
+    expect(bad.text).toContain('This publishable key is not valid.');
+    expect(bad.text).not.toContain('byo_pk_test_notarealkey');
+
+    const secret = await server.request('GET', embedUrl({ pk: testProject.skTest, refId: 'c', parentOrigin: APP }));
+    expect(secret.status).toBe(400);
+    expect(secret.text).toContain('A secret key must never be put in a web page');
+    expect(secret.text).not.toContain(testProject.skTest);
+    expect(csp(secret)['frame-ancestors']).toBe("'none'");
+
+    const noRef = await server.request('GET', embedUrl({ pk: testProject.pkTest, parentOrigin: APP }));
+    expect(noRef.status).toBe(400);
+    expect(noRef.text).toContain('refId is missing');
+
+    const badRef = await server.request('GET', embedUrl({ pk: testProject.pkTest, refId: '<script>', parentOrigin: APP }));
+    expect(badRef.status).toBe(400);
+    expect(badRef.text).not.toContain('<script>');
+
+    const providers = await server.request('GET', embedUrl({ pk: testProject.pkTest, refId: 'c', parentOrigin: APP, providers: 'cohere' }));
+    expect(providers.status).toBe(400);
+  });
+
+  it('offers the providers asked for, and locks to one with provider', async () => {
+    const two = await server.request(
+      'GET',
+      embedUrl({ pk: testProject.pkTest, refId: 'c', parentOrigin: APP, providers: 'anthropic, google' }),
+    );
+    expect(two.text).toContain('value="anthropic" checked');
+    expect(two.text).toContain('value="google"');
+    expect(two.text).not.toContain('value="openai"');
+    expect(two.text).toMatch(/<details class="advanced" id="byo-advanced" hidden>/);
+    const one = await server.request(
+      'GET',
+      embedUrl({ pk: testProject.pkTest, refId: 'c', parentOrigin: APP, provider: 'openai', theme: 'dark' }),
+    );
+    expect(one.text).toContain('<html lang="en" data-theme="dark">');
+    expect(one.text).toContain('Connect your OpenAI key');
+    expect(one.text).toContain('<fieldset class="providers" hidden>');
+  });
+
+  it('serves its script and stylesheet from immutable, content-hashed URLs', async () => {
+    const page = await server.request('GET', embedUrl({ pk: testProject.pkTest, refId: 'c', parentOrigin: APP }));
+    const script = /src="([^"]+\.js)"/.exec(page.text)?.[1] as string;
+    const style = /href="([^"]+\.css)"/.exec(page.text)?.[1] as string;
+    for (const [path, type] of [
+      [script, 'text/javascript'],
+      [style, 'text/css'],
+    ] as const) {
+      const res = await server.request('GET', path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type')).toContain(type);
+      expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+    expect((await server.request('GET', '/connect/embed/assets/embed.000000000000.js')).status).toBe(404);
+  });
+});
+
+describe('POST /v1/keys/connect from the hosted form', () => {
+  it("accepts the server's own origin for a live publishable key, and still refuses other origins", async () => {
+    const own = await server.request('POST', '/v1/keys/connect', {
+      key: liveProject.pkLive,
+      headers: { origin: server.url },
+      body: { provider: 'openai', refId: 'embed_own', providerKey: 'sk-live-looking-key-1234' },
+    });
+    expect(own.status, own.text).toBe(200);
+    const foreign = await server.request('POST', '/v1/keys/connect', {
+      key: liveProject.pkLive,
+      headers: { origin: 'https://evil.example.com' },
+      body: { provider: 'openai', refId: 'embed_foreign', providerKey: 'sk-live-looking-key-1234' },
+    });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.code).toBe('origin_not_allowed');
+    const port = new URL(server.url).port;
+    const otherPort = await server.request('POST', '/v1/keys/connect', {
+      key: liveProject.pkLive,
+      headers: { origin: `http://127.0.0.1:${Number(port) + 1}` },
+      body: { provider: 'openai', refId: 'embed_port', providerKey: 'sk-live-looking-key-1234' },
+    });
+    expect(otherPort.status).toBe(403);
+  });
+});
