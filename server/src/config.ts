@@ -72,6 +72,8 @@ export const EnvSchema = z.object({
   BYO_WEBHOOK_POLL_INTERVAL: duration.default(200),
   BYO_WEBHOOK_DISABLE_AFTER: duration.default(5 * 86_400_000),
   BYO_WEBHOOKS: bool.default(true),
+  /** Webhook deliveries in flight at once per server process. */
+  BYO_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
   BYO_USAGE_FLUSH_INTERVAL: duration.default(1000),
   BYO_TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

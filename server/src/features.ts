@@ -1,5 +1,6 @@
 import type { App } from './app.js';
 import { connectEmbed } from './connect-embed/index.js';
+import { webhooksFeature } from './webhooks/feature.js';
 
 /**
  * Subsystems that attach to a built app (routes, background workers). Each registers its
@@ -7,4 +8,4 @@ import { connectEmbed } from './connect-embed/index.js';
  */
 export type Feature = (app: App) => Promise<void> | void;
 
-export const FEATURES: Feature[] = [connectEmbed];
+export const FEATURES: Feature[] = [connectEmbed, webhooksFeature];

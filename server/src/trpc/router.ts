@@ -1,6 +1,7 @@
 import { apiKeysRouter, auditRouter, projectsRouter } from './routers/admin.js';
 import { connectTokensRouter, keysRouter } from './routers/keys.js';
 import { secretsRouter } from './routers/secrets.js';
+import { webhooksRouter } from './routers/webhooks.js';
 import { router } from './init.js';
 
 /** Every operation, for tRPC (`/trpc`) and, through its OpenAPI meta, REST (`/v1`). */
@@ -11,6 +12,7 @@ export const appRouter = router({
   apiKeys: apiKeysRouter,
   audit: auditRouter,
   secrets: secretsRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,142 @@
+import {
+  CreatedEndpointSchema,
+  CreateEndpointInputSchema,
+  DeletedEndpointSchema,
+  DeliveryRefInputSchema,
+  EndpointRefInputSchema,
+  ListDeliveriesInputSchema,
+  ListDeliveriesOutputSchema,
+  ListEndpointsInputSchema,
+  ListEndpointsOutputSchema,
+  RotatedSecretSchema,
+  RotateSecretInputSchema,
+  TestEndpointOutputSchema,
+  UpdateEndpointInputSchema,
+  WebhookDeliverySchema,
+  WebhookEndpointSchema,
+} from '../../schemas/webhooks.js';
+import {
+  createEndpoint,
+  deleteEndpoint,
+  getEndpoint,
+  listDeliveries,
+  listEndpoints,
+  redeliver,
+  rotateSecret,
+  testEndpoint,
+  updateEndpoint,
+} from '../../webhooks/endpoints.js';
+import { router, secretProcedure } from '../init.js';
+
+const TAGS = ['Webhooks'];
+const E = '/webhooks/endpoints';
+
+const endpointsRouter = router({
+  create: secretProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: E,
+        tags: TAGS,
+        summary: 'Create a webhook endpoint; its signing secret is returned once',
+        description:
+          "Events of this key's mode (live or test) are POSTed to `url`, signed with `X-BYO-Signature` and the Standard Webhooks headers. The `whsec_` secret appears only in this response and in rotate-secret's.",
+        errorResponses: { 400: 'Invalid input or URL not allowed', 401: 'Bad API key', 403: 'Not a secret key', 409: 'Too many endpoints' },
+      },
+    })
+    .input(CreateEndpointInputSchema)
+    .output(CreatedEndpointSchema)
+    .mutation(({ ctx, input }) => createEndpoint(ctx.services, ctx.key, ctx.key.actor, input)),
+
+  list: secretProcedure
+    .meta({ openapi: { method: 'GET', path: E, tags: TAGS, summary: 'List webhook endpoints' } })
+    .input(ListEndpointsInputSchema)
+    .output(ListEndpointsOutputSchema)
+    .query(({ ctx, input }) => listEndpoints(ctx.services, ctx.key, input)),
+
+  get: secretProcedure
+    .meta({ openapi: { method: 'GET', path: `${E}/{id}`, tags: TAGS, summary: 'Get a webhook endpoint' } })
+    .input(EndpointRefInputSchema)
+    .output(WebhookEndpointSchema)
+    .query(({ ctx, input }) => getEndpoint(ctx.services, ctx.key, input.id)),
+
+  update: secretProcedure
+    .meta({
+      openapi: {
+        method: 'PATCH',
+        path: `${E}/{id}`,
+        tags: TAGS,
+        summary: 'Update a webhook endpoint (URL, events, description, enabled)',
+        description: 'Disabling marks its pending deliveries failed; enabling clears the failure state.',
+      },
+    })
+    .input(UpdateEndpointInputSchema)
+    .output(WebhookEndpointSchema)
+    .mutation(({ ctx, input }) => updateEndpoint(ctx.services, ctx.key, ctx.key.actor, input)),
+
+  delete: secretProcedure
+    .meta({ openapi: { method: 'DELETE', path: `${E}/{id}`, tags: TAGS, summary: 'Delete a webhook endpoint and its delivery log' } })
+    .input(EndpointRefInputSchema)
+    .output(DeletedEndpointSchema)
+    .mutation(({ ctx, input }) => deleteEndpoint(ctx.services, ctx.key, ctx.key.actor, input.id)),
+
+  rotateSecret: secretProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: `${E}/{id}/rotate-secret`,
+        tags: TAGS,
+        summary: 'Rotate the signing secret, with an overlap',
+        description:
+          'Returns the new secret (once). Until `previousSecretExpiresAt`, every delivery is signed with both secrets, so the receiver can switch without losing events.',
+      },
+    })
+    .input(RotateSecretInputSchema)
+    .output(RotatedSecretSchema)
+    .mutation(({ ctx, input }) => rotateSecret(ctx.services, ctx.key, ctx.key.actor, input)),
+
+  test: secretProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: `${E}/{id}/test`,
+        tags: TAGS,
+        summary: 'Send a webhook.test event now and return the result',
+        description:
+          'One signed attempt through the normal delivery path; the answer has the status code, latency and the first bytes of the response.',
+      },
+    })
+    .input(EndpointRefInputSchema)
+    .output(TestEndpointOutputSchema)
+    .mutation(({ ctx, input }) => testEndpoint(ctx.services, ctx.key, ctx.key.actor, input.id)),
+});
+
+const deliveriesRouter = router({
+  list: secretProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/webhooks/deliveries',
+        tags: TAGS,
+        summary: 'The delivery log, newest first (filter by endpoint, event, status)',
+      },
+    })
+    .input(ListDeliveriesInputSchema)
+    .output(ListDeliveriesOutputSchema)
+    .query(({ ctx, input }) => listDeliveries(ctx.services, ctx.key, input)),
+
+  redeliver: secretProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/webhooks/deliveries/{id}/redeliver',
+        tags: TAGS,
+        summary: 'Send a delivery again (same event id, fresh retry schedule)',
+      },
+    })
+    .input(DeliveryRefInputSchema)
+    .output(WebhookDeliverySchema)
+    .mutation(({ ctx, input }) => redeliver(ctx.services, ctx.key, ctx.key.actor, input.id)),
+});
+
+export const webhooksRouter = router({ endpoints: endpointsRouter, deliveries: deliveriesRouter });

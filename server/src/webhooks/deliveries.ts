@@ -1,0 +1,347 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database, Mode, WebhookDeliveryRow } from '../db/schema.js';
+import { type Actor, audit } from '../domain/audit.js';
+import type { Services } from '../services.js';
+import { type AttemptResult, sendWebhook } from './sender.js';
+
+/**
+ * The delivery state machine, shared by the dispatcher, the test command and redelivery.
+ *
+ * A delivery row is claimed by setting `locked_until` (a lease) and counting the attempt, in
+ * one UPDATE whose inner SELECT takes `FOR UPDATE SKIP LOCKED`: two instances never claim the
+ * same row. The lease value (truncated to milliseconds, so it round-trips exactly through a JS
+ * Date) is the claim token: a result is recorded only while the row still carries it. A crash
+ * mid-attempt leaves the lease to expire, and the row is claimed again (at least once).
+ */
+
+export const WEBHOOK_SECRET_KIND = 'webhook_secret';
+export const secretContext = (r: { project_id: string; mode: string; id: string }) => [r.project_id, r.mode, r.id] as const;
+
+/** Longest wait honoured from a receiver's Retry-After. */
+const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
+
+export interface ClaimedDelivery {
+  id: string;
+  eventId: string;
+  endpointId: string;
+  projectId: string;
+  mode: Mode;
+  /** Attempts including this one. */
+  attempts: number;
+  /** The claim token. */
+  lockedUntil: Date;
+  eventType: string;
+  eventCreatedAt: Date;
+  eventData: Record<string, unknown>;
+  url: string;
+  endpointEnabled: boolean;
+  secret: { ciphertext: Buffer; wrappedKey: Buffer; masterKeyId: string };
+  previousSecret: { ciphertext: Buffer; wrappedKey: Buffer; masterKeyId: string } | null;
+  previousSecretExpiresAt: Date | null;
+}
+
+/** The body every attempt of an event sends: the same bytes each time (receivers dedupe on `id`). */
+export function eventBody(e: { id: string; type: string; createdAt: Date; mode: Mode; data: Record<string, unknown> }): string {
+  return JSON.stringify({ id: e.id, type: e.type, createdAt: e.createdAt.toISOString(), mode: e.mode, data: e.data });
+}
+
+const leaseExpr = (leaseMs: number) => sql<Date>`date_trunc('milliseconds', now() + ${leaseMs} * interval '1 millisecond')`;
+export const inMs = (ms: number) => sql<Date>`now() + ${Math.max(0, Math.round(ms))} * interval '1 millisecond'`;
+
+/**
+ * Claims up to `limit` due deliveries (or the given ids) for this process. Returns them with
+ * their event and endpoint, ready to send.
+ */
+export async function claimDeliveries(
+  db: Kysely<Database>,
+  opts: { limit: number; leaseMs: number; ids?: string[] },
+): Promise<ClaimedDelivery[]> {
+  if (opts.limit <= 0 || opts.ids?.length === 0) return [];
+  const rows = await db
+    .updateTable('webhook_deliveries as d')
+    .from(['events as e', 'webhook_endpoints as w'])
+    .set((eb) => ({
+      locked_until: leaseExpr(opts.leaseMs),
+      attempts: eb('d.attempts', '+', 1),
+      updated_at: sql`now()`,
+    }))
+    .where('d.id', 'in', (eb) => {
+      let q = eb
+        .selectFrom('webhook_deliveries')
+        .select('id')
+        .where('status', '=', 'pending')
+        .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<=', sql<Date>`now()`)]));
+      q = opts.ids ? q.where('id', 'in', opts.ids) : q.where('next_attempt_at', '<=', sql<Date>`now()`);
+      return q.orderBy('next_attempt_at').limit(opts.limit).forUpdate().skipLocked();
+    })
+    .whereRef('e.id', '=', 'd.event_id')
+    .whereRef('w.id', '=', 'd.endpoint_id')
+    .returning([
+      'd.id',
+      'd.event_id',
+      'd.endpoint_id',
+      'd.project_id',
+      'd.mode',
+      'd.attempts',
+      'd.locked_until',
+      'e.type',
+      'e.created_at as event_created_at',
+      'e.data',
+      'w.url',
+      'w.enabled',
+      'w.secret_ciphertext',
+      'w.secret_wrapped_key',
+      'w.secret_master_key_id',
+      'w.previous_secret_ciphertext',
+      'w.previous_secret_wrapped_key',
+      'w.previous_secret_master_key_id',
+      'w.previous_secret_expires_at',
+    ])
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    eventId: r.event_id,
+    endpointId: r.endpoint_id,
+    projectId: r.project_id,
+    mode: r.mode,
+    attempts: r.attempts,
+    lockedUntil: r.locked_until as Date,
+    eventType: r.type,
+    eventCreatedAt: r.event_created_at,
+    eventData: r.data,
+    url: r.url,
+    endpointEnabled: r.enabled,
+    secret: { ciphertext: r.secret_ciphertext, wrappedKey: r.secret_wrapped_key, masterKeyId: r.secret_master_key_id },
+    previousSecret:
+      r.previous_secret_ciphertext && r.previous_secret_wrapped_key && r.previous_secret_master_key_id
+        ? {
+            ciphertext: r.previous_secret_ciphertext,
+            wrappedKey: r.previous_secret_wrapped_key,
+            masterKeyId: r.previous_secret_master_key_id,
+          }
+        : null,
+    previousSecretExpiresAt: r.previous_secret_expires_at,
+  }));
+}
+
+/** The secrets that sign an attempt now: current first, then the previous one during its overlap. */
+export function signingSecrets(s: Pick<Services, 'vault'>, d: ClaimedDelivery, now = new Date()): string[] {
+  const ctx = secretContext({ project_id: d.projectId, mode: d.mode, id: d.endpointId });
+  const secrets = [s.vault.open(WEBHOOK_SECRET_KIND, ctx, d.secret)];
+  if (d.previousSecret && d.previousSecretExpiresAt && d.previousSecretExpiresAt > now) {
+    secrets.push(s.vault.open(WEBHOOK_SECRET_KIND, ctx, d.previousSecret));
+  }
+  return secrets;
+}
+
+export interface AttemptOptions {
+  /** false for the test command: one attempt, no retries. */
+  retry: boolean;
+  /** Aborts the request (shutdown); the claim is then released without counting the attempt. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Sends one claimed delivery and records the outcome. */
+export async function attemptDelivery(s: Services, d: ClaimedDelivery, opts: AttemptOptions): Promise<AttemptResult> {
+  let result: AttemptResult;
+  if (!d.endpointEnabled) {
+    result = { ok: false, statusCode: null, latencyMs: 0, responseBody: null, error: 'endpoint disabled', retryAfterSeconds: null };
+    await recordFinal(s.db, d, result);
+    return result;
+  }
+  let secrets: string[];
+  try {
+    secrets = signingSecrets(s, d);
+  } catch (err) {
+    s.logger.error({ err, deliveryId: d.id, endpointId: d.endpointId }, 'webhook secret could not be decrypted');
+    result = {
+      ok: false,
+      statusCode: null,
+      latencyMs: 0,
+      responseBody: null,
+      error: 'the signing secret could not be decrypted (master key missing?)',
+      retryAfterSeconds: null,
+    };
+    await recordFailure(s, d, result, opts.retry);
+    return result;
+  }
+  result = await sendWebhook({
+    url: d.url,
+    eventId: d.eventId,
+    body: eventBody({ id: d.eventId, type: d.eventType, createdAt: d.eventCreatedAt, mode: d.mode, data: d.eventData }),
+    secrets,
+    timeoutMs: s.config.BYO_WEBHOOK_TIMEOUT,
+    dispatcher: s.agents.guarded,
+    signal: opts.signal,
+  });
+  if (!result.ok && opts.signal?.aborted) {
+    await releaseClaim(s.db, d);
+    return result;
+  }
+  if (result.ok) await recordSuccess(s.db, d, result);
+  else await recordFailure(s, d, result, opts.retry);
+  return result;
+}
+
+function lastColumns(r: AttemptResult) {
+  return {
+    last_status_code: r.statusCode,
+    last_error: r.error,
+    last_response: r.responseBody,
+    last_latency_ms: r.latencyMs,
+  };
+}
+
+async function recordSuccess(db: Kysely<Database>, d: ClaimedDelivery, r: AttemptResult): Promise<void> {
+  const updated = await db
+    .updateTable('webhook_deliveries')
+    .set({
+      status: 'succeeded',
+      delivered_at: sql`now()`,
+      next_attempt_at: null,
+      locked_until: null,
+      updated_at: sql`now()`,
+      ...lastColumns(r),
+    })
+    .where('id', '=', d.id)
+    .where('locked_until', '=', d.lockedUntil)
+    .executeTakeFirst();
+  if (updated.numUpdatedRows === 0n) return;
+  await db
+    .updateTable('webhook_endpoints')
+    .set({ failing_since: null })
+    .where('id', '=', d.endpointId)
+    .where('failing_since', 'is not', null)
+    .execute();
+}
+
+/** Marks the attempt done without scheduling another one. */
+async function recordFinal(db: Kysely<Database>, d: ClaimedDelivery, r: AttemptResult): Promise<boolean> {
+  const updated = await db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'failed', next_attempt_at: null, locked_until: null, updated_at: sql`now()`, ...lastColumns(r) })
+    .where('id', '=', d.id)
+    .where('locked_until', '=', d.lockedUntil)
+    .executeTakeFirst();
+  return updated.numUpdatedRows > 0n;
+}
+
+/** Delay before attempt number `attempts + 1`, with ±20 % jitter; null when the schedule is exhausted. */
+export function nextDelayMs(
+  schedule: readonly number[],
+  attempts: number,
+  retryAfterSeconds: number | null,
+  random = Math.random,
+): number | null {
+  const base = schedule[attempts];
+  if (base === undefined) return null;
+  let delay = base * (0.8 + 0.4 * random());
+  if (retryAfterSeconds !== null) delay = Math.max(delay, Math.min(retryAfterSeconds * 1000, MAX_RETRY_AFTER_MS));
+  return Math.round(delay);
+}
+
+async function recordFailure(s: Services, d: ClaimedDelivery, r: AttemptResult, retry: boolean): Promise<void> {
+  const gone = r.statusCode === 410;
+  const delay = retry && !gone ? nextDelayMs(s.config.webhookScheduleMs, d.attempts, r.retryAfterSeconds) : null;
+  const updated = await s.db
+    .updateTable('webhook_deliveries')
+    .set({
+      status: delay === null ? 'failed' : 'pending',
+      next_attempt_at: delay === null ? null : inMs(delay),
+      locked_until: null,
+      updated_at: sql`now()`,
+      ...lastColumns(r),
+    })
+    .where('id', '=', d.id)
+    .where('locked_until', '=', d.lockedUntil)
+    .executeTakeFirst();
+  if (updated.numUpdatedRows === 0n) return;
+  if (gone) {
+    await disableEndpoint(s.db, d.endpointId, 'The endpoint answered 410 Gone.', { actor: 'system' });
+    return;
+  }
+  const ep = await s.db
+    .updateTable('webhook_endpoints')
+    .set({ failing_since: sql`coalesce(failing_since, now())` })
+    .where('id', '=', d.endpointId)
+    .where('enabled', '=', true)
+    .returning(['failing_since', sql<Date>`now()`.as('now')])
+    .executeTakeFirst();
+  if (!ep?.failing_since) return;
+  const failingFor = ep.now.getTime() - ep.failing_since.getTime();
+  if (failingFor >= s.config.BYO_WEBHOOK_DISABLE_AFTER) {
+    await disableEndpoint(
+      s.db,
+      d.endpointId,
+      `Every delivery failed since ${ep.failing_since.toISOString()} (longer than BYO_WEBHOOK_DISABLE_AFTER).`,
+      { actor: 'system' },
+    );
+  }
+}
+
+/** Gives a claim back untouched (the attempt was interrupted by shutdown, not answered). */
+export async function releaseClaim(db: Kysely<Database>, d: ClaimedDelivery): Promise<void> {
+  await db
+    .updateTable('webhook_deliveries')
+    .set((eb) => ({ locked_until: null, attempts: eb('attempts', '-', 1), updated_at: sql`now()` }))
+    .where('id', '=', d.id)
+    .where('locked_until', '=', d.lockedUntil)
+    .execute();
+}
+
+/**
+ * Disables an endpoint (410, failing too long, or its owner) with an audit entry; its pending
+ * deliveries are marked failed (they can be redelivered once it is enabled again).
+ */
+export async function disableEndpoint(db: Kysely<Database>, endpointId: string, reason: string, who: Actor): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const ep = await trx
+      .updateTable('webhook_endpoints')
+      .set({ enabled: false, disabled_reason: reason, updated_at: sql`now()` })
+      .where('id', '=', endpointId)
+      .where('enabled', '=', true)
+      .returning(['id', 'project_id', 'mode'])
+      .executeTakeFirst();
+    if (!ep) return false;
+    await failPending(trx, endpointId);
+    await audit(trx, who, {
+      projectId: ep.project_id,
+      mode: ep.mode,
+      action: 'webhook_endpoint.disabled',
+      target: ep.id,
+      metadata: { reason },
+    });
+    return true;
+  });
+}
+
+/** Pending deliveries of a disabled endpoint become failed; in-flight ones finish on their own. */
+export async function failPending(db: Kysely<Database>, endpointId: string): Promise<void> {
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'failed', next_attempt_at: null, last_error: 'endpoint disabled', updated_at: sql`now()` })
+    .where('endpoint_id', '=', endpointId)
+    .where('status', '=', 'pending')
+    .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<=', sql<Date>`now()`)]))
+    .execute();
+}
+
+export function deliveryView(r: WebhookDeliveryRow) {
+  return {
+    id: r.id,
+    eventId: r.event_id,
+    endpointId: r.endpoint_id,
+    eventType: r.event_type,
+    mode: r.mode,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at ? r.next_attempt_at.toISOString() : null,
+    lastStatusCode: r.last_status_code,
+    lastError: r.last_error,
+    lastResponse: r.last_response,
+    lastLatencyMs: r.last_latency_ms,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    deliveredAt: r.delivered_at ? r.delivered_at.toISOString() : null,
+  };
+}

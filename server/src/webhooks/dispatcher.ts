@@ -1,0 +1,177 @@
+import { EVENTS_CHANNEL } from '../domain/events.js';
+import type { Services } from '../services.js';
+import { attemptDelivery, type ClaimedDelivery, claimDeliveries } from './deliveries.js';
+import { fanOut } from './fanout.js';
+
+export interface DispatcherOptions {
+  /** Deliveries in flight at once in this process. */
+  concurrency: number;
+  /** Events taken per fan-out transaction. */
+  fanOutBatch: number;
+  /** How long a claim is held: longer than the request timeout, so a slow attempt is never sent twice. */
+  leaseMs: number;
+  /** How long stop() lets in-flight attempts finish before aborting them. */
+  shutdownGraceMs: number;
+}
+
+/**
+ * The webhook dispatcher: one loop per process that fans outbox events out to deliveries and
+ * sends due deliveries, up to `concurrency` at a time. It wakes at once when this process
+ * commits events (`wake()`), when another instance does (PostgreSQL LISTEN on the events
+ * channel), and otherwise every BYO_WEBHOOK_POLL_INTERVAL (retries come due by polling).
+ * Any number of instances may run against one database; see docs/decisions/0002-webhook-queue.md.
+ */
+export class WebhookDispatcher {
+  private readonly opts: DispatcherOptions;
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  private readonly inflight = new Map<string, { promise: Promise<void>; abort: AbortController }>();
+  private fanOutRequested = true;
+  private lastFanOut = 0;
+  /** The last claim filled every free slot: a freed slot should claim again at once. */
+  private moreDue = false;
+  private sleeper: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
+  private notifying = false;
+  private notifyAgain = false;
+  private errorStreak = 0;
+
+  constructor(
+    private readonly s: Services,
+    opts: Partial<DispatcherOptions> = {},
+  ) {
+    const timeout = s.config.BYO_WEBHOOK_TIMEOUT;
+    this.opts = {
+      concurrency: opts.concurrency ?? s.config.BYO_WEBHOOK_CONCURRENCY,
+      fanOutBatch: opts.fanOutBatch ?? 200,
+      leaseMs: opts.leaseMs ?? timeout * 2 + 30_000,
+      shutdownGraceMs: opts.shutdownGraceMs ?? Math.min(timeout, 2_000),
+    };
+  }
+
+  async start(): Promise<void> {
+    if (this.s.storage.kind === 'postgres') {
+      await this.s.storage.listen(EVENTS_CHANNEL, () => this.wake());
+    }
+    this.loop = this.run();
+  }
+
+  /** New events exist (committed here or elsewhere): fan out and send now. */
+  wake(): void {
+    this.fanOutRequested = true;
+    this.interruptSleep();
+  }
+
+  /** Called right after this process commits events: wake here, and tell the other instances. */
+  eventsCommitted(): void {
+    this.wake();
+    if (this.s.storage.kind === 'postgres') this.notifyOthers();
+  }
+
+  get inFlight(): number {
+    return this.inflight.size;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.interruptSleep();
+    await this.loop;
+    const pending = [...this.inflight.values()];
+    if (pending.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(pending.map((p) => p.promise)),
+        new Promise<void>((r) => {
+          timer = setTimeout(r, this.opts.shutdownGraceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      // Still running: abort; their claims are released so another instance (or the next start) sends them.
+      for (const p of this.inflight.values()) p.abort.abort();
+      await Promise.allSettled([...this.inflight.values()].map((p) => p.promise));
+    }
+  }
+
+  private async run(): Promise<void> {
+    const poll = this.s.config.BYO_WEBHOOK_POLL_INTERVAL;
+    while (!this.stopped) {
+      try {
+        const now = Date.now();
+        if (this.fanOutRequested || now - this.lastFanOut >= poll) {
+          this.fanOutRequested = false;
+          this.lastFanOut = now;
+          const taken = await fanOut(this.s.db, { limit: this.opts.fanOutBatch, firstDelayMs: this.s.config.webhookScheduleMs[0] ?? 0 });
+          if (taken === this.opts.fanOutBatch) this.fanOutRequested = true;
+        }
+        const free = this.opts.concurrency - this.inflight.size;
+        if (free > 0 && !this.stopped) {
+          const claimed = await claimDeliveries(this.s.db, { limit: free, leaseMs: this.opts.leaseMs });
+          this.moreDue = claimed.length === free;
+          for (const d of claimed) this.launch(d);
+        }
+        this.errorStreak = 0;
+      } catch (err) {
+        if (this.stopped) break;
+        this.errorStreak++;
+        if (this.errorStreak === 1 || this.errorStreak % 50 === 0)
+          this.s.logger.warn({ err, streak: this.errorStreak }, 'webhook dispatcher: database error; retrying');
+        await this.sleep(Math.min(5_000, 100 * 2 ** Math.min(this.errorStreak, 6)));
+        continue;
+      }
+      if (this.stopped || this.fanOutRequested) continue;
+      if (this.moreDue && this.inflight.size < this.opts.concurrency) continue;
+      await this.sleep(poll);
+    }
+  }
+
+  private launch(d: ClaimedDelivery): void {
+    const abort = new AbortController();
+    const promise = attemptDelivery(this.s, d, { retry: true, signal: abort.signal })
+      .then(
+        () => {},
+        (err) => this.s.logger.warn({ err, deliveryId: d.id }, 'webhook delivery: could not record the attempt'),
+      )
+      .finally(() => {
+        this.inflight.delete(d.id);
+        if (this.moreDue) this.interruptSleep();
+      });
+    this.inflight.set(d.id, { promise, abort });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.sleeper = null;
+        resolve();
+      }, ms);
+      this.sleeper = { timer, resolve };
+    });
+  }
+
+  private interruptSleep(): void {
+    const s = this.sleeper;
+    if (!s) return;
+    this.sleeper = null;
+    clearTimeout(s.timer);
+    s.resolve();
+  }
+
+  /** One NOTIFY in flight at a time; commits arriving meanwhile are folded into one more. */
+  private notifyOthers(): void {
+    if (this.notifying) {
+      this.notifyAgain = true;
+      return;
+    }
+    this.notifying = true;
+    this.s.storage
+      .notify(EVENTS_CHANNEL, '')
+      .catch((err) => this.s.logger.debug({ err }, 'webhook dispatcher: notify failed'))
+      .finally(() => {
+        this.notifying = false;
+        if (this.notifyAgain && !this.stopped) {
+          this.notifyAgain = false;
+          this.notifyOthers();
+        }
+      });
+  }
+}

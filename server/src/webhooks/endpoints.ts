@@ -1,0 +1,420 @@
+import { type Kysely, sql } from 'kysely';
+import { randomId } from '../auth/key-format.js';
+import type { Database, WebhookEndpointRow } from '../db/schema.js';
+import { type Actor, audit } from '../domain/audit.js';
+import { checkBaseUrl } from '../domain/base-url.js';
+import { decodeCursor, encodeCursor, type Scope } from '../domain/provider-keys.js';
+import { BYOError } from '../errors.js';
+import type { Services } from '../services.js';
+import {
+  attemptDelivery,
+  claimDeliveries,
+  deliveryView,
+  disableEndpoint,
+  failPending,
+  secretContext,
+  WEBHOOK_SECRET_KIND,
+} from './deliveries.js';
+import { generateWebhookSecret } from './signing.js';
+
+/** Endpoints per project and mode: each one multiplies every event. */
+export const MAX_ENDPOINTS = 20;
+
+/** Columns safe to read anywhere: never the sealed secrets. */
+const ENDPOINT_COLUMNS = [
+  'id',
+  'project_id',
+  'mode',
+  'url',
+  'description',
+  'events',
+  'enabled',
+  'disabled_reason',
+  'failing_since',
+  'previous_secret_expires_at',
+  'created_at',
+  'updated_at',
+] as const;
+type EndpointMeta = Pick<WebhookEndpointRow, (typeof ENDPOINT_COLUMNS)[number]>;
+
+export function endpointView(r: EndpointMeta, now = new Date()) {
+  const overlap = r.previous_secret_expires_at && r.previous_secret_expires_at > now ? r.previous_secret_expires_at : null;
+  return {
+    id: r.id,
+    mode: r.mode,
+    url: r.url,
+    description: r.description,
+    events: r.events,
+    enabled: r.enabled,
+    disabledReason: r.disabled_reason,
+    failingSince: r.failing_since ? r.failing_since.toISOString() : null,
+    previousSecretExpiresAt: overlap ? overlap.toISOString() : null,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+/**
+ * The SSRF check of provider base URLs (WH-7), at save time; it runs again inside the guarded
+ * agent at every connection. https is required in live mode unless the operator allows http;
+ * test mode also accepts http (still only to addresses the policy allows).
+ */
+async function checkWebhookUrl(s: Services, mode: Scope['mode'], raw: string): Promise<string> {
+  const config = mode === 'test' ? { ...s.config, BYO_ALLOW_HTTP_UPSTREAMS: true } : s.config;
+  await checkBaseUrl({ guard: s.guard, config }, raw, 'url');
+  const u = new URL(raw);
+  u.hash = '';
+  return u.toString();
+}
+
+function sealSecret(s: Services, scope: { project_id: string; mode: string; id: string }, secret: string) {
+  return s.vault.seal(WEBHOOK_SECRET_KIND, secretContext(scope), secret);
+}
+
+async function findEndpoint(db: Kysely<Database>, scope: Scope, id: string): Promise<EndpointMeta> {
+  const row = await db
+    .selectFrom('webhook_endpoints')
+    .select(ENDPOINT_COLUMNS)
+    .where('id', '=', id)
+    .where('project_id', '=', scope.project.id)
+    .where('mode', '=', scope.mode)
+    .executeTakeFirst();
+  if (!row) throw new BYOError('endpoint_not_found', `No webhook endpoint ${id} in this project (${scope.mode} mode).`);
+  return row;
+}
+
+export async function createEndpoint(
+  s: Services,
+  scope: Scope,
+  who: Actor,
+  input: { url: string; events: string[]; description?: string | undefined; enabled: boolean },
+) {
+  const url = await checkWebhookUrl(s, scope.mode, input.url);
+  const id = randomId('we');
+  const secret = generateWebhookSecret();
+  const sealed = sealSecret(s, { project_id: scope.project.id, mode: scope.mode, id }, secret);
+  const row = await s.db.transaction().execute(async (trx) => {
+    const count = await trx
+      .selectFrom('webhook_endpoints')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('project_id', '=', scope.project.id)
+      .where('mode', '=', scope.mode)
+      .executeTakeFirstOrThrow();
+    if (Number(count.n) >= MAX_ENDPOINTS)
+      throw new BYOError('endpoint_limit_reached', `A project has at most ${MAX_ENDPOINTS} webhook endpoints per mode.`);
+    const inserted = await trx
+      .insertInto('webhook_endpoints')
+      .values({
+        id,
+        project_id: scope.project.id,
+        mode: scope.mode,
+        url,
+        description: input.description ?? null,
+        events: JSON.stringify(input.events),
+        enabled: input.enabled,
+        disabled_reason: input.enabled ? null : 'Created disabled.',
+        secret_ciphertext: sealed.ciphertext,
+        secret_wrapped_key: sealed.wrappedKey,
+        secret_master_key_id: sealed.masterKeyId,
+      })
+      .returning(ENDPOINT_COLUMNS)
+      .executeTakeFirstOrThrow();
+    await audit(trx, who, {
+      projectId: scope.project.id,
+      mode: scope.mode,
+      action: 'webhook_endpoint.created',
+      target: id,
+      metadata: { url: redactUrl(url), events: input.events },
+    });
+    return inserted;
+  });
+  return { ...endpointView(row), secret };
+}
+
+export async function listEndpoints(s: Services, scope: Scope, q: { limit: number; cursor?: string | undefined }) {
+  let query = s.db
+    .selectFrom('webhook_endpoints')
+    .select(ENDPOINT_COLUMNS)
+    .where('project_id', '=', scope.project.id)
+    .where('mode', '=', scope.mode);
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor);
+    query = query.where((eb) => eb.or([eb('created_at', '<', c.t), eb.and([eb('created_at', '=', c.t), eb('id', '<', c.id)])]));
+  }
+  const rows = await query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(q.limit + 1)
+    .execute();
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return {
+    data: page.map((r) => endpointView(r)),
+    nextCursor: rows.length > q.limit && last ? encodeCursor(last.created_at, last.id) : null,
+  };
+}
+
+export async function getEndpoint(s: Services, scope: Scope, id: string) {
+  return endpointView(await findEndpoint(s.db, scope, id));
+}
+
+export async function updateEndpoint(
+  s: Services,
+  scope: Scope,
+  who: Actor,
+  input: {
+    id: string;
+    url?: string | undefined;
+    events?: string[] | undefined;
+    description?: string | null | undefined;
+    enabled?: boolean | undefined;
+  },
+) {
+  const current = await findEndpoint(s.db, scope, input.id);
+  const url = input.url === undefined ? undefined : await checkWebhookUrl(s, scope.mode, input.url);
+  const row = await s.db.transaction().execute(async (trx) => {
+    const set: Record<string, unknown> = { updated_at: sql`now()` };
+    if (url !== undefined) set.url = url;
+    if (input.events !== undefined) set.events = JSON.stringify(input.events);
+    if (input.description !== undefined) set.description = input.description;
+    if (input.enabled === true && !current.enabled) Object.assign(set, { enabled: true, disabled_reason: null, failing_since: null });
+    if (input.enabled === false && current.enabled) Object.assign(set, { enabled: false, disabled_reason: 'Disabled through the API.' });
+    const updated = await trx
+      .updateTable('webhook_endpoints')
+      .set(set)
+      .where('id', '=', current.id)
+      .returning(ENDPOINT_COLUMNS)
+      .executeTakeFirstOrThrow();
+    if (input.enabled === false && current.enabled) await failPending(trx, current.id);
+    const fields = Object.keys(input).filter((k) => k !== 'id' && input[k as keyof typeof input] !== undefined);
+    await audit(trx, who, {
+      projectId: scope.project.id,
+      mode: scope.mode,
+      action: 'webhook_endpoint.updated',
+      target: current.id,
+      metadata: { fields, ...(input.enabled !== undefined ? { enabled: input.enabled } : {}) },
+    });
+    return updated;
+  });
+  return endpointView(row);
+}
+
+export async function deleteEndpoint(s: Services, scope: Scope, who: Actor, id: string) {
+  const current = await findEndpoint(s.db, scope, id);
+  await s.db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('webhook_endpoints').where('id', '=', current.id).execute();
+    await audit(trx, who, { projectId: scope.project.id, mode: scope.mode, action: 'webhook_endpoint.deleted', target: current.id });
+  });
+  return { id: current.id, deleted: true as const };
+}
+
+/**
+ * A new secret now; for `overlapSeconds` deliveries are signed with the new and the previous
+ * secret (WH-3). Rotating again during an overlap drops the oldest secret.
+ */
+export async function rotateSecret(s: Services, scope: Scope, who: Actor, input: { id: string; overlapSeconds: number }) {
+  const current = await findEndpoint(s.db, scope, input.id);
+  const secret = generateWebhookSecret();
+  const sealed = sealSecret(s, current, secret);
+  const row = await s.db.transaction().execute(async (trx) => {
+    const prev = await trx
+      .selectFrom('webhook_endpoints')
+      .select(['secret_ciphertext', 'secret_wrapped_key', 'secret_master_key_id'])
+      .where('id', '=', current.id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!prev) throw new BYOError('endpoint_not_found', `No webhook endpoint ${current.id}.`);
+    const overlap = input.overlapSeconds > 0;
+    const updated = await trx
+      .updateTable('webhook_endpoints')
+      .set({
+        secret_ciphertext: sealed.ciphertext,
+        secret_wrapped_key: sealed.wrappedKey,
+        secret_master_key_id: sealed.masterKeyId,
+        previous_secret_ciphertext: overlap ? prev.secret_ciphertext : null,
+        previous_secret_wrapped_key: overlap ? prev.secret_wrapped_key : null,
+        previous_secret_master_key_id: overlap ? prev.secret_master_key_id : null,
+        previous_secret_expires_at: overlap ? sql<Date>`now() + ${input.overlapSeconds} * interval '1 second'` : null,
+        updated_at: sql`now()`,
+      })
+      .where('id', '=', current.id)
+      .returning(ENDPOINT_COLUMNS)
+      .executeTakeFirstOrThrow();
+    await audit(trx, who, {
+      projectId: scope.project.id,
+      mode: scope.mode,
+      action: 'webhook_endpoint.secret_rotated',
+      target: current.id,
+      metadata: { overlapSeconds: input.overlapSeconds },
+    });
+    return updated;
+  });
+  const view = endpointView(row);
+  return { endpoint: view, secret, previousSecretExpiresAt: view.previousSecretExpiresAt };
+}
+
+/**
+ * Sends a `webhook.test` event to one endpoint now, through the same signer, SSRF guard and
+ * timeout as every delivery (WH-8), and answers with the result. The event goes to this
+ * endpoint only, is logged as a delivery, and is not retried (redeliver it to try again).
+ * A disabled endpoint can be tested, so it can be checked before it is enabled again.
+ */
+export async function testEndpoint(s: Services, scope: Scope, who: Actor, id: string) {
+  const ep = await findEndpoint(s.db, scope, id);
+  const eventId = randomId('evt');
+  const deliveryId = randomId('wd');
+  await s.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('events')
+      .values({
+        id: eventId,
+        project_id: scope.project.id,
+        mode: scope.mode,
+        type: 'webhook.test',
+        data: JSON.stringify({ endpointId: ep.id, message: 'A test event sent from BYO.' }),
+        fanned_out_at: sql`now()`,
+      })
+      .execute();
+    // next_attempt_at stays null, so the dispatcher leaves this row to us.
+    await trx
+      .insertInto('webhook_deliveries')
+      .values({
+        id: deliveryId,
+        event_id: eventId,
+        endpoint_id: ep.id,
+        project_id: scope.project.id,
+        mode: scope.mode,
+        event_type: 'webhook.test',
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: null,
+      })
+      .execute();
+    await audit(trx, who, { projectId: scope.project.id, mode: scope.mode, action: 'webhook_endpoint.tested', target: ep.id });
+  });
+  const [claimed] = await claimDeliveries(s.db, { limit: 1, ids: [deliveryId], leaseMs: s.config.BYO_WEBHOOK_TIMEOUT * 2 + 30_000 });
+  if (!claimed) throw new BYOError('endpoint_not_found', `No webhook endpoint ${id}.`);
+  const result = await attemptDelivery(s, { ...claimed, endpointEnabled: true }, { retry: false });
+  const row = await s.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', deliveryId).executeTakeFirstOrThrow();
+  return {
+    success: result.ok,
+    statusCode: result.statusCode,
+    latencyMs: result.latencyMs,
+    responseBody: result.responseBody,
+    error: result.error,
+    eventId,
+    delivery: deliveryView(row),
+  };
+}
+
+export async function listDeliveries(
+  s: Services,
+  scope: Scope,
+  q: {
+    endpointId?: string | undefined;
+    eventType?: string | undefined;
+    eventId?: string | undefined;
+    status?: 'pending' | 'succeeded' | 'failed' | undefined;
+    limit: number;
+    cursor?: string | undefined;
+  },
+) {
+  let query = s.db.selectFrom('webhook_deliveries').selectAll().where('project_id', '=', scope.project.id).where('mode', '=', scope.mode);
+  if (q.endpointId) query = query.where('endpoint_id', '=', q.endpointId);
+  if (q.eventType) query = query.where('event_type', '=', q.eventType);
+  if (q.eventId) query = query.where('event_id', '=', q.eventId);
+  if (q.status) query = query.where('status', '=', q.status);
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor);
+    query = query.where((eb) => eb.or([eb('created_at', '<', c.t), eb.and([eb('created_at', '=', c.t), eb('id', '<', c.id)])]));
+  }
+  const rows = await query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(q.limit + 1)
+    .execute();
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return { data: page.map(deliveryView), nextCursor: rows.length > q.limit && last ? encodeCursor(last.created_at, last.id) : null };
+}
+
+/**
+ * Queues one delivery again, now, with a fresh retry schedule and the same event id (so the
+ * receiver can recognise a duplicate). The endpoint must be enabled.
+ */
+export async function redeliver(s: Services, scope: Scope, who: Actor, id: string) {
+  const row = await s.db.transaction().execute(async (trx) => {
+    const d = await trx
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhook_endpoints as w', 'w.id', 'd.endpoint_id')
+      .select(['d.id', 'd.status', 'd.locked_until', 'd.endpoint_id', 'w.enabled', sql<Date>`now()`.as('now')])
+      .where('d.id', '=', id)
+      .where('d.project_id', '=', scope.project.id)
+      .where('d.mode', '=', scope.mode)
+      .forUpdate('d')
+      .executeTakeFirst();
+    if (!d) throw new BYOError('delivery_not_found', `No webhook delivery ${id} in this project (${scope.mode} mode).`);
+    if (!d.enabled)
+      throw new BYOError('endpoint_disabled', `Endpoint ${d.endpoint_id} is disabled; enable it (PATCH enabled: true) and redeliver.`);
+    if (d.status === 'pending' && d.locked_until && d.locked_until > d.now)
+      throw new BYOError('delivery_in_progress', 'This delivery is being attempted right now; try again when it has finished.');
+    const updated = await trx
+      .updateTable('webhook_deliveries')
+      .set({ status: 'pending', attempts: 0, next_attempt_at: sql`now()`, locked_until: null, updated_at: sql`now()` })
+      .where('id', '=', d.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await audit(trx, who, { projectId: scope.project.id, mode: scope.mode, action: 'webhook_delivery.redelivered', target: d.id });
+    return updated;
+  });
+  s.onEventsCommitted();
+  return deliveryView(row);
+}
+
+/** Re-wraps every webhook secret under the active master key (master-key rotation, ENC-5). */
+export async function rewrapWebhookSecrets(s: Pick<Services, 'db' | 'vault'>): Promise<number> {
+  const activeId = s.vault.keyring.active.id;
+  const rows = await s.db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .where((eb) => eb.or([eb('secret_master_key_id', '!=', activeId), eb('previous_secret_master_key_id', '!=', activeId)]))
+    .execute();
+  for (const r of rows) {
+    const ctx = secretContext(r);
+    const cur = s.vault.rewrap(WEBHOOK_SECRET_KIND, ctx, {
+      ciphertext: r.secret_ciphertext,
+      wrappedKey: r.secret_wrapped_key,
+      masterKeyId: r.secret_master_key_id,
+    });
+    const prev =
+      r.previous_secret_ciphertext && r.previous_secret_wrapped_key && r.previous_secret_master_key_id
+        ? s.vault.rewrap(WEBHOOK_SECRET_KIND, ctx, {
+            ciphertext: r.previous_secret_ciphertext,
+            wrappedKey: r.previous_secret_wrapped_key,
+            masterKeyId: r.previous_secret_master_key_id,
+          })
+        : null;
+    await s.db
+      .updateTable('webhook_endpoints')
+      .set({
+        secret_wrapped_key: cur.wrappedKey,
+        secret_master_key_id: cur.masterKeyId,
+        ...(prev ? { previous_secret_wrapped_key: prev.wrappedKey, previous_secret_master_key_id: prev.masterKeyId } : {}),
+      })
+      .where('id', '=', r.id)
+      .where('secret_wrapped_key', '=', r.secret_wrapped_key)
+      .execute();
+  }
+  return rows.length;
+}
+
+/** URLs may carry a token in their path or query; the audit keeps the origin only. */
+function redactUrl(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '[invalid]';
+  }
+}
+
+export { disableEndpoint };
