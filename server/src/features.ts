@@ -1,5 +1,6 @@
 import type { App } from './app.js';
 import { connectEmbed } from './connect-embed/index.js';
+import { docsPage } from './docs-page/index.js';
 import { webhooksFeature } from './webhooks/feature.js';
 
 /**
@@ -8,4 +9,4 @@ import { webhooksFeature } from './webhooks/feature.js';
  */
 export type Feature = (app: App) => Promise<void> | void;
 
-export const FEATURES: Feature[] = [connectEmbed, webhooksFeature];
+export const FEATURES: Feature[] = [connectEmbed, webhooksFeature, docsPage];

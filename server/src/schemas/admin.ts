@@ -15,15 +15,15 @@ export const AuditEntrySchema = z.object({
 });
 
 export const ListAuditInputSchema = z.strictObject({
-  projectId: z.string().max(64).optional(),
-  actor: z.string().max(128).optional(),
-  action: z.string().max(128).optional(),
-  since: z.iso.datetime().optional(),
+  projectId: z.string().max(64).meta({ example: 'proj_4q7TfXr2mY9wKc1Bz8' }).optional(),
+  actor: z.string().max(128).meta({ example: 'admin' }).optional(),
+  action: z.string().max(128).meta({ example: 'key.revoked' }).optional(),
+  since: z.iso.datetime().meta({ example: '2026-01-01T00:00:00.000Z' }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
 export const RollApiKeyInputSchema = z.strictObject({
-  id: z.string().max(64),
+  id: z.string().max(64).meta({ example: 'ak_7Hn2LpQ4sV8xDc3Fw1' }),
   expiresInSeconds: z.coerce
     .number()
     .int()

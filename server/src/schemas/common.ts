@@ -41,5 +41,9 @@ export const BaseUrlSchema = z
 export const KeyStatusSchema = z.enum(['active', 'revoked', 'disabled']);
 export const TimestampSchema = z.string().meta({ description: 'ISO 8601 timestamp', example: '2026-01-01T00:00:00.000Z' });
 
-export const CursorSchema = z.string().max(512).optional().meta({ description: 'Opaque cursor from a previous page (`nextCursor`).' });
+export const CursorSchema = z
+  .string()
+  .max(512)
+  .meta({ description: 'Opaque cursor from a previous page (`nextCursor`).', example: 'eyJ0IjoiMjAyNi0wMS0wMVQwMDowMDowMC4wMDBaIn0' })
+  .optional();
 export const LimitSchema = z.coerce.number().int().min(1).max(100).default(20);

@@ -12,17 +12,18 @@ import {
 
 export const ProviderConfigSchema = z.strictObject({ baseUrl: BaseUrlSchema.optional() });
 
-export const ConnectKeyInputSchema = z.strictObject({
-  provider: ProviderSchema,
-  refId: RefIdSchema,
-  providerKey: ProviderKeyInputSchema,
-  providerConfig: ProviderConfigSchema.optional(),
-  connectToken: z
-    .string()
-    .max(256)
-    .optional()
-    .meta({ description: 'A connect token from `POST /v1/connect-tokens`; lets a publishable key replace a key or set a base URL.' }),
-});
+export const ConnectKeyInputSchema = z
+  .strictObject({
+    provider: ProviderSchema,
+    refId: RefIdSchema,
+    providerKey: ProviderKeyInputSchema,
+    providerConfig: ProviderConfigSchema.optional(),
+    connectToken: z.string().max(256).optional().meta({
+      description: 'A connect token from `POST /v1/connect-tokens`; lets a publishable key replace a key or set a base URL.',
+      example: 'byo_ct_...',
+    }),
+  })
+  .meta({ examples: [{ provider: 'openai', refId: 'customer_123', providerKey: 'sk-byo-test-valid' }] });
 export type ConnectKeyInput = z.infer<typeof ConnectKeyInputSchema>;
 
 export const ConnectKeyOutputSchema = z.object({
@@ -35,7 +36,9 @@ export const ConnectKeyOutputSchema = z.object({
 });
 export type ConnectKeyOutput = z.infer<typeof ConnectKeyOutputSchema>;
 
-export const KeyRefInputSchema = z.strictObject({ provider: ProviderSchema, refId: RefIdSchema });
+export const KeyRefInputSchema = z
+  .strictObject({ provider: ProviderSchema, refId: RefIdSchema })
+  .meta({ examples: [{ provider: 'openai', refId: 'customer_123' }] });
 
 export const KeyMetadataSchema = z.object({
   id: z.string(),

@@ -11,12 +11,20 @@ const OriginSchema = z
     } catch {
       return false;
     }
-  }, 'an origin is scheme://host[:port] with no path, e.g. https://app.example.com');
+  }, 'an origin is scheme://host[:port] with no path, e.g. https://app.example.com')
+  .meta({ example: 'https://app.example.com' });
 
 const HostSchema = z
   .string()
   .max(253)
-  .regex(/^(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i, 'a host such as openrouter.ai or *.example.com');
+  .regex(/^(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i, 'a host such as openrouter.ai or *.example.com')
+  .meta({ example: 'llm.example.com' });
+
+export const ProjectIdSchema = z.string().max(64).meta({ description: 'A project id (`proj_...`).', example: 'proj_4q7TfXr2mY9wKc1Bz8' });
+export const ApiKeyIdSchema = z
+  .string()
+  .max(64)
+  .meta({ description: 'An API key id (`ak_...`), not the key itself.', example: 'ak_7Hn2LpQ4sV8xDc3Fw1' });
 
 export const PublishableConnectSchema = z.enum(['open', 'token_required']).meta({
   description:
@@ -24,7 +32,7 @@ export const PublishableConnectSchema = z.enum(['open', 'token_required']).meta(
 });
 
 export const ProjectSettingsSchema = z.strictObject({
-  name: z.string().min(1).max(200).optional(),
+  name: z.string().min(1).max(200).optional().meta({ example: 'Acme' }),
   allowedOrigins: z.array(OriginSchema).max(100).optional(),
   allowedBaseUrlHosts: z.array(HostSchema).max(200).optional(),
   validateOnConnect: z.boolean().optional(),
@@ -42,7 +50,7 @@ export const ProjectSchema = z.object({
   updatedAt: TimestampSchema,
 });
 
-export const CreateProjectInputSchema = ProjectSettingsSchema.extend({ name: z.string().min(1).max(200) });
+export const CreateProjectInputSchema = ProjectSettingsSchema.extend({ name: z.string().min(1).max(200).meta({ example: 'Acme' }) });
 
 export const ApiKeySchema = z.object({
   id: z.string(),

@@ -2,10 +2,12 @@ import { z } from 'zod';
 import { AuditEntrySchema, ListAuditInputSchema, RollApiKeyInputSchema } from '../../schemas/admin.js';
 import { ModeSchema } from '../../schemas/common.js';
 import {
+  ApiKeyIdSchema,
   ApiKeySchema,
   CreatedApiKeySchema,
   CreateProjectInputSchema,
   CreateProjectOutputSchema,
+  ProjectIdSchema,
   ProjectSchema,
   ProjectSettingsSchema,
 } from '../../schemas/projects.js';
@@ -36,12 +38,12 @@ export const projectsRouter = router({
     .query(async ({ ctx }) => ({ data: (await listProjects(ctx.services.db)).map(projectView) })),
   get: adminProcedure
     .meta({ openapi: { method: 'GET', path: '/admin/projects/{id}', tags: P, summary: 'Get a project' } })
-    .input(z.strictObject({ id: z.string().max(64) }))
+    .input(z.strictObject({ id: ProjectIdSchema }))
     .output(ProjectSchema)
     .query(async ({ ctx, input }) => projectView(await getProject(ctx.services.db, input.id))),
   update: adminProcedure
     .meta({ openapi: { method: 'PATCH', path: '/admin/projects/{id}', tags: P, summary: 'Update project settings' } })
-    .input(ProjectSettingsSchema.extend({ id: z.string().max(64) }))
+    .input(ProjectSettingsSchema.extend({ id: ProjectIdSchema }))
     .output(ProjectSchema)
     .mutation(async ({ ctx, input }) => {
       const { id, ...settings } = input;
@@ -63,7 +65,7 @@ export const apiKeysRouter = router({
     .meta({
       openapi: { method: 'GET', path: '/admin/projects/{projectId}/api-keys', tags: K, summary: "List a project's API keys (hints only)" },
     })
-    .input(z.strictObject({ projectId: z.string().max(64) }))
+    .input(z.strictObject({ projectId: ProjectIdSchema }))
     .output(z.object({ data: z.array(ApiKeySchema) }))
     .query(async ({ ctx, input }) => {
       await getProject(ctx.services.db, input.projectId);
@@ -71,7 +73,7 @@ export const apiKeysRouter = router({
     }),
   create: adminProcedure
     .meta({ openapi: { method: 'POST', path: '/admin/projects/{projectId}/api-keys', tags: K, summary: 'Create an API key (shown once)' } })
-    .input(z.strictObject({ projectId: z.string().max(64), kind: z.enum(['pk', 'sk']), mode: ModeSchema }))
+    .input(z.strictObject({ projectId: ProjectIdSchema, kind: z.enum(['pk', 'sk']), mode: ModeSchema }))
     .output(CreatedApiKeySchema)
     .mutation(async ({ ctx, input }) => {
       await getProject(ctx.services.db, input.projectId);
@@ -109,7 +111,7 @@ export const apiKeysRouter = router({
     }),
   revoke: adminProcedure
     .meta({ openapi: { method: 'POST', path: '/admin/api-keys/{id}/revoke', tags: K, summary: 'Revoke an API key at once' } })
-    .input(z.strictObject({ id: z.string().max(64) }))
+    .input(z.strictObject({ id: ApiKeyIdSchema }))
     .output(ApiKeySchema)
     .mutation(async ({ ctx, input }) => {
       const row = await revokeApiKey(ctx.services.db, input.id);
