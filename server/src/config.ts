@@ -75,6 +75,8 @@ export const EnvSchema = z.object({
   /** Webhook deliveries in flight at once per server process. */
   BYO_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
   BYO_USAGE_FLUSH_INTERVAL: duration.default(1000),
+  /** One access log line per proxied call (off by default: metrics and usage records cover every call). */
+  BYO_PROXY_ACCESS_LOG: bool.default(false),
   BYO_TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Print the dev project's keys on first start (embedded mode). */

@@ -26,4 +26,6 @@ export interface Services {
   rateLimits: RateLimits;
   /** Wakes the webhook dispatcher (set when it runs in this process). */
   onEventsCommitted: () => void;
+  /** Writes this process's buffered usage records now (set by the proxy feature). */
+  flushUsage?: () => Promise<void>;
 }

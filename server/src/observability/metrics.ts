@@ -1,0 +1,109 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Services } from '../services.js';
+
+/**
+ * Prometheus metrics (`GET /metrics`, prom-client). One registry per app, not prom-client's
+ * global one, so several servers can run in one process (tests). Other subsystems get the
+ * app's registry with `metricsFor(services).registry` and register their own metrics on it.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  /** Proxied calls by provider, HTTP status and who produced the answer (`upstream`, `sandbox`, `byo`). */
+  readonly proxyRequests = new Counter({
+    name: 'byo_proxy_requests_total',
+    help: 'Proxied requests by provider, HTTP status and source of the answer (upstream, sandbox, byo).',
+    labelNames: ['provider', 'status', 'source'] as const,
+    registers: [this.registry],
+  });
+
+  /** From dispatching the upstream request to receiving its response headers. */
+  readonly upstreamLatency = new Histogram({
+    name: 'byo_proxy_upstream_latency_seconds',
+    help: 'Time from sending a request upstream to receiving its response headers (time to first byte).',
+    labelNames: ['provider'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  /** BYO's own time on a call: request arrival to upstream dispatch, plus upstream headers to client headers. */
+  readonly overhead = new Histogram({
+    name: 'byo_proxy_overhead_seconds',
+    help: "BYO's own time per proxied call: authentication, key lookup and header rewriting, excluding the provider's time.",
+    labelNames: ['provider'] as const,
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+    registers: [this.registry],
+  });
+
+  readonly usageWritten = new Counter({
+    name: 'byo_usage_records_written_total',
+    help: 'Usage records written to the database.',
+    registers: [this.registry],
+  });
+
+  readonly usageDropped = new Counter({
+    name: 'byo_usage_records_dropped_total',
+    help: 'Usage records dropped because the database stayed unreachable and the buffer was full.',
+    registers: [this.registry],
+  });
+
+  readonly keyDecryptFailures = new Counter({
+    name: 'byo_provider_key_decrypt_failures_total',
+    help: 'Stored provider keys that failed to decrypt (wrong master key or tampered row).',
+    registers: [this.registry],
+  });
+
+  constructor(services: Pick<Services, 'keyCache'>) {
+    const cache = services.keyCache;
+    new Counter({
+      name: 'byo_key_cache_lookups_total',
+      help: 'Provider key cache lookups by result (hit, miss).',
+      labelNames: ['result'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc({ result: 'hit' }, cache.hits);
+        this.inc({ result: 'miss' }, cache.misses);
+      },
+    });
+    new Gauge({
+      name: 'byo_key_cache_hit_ratio',
+      help: 'Provider key cache hits / lookups since start.',
+      registers: [this.registry],
+      collect() {
+        const total = cache.hits + cache.misses;
+        this.set(total === 0 ? 0 : cache.hits / total);
+      },
+    });
+    new Gauge({
+      name: 'byo_key_cache_entries',
+      help: 'Decrypted provider keys held in memory.',
+      registers: [this.registry],
+      collect() {
+        this.set(cache.size);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
+}
+
+const perApp = new WeakMap<object, Metrics>();
+
+/** The metrics of one app (created on first use). */
+export function metricsFor(services: Services): Metrics {
+  let m = perApp.get(services);
+  if (!m) {
+    m = new Metrics(services);
+    perApp.set(services, m);
+  }
+  return m;
+}
+
+/** `GET /metrics` in the Prometheus text format. */
+export function registerMetricsRoute(fastify: FastifyInstance, metrics: Metrics): void {
+  fastify.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+    const body = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(body);
+  });
+}

@@ -1,0 +1,427 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Dispatcher } from 'undici';
+import type { ProviderName } from '../db/schema.js';
+import { disableKey } from '../domain/provider-keys.js';
+import { BYOError, toBYOError } from '../errors.js';
+import { SsrfError } from '../net/ssrf.js';
+import type { Metrics } from '../observability/metrics.js';
+import { isSandboxKey, type ProviderSpec } from '../providers/catalog.js';
+import { badJson, sandboxRespond } from '../sandbox/index.js';
+import { REF_ID_PATTERN } from '../schemas/common.js';
+import type { Services } from '../services.js';
+import { type UsageTap, usageTapFor } from '../usage/extract.js';
+import type { UsageRecorder } from '../usage/recorder.js';
+import { providerErrorBody } from './error-shape.js';
+import { callerCredential, clientResponseHeaders, hasDotSegment, takeQueryKey, upstreamRequestHeaders } from './headers.js';
+import type { KeyRef, ProviderKeyResolver } from './keys.js';
+
+export const PROXY_PREFIX = '/v1/proxy/';
+const SANDBOX_BODY_LIMIT = 8 * 1024 * 1024;
+const PROVIDERS = new Set<string>(['openai', 'anthropic', 'google']);
+
+export interface ProxyDeps {
+  services: Services;
+  metrics: Metrics;
+  recorder: UsageRecorder;
+  keys: ProviderKeyResolver;
+}
+
+type Source = 'upstream' | 'sandbox' | 'byo';
+
+/** The state of one proxied call, from arrival to the last byte (or the client leaving). */
+class Call {
+  status = 0;
+  source: Source = 'byo';
+  ref: KeyRef | null = null;
+  /** Model named in the URL (Gemini), used when the response names none. */
+  urlModel: string | null = null;
+  tap: UsageTap | null = null;
+  dispatchedAt = 0;
+  upstreamHeadersAt = 0;
+  clientHeadersAt = 0;
+  clientGone = false;
+  finished = false;
+  constructor(
+    readonly provider: ProviderName,
+    readonly requestId: string,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly startedAt: number,
+  ) {}
+}
+
+class ClientClosedError extends Error {
+  constructor() {
+    super('the client closed the connection');
+    this.name = 'ClientClosedError';
+  }
+}
+
+/**
+ * `ANY /v1/proxy/{provider}/{path...}` (issue 3, DESIGN "Proxy"): authenticate the BYO secret
+ * key from memory, find the customer's provider key from memory, and stream the request to
+ * the provider and the answer back, bytes untouched, through undici's dispatcher API.
+ */
+export class ProxyHandler {
+  private readonly requestCounters = new Map<string, { inc(): void }>();
+  private readonly bases = new Map<string, { origin: string; path: string }>();
+  private readonly disabling = new Set<string>();
+  private readonly specs: Record<ProviderName, ProviderSpec>;
+
+  constructor(private readonly deps: ProxyDeps) {
+    this.specs = deps.services.providers;
+  }
+
+  /** The Fastify handler. It hijacks the reply and writes to the raw response itself. */
+  readonly handle = (request: FastifyRequest, reply: FastifyReply): void => {
+    const startedAt = performance.now();
+    reply.hijack();
+    const provider = (request.params as { provider: string }).provider;
+    const call = new Call((PROVIDERS.has(provider) ? provider : 'openai') as ProviderName, request.id, request.raw, reply.raw, startedAt);
+    call.res.on('close', () => {
+      if (!call.res.writableFinished) call.clientGone = true;
+    });
+    if (!PROVIDERS.has(provider)) {
+      this.fail(
+        call,
+        new BYOError(
+          'not_found',
+          `Unknown provider "${provider}". The proxy serves /v1/proxy/openai, /v1/proxy/anthropic and /v1/proxy/google.`,
+        ),
+      );
+      return;
+    }
+    this.run(call).catch((err: unknown) => this.fail(call, err));
+  };
+
+  private async run(call: Call): Promise<void> {
+    const { services } = this.deps;
+    const { req } = call;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q === -1 ? url : url.slice(0, q);
+    const afterPrefix = rawPath.slice(PROXY_PREFIX.length);
+    const slash = afterPrefix.indexOf('/');
+    const subPath = slash === -1 ? '/' : afterPrefix.slice(slash);
+    if (hasDotSegment(subPath)) throw new BYOError('bad_request', 'The proxied path may not contain "." or ".." segments.');
+    const { key: queryKey, query } = takeQueryKey(q === -1 ? '' : url.slice(q + 1));
+
+    const token = callerCredential(req.headers, queryKey);
+    if (!token?.startsWith('byo_')) throw proxyUnauthorized();
+    const principal = await services.auth.authenticateKey(token).catch((err: unknown) => {
+      throw err instanceof BYOError && err.code === 'unauthorized' ? proxyUnauthorized() : err;
+    });
+    if (principal.kind !== 'sk')
+      throw new BYOError(
+        'permission_denied',
+        'A publishable key (byo_pk_) cannot use the proxy. Use your secret key (byo_sk_) from your backend.',
+      );
+    const refHeader = req.headers['x-byo-ref-id'];
+    const refId = typeof refHeader === 'string' ? refHeader : undefined;
+    if (!refId || !REF_ID_PATTERN.test(refId))
+      throw new BYOError(
+        'missing_ref_id',
+        refId
+          ? 'X-BYO-Ref-Id must be 1-256 characters of A-Z a-z 0-9 _ . : @ + -.'
+          : "Set the X-BYO-Ref-Id header to the refId of the customer whose key to use (your SDK's default headers).",
+      );
+    const ref: KeyRef = { projectId: principal.projectId, mode: principal.mode, provider: call.provider, refId };
+    call.ref = ref;
+    if (call.provider === 'google') call.urlModel = /\/models\/([^/:?]+)/.exec(subPath)?.[1] ?? null;
+
+    const stored = await this.deps.keys.resolve(ref);
+    if (call.clientGone) return this.finish(call);
+
+    if (principal.mode === 'test' && services.config.BYO_SANDBOX && isSandboxKey(stored.key)) {
+      return this.sandbox(call, stored.key, subPath, query);
+    }
+
+    const spec = this.specs[call.provider];
+    const base = this.base(stored.baseUrl ?? spec.defaultBase);
+    const method = req.method ?? 'GET';
+    const te = req.headers['transfer-encoding'];
+    const cl = req.headers['content-length'];
+    const hasBody = method !== 'GET' && method !== 'HEAD' && (te !== undefined || (cl !== undefined && cl !== '0'));
+    const exchange = new UpstreamExchange(this, call);
+    call.dispatchedAt = performance.now();
+    (stored.baseUrl ? services.agents.guarded : services.agents.trusted).dispatch(
+      {
+        origin: base.origin,
+        path: query ? `${base.path}${subPath}?${query}` : `${base.path}${subPath}`,
+        method: method as Dispatcher.HttpMethod,
+        headers: upstreamRequestHeaders(req.rawHeaders, req.headers.connection, spec.authHeader, spec.authValue(stored.key)),
+        body: hasBody ? req : null,
+      },
+      exchange,
+    );
+  }
+
+  private base(url: string): { origin: string; path: string } {
+    let b = this.bases.get(url);
+    if (!b) {
+      const u = new URL(url);
+      b = { origin: u.origin, path: u.pathname.replace(/\/+$/, '') };
+      if (this.bases.size > 10_000) this.bases.clear();
+      this.bases.set(url, b);
+    }
+    return b;
+  }
+
+  /** Answers from the built-in sandbox (test mode, magic key): no network. */
+  private async sandbox(call: Call, key: string, subPath: string, query: string): Promise<void> {
+    const { req, res } = call;
+    const method = (req.method ?? 'GET').toUpperCase();
+    let body: unknown;
+    let unparsable = false;
+    if (method !== 'GET' && method !== 'HEAD') {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > SANDBOX_BODY_LIMIT) throw new BYOError('payload_too_large', 'The sandbox accepts request bodies up to 8 MiB.');
+        chunks.push(chunk);
+      }
+      const text = Buffer.concat(chunks, size).toString('utf8');
+      if (text.trim()) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          unparsable = true;
+        }
+      }
+    }
+    const out = unparsable
+      ? badJson(call.provider)
+      : sandboxRespond(call.provider, key, { method, path: subPath, query: new URLSearchParams(query), body });
+    if (call.clientGone) return this.finish(call);
+    call.source = 'sandbox';
+    call.status = out.status;
+    const headers: Record<string, string> = { ...out.headers, 'x-byo-request-id': call.requestId, 'x-byo-sandbox': 'true' };
+    call.tap = usageTapFor(out.headers['content-type'], undefined);
+    if (out.body !== undefined) {
+      const buf = Buffer.from(out.body);
+      call.tap?.push(buf);
+      headers['content-length'] = String(buf.length);
+      res.writeHead(out.status, headers);
+      call.clientHeadersAt = performance.now();
+      res.end(method === 'HEAD' ? undefined : buf);
+      return this.finish(call);
+    }
+    res.writeHead(out.status, headers);
+    res.flushHeaders();
+    call.clientHeadersAt = performance.now();
+    for (const event of out.events ?? []) {
+      if (call.clientGone) break;
+      const buf = Buffer.from(event);
+      call.tap?.push(buf);
+      if (!res.write(buf)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+      // Let each event leave as its own chunk, as a real stream's would.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    if (!call.clientGone) res.end();
+    this.finish(call);
+  }
+
+  /** Sends an error BYO produced, in the provider's error shape; or ends a started response. */
+  fail(call: Call, err: unknown): void {
+    const { res } = call;
+    if (err instanceof ClientClosedError || call.clientGone) {
+      if (!res.destroyed) res.destroy();
+      this.finish(call);
+      return;
+    }
+    if (res.headersSent) {
+      // Mid-stream: the status is out already; ending the connection is the honest signal.
+      res.destroy();
+      this.finish(call);
+      return;
+    }
+    const e = toBYOError(err);
+    if (e.code === 'internal_error' && !(err instanceof BYOError))
+      this.deps.services.logger.error({ err, reqId: call.requestId }, 'unexpected proxy error');
+    call.status = e.status;
+    call.source = 'byo';
+    const body = JSON.stringify(
+      providerErrorBody(call.provider, { status: e.status, message: e.message, code: e.code, requestId: call.requestId }),
+    );
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      'x-byo-request-id': call.requestId,
+      'x-byo-error-source': 'byo',
+    };
+    // Official SDKs retry 409 and 5xx by default; a BYO 4xx will not change by retrying.
+    if (e.status < 500 && e.status !== 429) headers['x-should-retry'] = 'false';
+    if (e.retryAfter) headers['retry-after'] = String(e.retryAfter);
+    res.writeHead(e.status, headers);
+    res.end(body);
+    this.finish(call);
+  }
+
+  /** Accounting once per call: metrics, usage record, key disabling on a provider 401/403. */
+  finish(call: Call): void {
+    if (call.finished) return;
+    call.finished = true;
+    const now = performance.now();
+    const status = call.clientGone && call.status === 0 ? 499 : call.status || 500;
+    const { metrics, recorder } = this.deps;
+    this.counter(call.provider, status, call.source).inc();
+    if (call.dispatchedAt) {
+      let overhead = call.dispatchedAt - call.startedAt;
+      if (call.upstreamHeadersAt) {
+        metrics.upstreamLatency.labels(call.provider).observe((call.upstreamHeadersAt - call.dispatchedAt) / 1000);
+        if (call.clientHeadersAt) overhead += call.clientHeadersAt - call.upstreamHeadersAt;
+      }
+      metrics.overhead.labels(call.provider).observe(overhead / 1000);
+    }
+    const ref = call.ref;
+    if (!ref || (call.source === 'byo' && !call.dispatchedAt)) return;
+    const usage = call.tap?.finish();
+    recorder.record({
+      projectId: ref.projectId,
+      mode: ref.mode,
+      refId: ref.refId,
+      provider: ref.provider,
+      model: usage?.model ?? call.urlModel,
+      status,
+      latencyMs: Math.round(now - call.startedAt),
+      inputTokens: usage?.inputTokens ?? null,
+      outputTokens: usage?.outputTokens ?? null,
+      totalTokens: usage?.totalTokens ?? null,
+      createdAt: new Date(),
+    });
+    if ((status === 401 || status === 403) && call.source !== 'byo') this.disable(ref, status);
+  }
+
+  private counter(provider: string, status: number, source: Source): { inc(): void } {
+    const k = `${provider}|${status}|${source}`;
+    let c = this.requestCounters.get(k);
+    if (!c) {
+      c = this.deps.metrics.proxyRequests.labels(provider, String(status), source);
+      this.requestCounters.set(k, c);
+    }
+    return c;
+  }
+
+  /** The provider rejected the stored key: mark it disabled (emits `key.disabled` once). */
+  private disable(ref: KeyRef, status: number): void {
+    const id = `${ref.projectId}|${ref.mode}|${ref.provider}|${ref.refId}`;
+    if (this.disabling.has(id)) return;
+    this.disabling.add(id);
+    disableKey(this.deps.services, ref, { actor: 'system:proxy' }, `The provider rejected the key (HTTP ${status}) on a proxied call.`)
+      .catch((err: unknown) => this.deps.services.logger.warn({ err, provider: ref.provider }, 'could not disable a rejected key'))
+      .finally(() => this.disabling.delete(id));
+  }
+}
+
+function proxyUnauthorized(): BYOError {
+  return new BYOError(
+    'unauthorized',
+    'Invalid or missing BYO secret key. Pass your byo_sk_ key as the provider SDK’s API key (Authorization: Bearer, x-api-key or x-goog-api-key).',
+  );
+}
+
+/** Maps an undici failure before any response byte to the error the client sees. */
+export function upstreamError(err: unknown): BYOError {
+  const e = err as { code?: string; cause?: unknown; message?: string };
+  const ssrf = err instanceof SsrfError ? err : e.cause instanceof SsrfError ? e.cause : null;
+  if (ssrf) return new BYOError('upstream_unreachable', `BYO will not connect to this key's base URL: ${ssrf.message}`);
+  switch (e.code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new BYOError('upstream_timeout', 'The provider did not accept a connection in time.');
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new BYOError('upstream_timeout', 'The provider did not answer in time.');
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new BYOError('upstream_timeout', 'The provider stopped sending its answer.');
+    case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
+      return new BYOError('bad_request', 'The request body did not match its Content-Length.');
+    default:
+      return new BYOError('upstream_unreachable', `Could not reach the provider${e.code ? ` (${e.code})` : ''}.`);
+  }
+}
+
+/**
+ * undici dispatch handler: writes the upstream status, headers and body chunks straight to
+ * the client's response, pausing the upstream while the client's socket is full
+ * (backpressure), aborting it when the client leaves.
+ */
+class UpstreamExchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | null = null;
+  private started = false;
+  private readonly onDrain = () => this.controller?.resume();
+
+  constructor(
+    private readonly proxy: ProxyHandler,
+    private readonly call: Call,
+  ) {
+    call.res.once('close', () => {
+      if (call.clientGone && !call.finished) this.controller?.abort(new ClientClosedError());
+    });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.call.clientGone) controller.abort(new ClientClosedError());
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (statusCode < 200) return; // 1xx: informational
+    const call = this.call;
+    call.upstreamHeadersAt = performance.now();
+    if (statusCode >= 300 && statusCode < 400 && statusCode !== 304 && headers.location !== undefined) {
+      // Never followed, never handed to the client either (its SDK would follow it with the BYO key).
+      this.proxy.fail(
+        call,
+        new BYOError('upstream_unreachable', `The provider answered with a redirect (HTTP ${statusCode}), which BYO does not follow.`),
+      );
+      controller.abort(new ClientClosedError());
+      return;
+    }
+    this.started = true;
+    call.source = 'upstream';
+    call.status = statusCode;
+    const ct = headers['content-type'];
+    const ce = headers['content-encoding'];
+    const contentType = Array.isArray(ct) ? ct[0] : ct;
+    call.tap = usageTapFor(contentType, Array.isArray(ce) ? ce[0] : ce);
+    const res = call.res;
+    res.writeHead(statusCode, clientResponseHeaders(headers, call.requestId));
+    if (contentType?.startsWith('text/event-stream')) res.flushHeaders();
+    call.clientHeadersAt = performance.now();
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.started) return;
+    this.call.tap?.push(chunk);
+    if (!this.call.res.write(chunk)) {
+      controller.pause();
+      this.call.res.once('drain', this.onDrain);
+    }
+  }
+
+  onResponseEnd(): void {
+    if (!this.started) return;
+    this.call.res.end();
+    this.proxy.finish(this.call);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.call.finished) return;
+    if (err instanceof ClientClosedError || this.call.clientGone) {
+      this.proxy.fail(this.call, new ClientClosedError());
+      return;
+    }
+    if (this.started) {
+      // The provider died or stalled mid-answer: end the client's response now.
+      this.proxy.fail(this.call, err);
+      return;
+    }
+    this.proxy.fail(this.call, upstreamError(err));
+  }
+}

@@ -1,0 +1,155 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/**
+ * Header hygiene for the proxy (issue 3 §4). Inbound: every credential, every `x-byo-*`
+ * header, cookies, hop-by-hop headers and forwarding headers are removed; content and
+ * provider headers (`anthropic-version`, `anthropic-beta`, `openai-beta`, `x-stainless-*`,
+ * ...) pass. Outbound: hop-by-hop headers, `set-cookie` and any `x-byo-*` an upstream sent
+ * are removed; everything else passes.
+ */
+
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+]);
+
+/** Request headers never forwarded (besides hop-by-hop and `x-byo-*`). */
+const REQUEST_DROP = new Set([
+  ...HOP_BY_HOP,
+  'host',
+  // every way a caller may present a credential
+  'authorization',
+  'x-api-key',
+  'x-goog-api-key',
+  'api-key',
+  'cookie',
+  // undici cannot send `expect`; the body is forwarded as it arrives anyway
+  'expect',
+  // the caller's network details stay with BYO
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-real-ip',
+  'via',
+  // replaced by `identity`, so token usage can be read from the bytes passing through
+  'accept-encoding',
+]);
+
+const RESPONSE_DROP = new Set([...HOP_BY_HOP, 'set-cookie', 'set-cookie2']);
+
+function connectionTokens(value: string | undefined): Set<string> | null {
+  if (!value) return null;
+  const names = value
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s && s !== 'close' && s !== 'keep-alive');
+  return names.length ? new Set(names) : null;
+}
+
+/**
+ * The headers to send upstream, as a flat `[name, value, ...]` list (undici takes it as is),
+ * from the client's raw headers, with the provider credential injected.
+ */
+export function upstreamRequestHeaders(
+  rawHeaders: string[],
+  connection: string | undefined,
+  authHeader: string,
+  authValue: string,
+): string[] {
+  const extra = connectionTokens(connection);
+  const out: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    const lower = name.toLowerCase();
+    if (REQUEST_DROP.has(lower) || lower.startsWith('x-byo-') || extra?.has(lower)) continue;
+    out.push(name, rawHeaders[i + 1] as string);
+  }
+  out.push(authHeader, authValue, 'accept-encoding', 'identity');
+  return out;
+}
+
+/** The upstream response headers to pass to the client, flat, plus `x-byo-request-id`. */
+export function clientResponseHeaders(headers: IncomingHttpHeaders, requestId: string): string[] {
+  const conn = headers.connection;
+  const extra = connectionTokens(Array.isArray(conn) ? conn.join(',') : conn);
+  const out: string[] = [];
+  for (const name in headers) {
+    if (RESPONSE_DROP.has(name) || name.startsWith('x-byo-') || extra?.has(name)) continue;
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) out.push(name, v);
+    else out.push(name, value);
+  }
+  out.push('x-byo-request-id', requestId);
+  return out;
+}
+
+/** Where the caller put its BYO key, in the header its provider SDK uses (or `?key=`). */
+export function callerCredential(headers: IncomingHttpHeaders, queryKey: string | undefined): string | undefined {
+  let first: string | undefined;
+  const auth = headers.authorization;
+  if (typeof auth === 'string') {
+    const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(auth);
+    const v = m ? m[1] : auth.trim();
+    if (v?.startsWith('byo_')) return v;
+    first = v;
+  }
+  for (const name of ['x-api-key', 'x-goog-api-key'] as const) {
+    const v = headers[name];
+    if (typeof v === 'string' && v) {
+      if (v.startsWith('byo_')) return v;
+      first ??= v;
+    }
+  }
+  if (queryKey?.startsWith('byo_')) return queryKey;
+  return first ?? queryKey;
+}
+
+/**
+ * Splits `key=` out of a raw query string (Gemini-style `?key=`), leaving the rest byte for
+ * byte as the caller sent it. Returns the key (decoded) and the remaining query.
+ */
+export function takeQueryKey(rawQuery: string): { key: string | undefined; query: string } {
+  if (!rawQuery.includes('key=')) return { key: undefined, query: rawQuery };
+  let key: string | undefined;
+  const kept: string[] = [];
+  for (const part of rawQuery.split('&')) {
+    const eq = part.indexOf('=');
+    const name = eq === -1 ? part : part.slice(0, eq);
+    if (name === 'key' || name === 'api_key') {
+      if (name === 'key' && key === undefined) {
+        try {
+          key = decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' '));
+        } catch {
+          key = part.slice(eq + 1);
+        }
+      }
+      continue;
+    }
+    kept.push(part);
+  }
+  return { key, query: kept.join('&') };
+}
+
+/** Rejects dot segments (raw or percent-encoded) so a path cannot climb above the provider base. */
+export function hasDotSegment(path: string): boolean {
+  for (const seg of path.split('/')) {
+    if (seg === '.' || seg === '..') return true;
+    if (seg.includes('%')) {
+      const d = seg.replace(/%2e/gi, '.');
+      if (d === '.' || d === '..') return true;
+    }
+    if (seg.includes('\\')) return true;
+  }
+  return false;
+}

@@ -1,0 +1,204 @@
+import { StringDecoder } from 'node:string_decoder';
+
+/**
+ * Reads the model and token counts out of a response as its bytes pass through, without
+ * altering or holding up the body (issue 3 §9).
+ *
+ * - JSON bodies up to `JSON_PARSE_LIMIT` are kept and parsed once at the end. Larger ones
+ *   (big embedding batches) are not kept: only their first and last few KiB are, and the
+ *   `model` / `usage` object are found there (the providers put `usage` last).
+ * - SSE streams are split into lines incrementally; only `data:` lines that can hold a usage
+ *   object (or the model, until it is known) are parsed. Usage objects are merged field by
+ *   field, later values winning, which gives the final counts for every provider: OpenAI's
+ *   last chunk, Anthropic's `message_start` + `message_delta`, Gemini's cumulative
+ *   `usageMetadata`, the Responses API's `response.completed`.
+ */
+
+export interface UsageCounts {
+  model: string | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  totalTokens: number | null;
+}
+
+export const JSON_PARSE_LIMIT = 256 * 1024;
+const HEAD_BYTES = 4 * 1024;
+const TAIL_BYTES = 16 * 1024;
+const MAX_SSE_LINE = 1024 * 1024;
+const USAGE_RE = /"(usage|usageMetadata)"\s*:\s*\{/;
+const MODEL_RE = /"(model|modelVersion)"\s*:\s*"([^"\\]{1,200})"/;
+
+type Obj = Record<string, unknown>;
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : null);
+const obj = (v: unknown): Obj | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : null);
+
+export class UsageAccumulator implements UsageCounts {
+  model: string | null = null;
+  inputTokens: number | null = null;
+  outputTokens: number | null = null;
+  totalTokens: number | null = null;
+  private anthropicCache = 0;
+
+  /** Takes one parsed JSON document: a response body or one SSE event. */
+  absorb(doc: unknown): void {
+    const top = obj(doc);
+    if (!top) {
+      if (Array.isArray(doc)) for (const d of doc) this.absorb(d); // Gemini's non-SSE stream: a JSON array
+      return;
+    }
+    const inner = obj(top.response) ?? obj(top.message) ?? top; // Responses API events; Anthropic message_start
+    const model = inner.model ?? top.modelVersion ?? top.model;
+    if (typeof model === 'string' && model && this.model === null) this.model = model.slice(0, 200);
+    const usage = obj(inner.usage) ?? obj(top.usage);
+    if (usage) this.absorbUsage(usage);
+    const meta = obj(top.usageMetadata);
+    if (meta) this.absorbGoogle(meta);
+  }
+
+  private absorbUsage(u: Obj): void {
+    const input = num(u.prompt_tokens) ?? num(u.input_tokens);
+    const output = num(u.completion_tokens) ?? num(u.output_tokens);
+    const total = num(u.total_tokens);
+    // Anthropic reports cached prompt tokens apart from input_tokens; all of them are input.
+    const cached = (num(u.cache_creation_input_tokens) ?? 0) + (num(u.cache_read_input_tokens) ?? 0);
+    if (cached > 0) this.anthropicCache = cached;
+    if (input !== null) this.inputTokens = input + this.anthropicCache;
+    if (output !== null) this.outputTokens = output;
+    if (total !== null) this.totalTokens = total;
+  }
+
+  private absorbGoogle(u: Obj): void {
+    const input = num(u.promptTokenCount);
+    const candidates = num(u.candidatesTokenCount);
+    const thoughts = num(u.thoughtsTokenCount);
+    const total = num(u.totalTokenCount);
+    if (input !== null) this.inputTokens = input;
+    if (candidates !== null || thoughts !== null) this.outputTokens = (candidates ?? 0) + (thoughts ?? 0);
+    if (total !== null) this.totalTokens = total;
+  }
+
+  result(): UsageCounts {
+    let total = this.totalTokens;
+    if (total === null && (this.inputTokens !== null || this.outputTokens !== null))
+      total = (this.inputTokens ?? 0) + (this.outputTokens ?? 0);
+    return { model: this.model, inputTokens: this.inputTokens, outputTokens: this.outputTokens, totalTokens: total };
+  }
+}
+
+export interface UsageTap {
+  push(chunk: Buffer): void;
+  finish(): UsageCounts;
+}
+
+/** Picks the tap for a response's content type; `null` when there is nothing to read. */
+export function usageTapFor(contentType: string | undefined, contentEncoding: string | undefined): UsageTap | null {
+  if (!contentType || (contentEncoding && contentEncoding !== 'identity')) return null;
+  const ct = contentType.toLowerCase();
+  if (ct.startsWith('text/event-stream')) return new SseUsageTap();
+  if (ct.includes('json')) return new JsonUsageTap();
+  return null;
+}
+
+export class JsonUsageTap implements UsageTap {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private head: Buffer | null = null;
+  private tail: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size <= JSON_PARSE_LIMIT) {
+      this.chunks.push(chunk);
+      return;
+    }
+    if (this.head === null) {
+      const all = Buffer.concat(this.chunks);
+      this.head = all.subarray(0, HEAD_BYTES);
+      this.tail = all.subarray(Math.max(0, all.length - TAIL_BYTES));
+      this.chunks = [];
+    }
+    const joined = Buffer.concat([this.tail, chunk]);
+    this.tail = Buffer.from(joined.subarray(Math.max(0, joined.length - TAIL_BYTES)));
+  }
+
+  finish(): UsageCounts {
+    const acc = new UsageAccumulator();
+    if (this.head === null) {
+      if (this.size > 0) {
+        try {
+          acc.absorb(JSON.parse(Buffer.concat(this.chunks, this.size).toString('utf8')));
+        } catch {
+          /* not JSON after all: no usage */
+        }
+      }
+      return acc.result();
+    }
+    const head = this.head.toString('utf8');
+    const tail = this.tail.toString('utf8');
+    const model = MODEL_RE.exec(head) ?? MODEL_RE.exec(tail);
+    if (model) acc.model = (model[2] as string).slice(0, 200);
+    const usage = lastObjectAfter(tail, /"(usage|usageMetadata)"\s*:\s*\{/g);
+    if (usage) {
+      try {
+        acc.absorb(JSON.parse(`{${usage}}`));
+      } catch {
+        /* truncated: no usage */
+      }
+    }
+    return acc.result();
+  }
+}
+
+/** The text `"usage": {...}` of the last match of `re` in `s`, braces balanced, or null. */
+function lastObjectAfter(s: string, re: RegExp): string | null {
+  let match: RegExpExecArray | null = null;
+  for (let m = re.exec(s); m; m = re.exec(s)) match = m;
+  if (!match) return null;
+  const open = match.index + match[0].length - 1;
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 123) depth++;
+    else if (c === 125 && --depth === 0) return s.slice(match.index, i + 1);
+  }
+  return null;
+}
+
+export class SseUsageTap implements UsageTap {
+  private readonly decoder = new StringDecoder('utf8');
+  private readonly acc = new UsageAccumulator();
+  private partial = '';
+  private broken = false;
+
+  push(chunk: Buffer): void {
+    if (this.broken) return;
+    const text = this.partial + this.decoder.write(chunk);
+    let start = 0;
+    for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
+      this.line(text, start, nl);
+      start = nl + 1;
+    }
+    this.partial = start === 0 ? text : text.slice(start);
+    if (this.partial.length > MAX_SSE_LINE) {
+      this.broken = true; // an absurd line: stop reading usage rather than hold memory
+      this.partial = '';
+    }
+  }
+
+  private line(text: string, start: number, end: number): void {
+    // `data:` lines only; `\r\n` endings are trimmed by JSON.parse.
+    if (text.charCodeAt(start) !== 100 || !text.startsWith('data:', start)) return;
+    const payload = text.slice(start + 5, end);
+    if (!USAGE_RE.test(payload) && (this.acc.model !== null || !MODEL_RE.test(payload))) return;
+    try {
+      this.acc.absorb(JSON.parse(payload));
+    } catch {
+      /* `[DONE]` or not JSON */
+    }
+  }
+
+  finish(): UsageCounts {
+    if (!this.broken && this.partial) this.line(this.partial, 0, this.partial.length);
+    return this.acc.result();
+  }
+}
