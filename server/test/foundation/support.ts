@@ -92,3 +92,62 @@ export function keyWindows(key: string, n = 6): string[] {
   for (let i = 0; i + n <= body.length; i++) out.push(body.slice(i, i + n));
   return out;
 }
+
+export interface MockProvider {
+  /** e.g. http://127.0.0.1:1234 — use `${url}/v1` as BYO_OPENAI_BASE_URL. */
+  url: string;
+  /** Keys the mock accepts; any other key gets 401 with the key echoed, as OpenAI does. */
+  validKeys: Set<string>;
+  /** Every request: method, path and the provider key it carried. */
+  requests: { method: string; path: string; key: string | undefined }[];
+  /** Milliseconds to wait before answering (slow provider). */
+  delayMs: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A local stand-in for the providers' model-list endpoints (OpenAI `GET /v1/models`,
+ * Anthropic `GET /v1/models`, Google `GET /v1beta/models`), on 127.0.0.1 only.
+ */
+export async function startMockProvider(): Promise<MockProvider> {
+  const { createServer } = await import('node:http');
+  const mock: MockProvider = {
+    url: '',
+    validKeys: new Set(),
+    requests: [],
+    delayMs: 0,
+    close: async () => {},
+  };
+  const server = createServer((req, res) => {
+    const auth = req.headers.authorization?.replace(/^Bearer /, '');
+    const key = auth ?? (req.headers['x-api-key'] as string | undefined) ?? (req.headers['x-goog-api-key'] as string | undefined);
+    mock.requests.push({ method: req.method ?? '', path: req.url ?? '', key });
+    setTimeout(() => {
+      res.setHeader('content-type', 'application/json');
+      if (key && mock.validKeys.has(key)) {
+        res.end(JSON.stringify({ object: 'list', data: [{ id: 'gpt-mock', object: 'model' }] }));
+      } else {
+        res.statusCode = 401;
+        res.end(JSON.stringify({ error: { message: `Incorrect API key provided: ${key}`, type: 'invalid_request_error' } }));
+      }
+    }, mock.delayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  mock.url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  mock.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return mock;
+}
+
+/** Env for a test server whose providers are all played by `mock`. */
+export function mockProviderEnv(mock: MockProvider): Record<string, string> {
+  return {
+    BYO_OPENAI_BASE_URL: `${mock.url}/v1`,
+    BYO_ANTHROPIC_BASE_URL: mock.url,
+    BYO_GOOGLE_BASE_URL: mock.url,
+  };
+}
