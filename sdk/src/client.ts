@@ -81,6 +81,7 @@ export class BYOK {
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     this.maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
     this.transport = new Transport({
+      apiKey,
       baseURL,
       timeout: this.timeout,
       maxRetries: this.maxRetries,

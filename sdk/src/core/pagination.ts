@@ -36,7 +36,8 @@ export class CursorPage<T> implements AsyncIterable<T> {
  * item of every page, or `for await` over `.pages()` for page after page. The request is sent
  * when you first await or iterate.
  */
-export class PagePromise<T> implements PromiseLike<CursorPage<T>>, AsyncIterable<T> {
+export class PagePromise<T> implements Promise<CursorPage<T>>, AsyncIterable<T> {
+  readonly [Symbol.toStringTag] = 'PagePromise';
   private promise: Promise<CursorPage<T>> | undefined;
   constructor(private readonly first: () => Promise<CursorPage<T>>) {}
 
@@ -55,6 +56,10 @@ export class PagePromise<T> implements PromiseLike<CursorPage<T>>, AsyncIterable
 
   catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<CursorPage<T> | R> {
     return this.page.catch(onrejected);
+  }
+
+  finally(onfinally?: (() => void) | null): Promise<CursorPage<T>> {
+    return this.page.finally(onfinally);
   }
 
   /** Every page in turn. */

@@ -32,6 +32,8 @@ export interface RequestOptions {
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 export interface TransportConfig {
+  /** Sent as `Authorization: Bearer` on BYO's own API (proxied calls authenticate the provider's way). */
+  apiKey: string;
   baseURL: string;
   timeout: number;
   maxRetries: number;
@@ -93,6 +95,7 @@ export class Transport {
     const url = this.buildURL(req.path, req.query);
     const headers = mergeHeaders(
       { accept: req.stream ? 'text/event-stream' : 'application/json' },
+      req.provider === undefined ? { authorization: `Bearer ${this.config.apiKey}` } : undefined,
       req.body !== undefined ? { 'content-type': 'application/json' } : undefined,
       req.idempotent ? { 'idempotency-key': options.idempotencyKey ?? `byo-sdk-${uuid4()}` } : undefined,
       req.headers,
@@ -243,7 +246,8 @@ export function makeAPIError(status: number, headers: Headers, text: string, pro
   }
 
   const f = byoErrorFields(body);
-  const message = f.message ?? (typeof body === 'string' && body && body.length < 500 ? body : `BYO returned HTTP ${status}.`);
+  let message = f.message ?? (typeof body === 'string' && body && body.length < 500 ? body : `BYO returned HTTP ${status}.`);
+  if (f.issues?.length) message += ` (${f.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')})`;
   const init: ErrorInit = { statusCode: status, code: f.code, requestId, headers, body };
   if (status === 400 || status === 413 || status === 415 || status === 422)
     return new ValidationError(message, { ...init, issues: f.issues });

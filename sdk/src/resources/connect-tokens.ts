@@ -2,9 +2,9 @@ import type { RequestOptions } from '../core/request.js';
 import { APIResource } from '../core/resource.js';
 import type { JSONBody, JSONResponse } from '../internal/openapi.js';
 
-export type ConnectTokenCreateParams = JSONBody<'connectTokens-create'>;
+export interface ConnectTokenCreateParams extends JSONBody<'connectTokens-create'> {}
 /** A short-lived, single-use token: hand `token` to the browser with your publishable key. */
-export type ConnectToken = JSONResponse<'connectTokens-create'>;
+export interface ConnectToken extends JSONResponse<'connectTokens-create'> {}
 
 export class ConnectTokens extends APIResource {
   /** Lets a browser (with the publishable key) replace a customer's key or set a base URL, once. */

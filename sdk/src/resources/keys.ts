@@ -5,14 +5,14 @@ import type { JSONBody, JSONResponse, QueryParams } from '../internal/openapi.js
 
 export type Provider = 'openai' | 'anthropic' | 'google';
 /** `POST /v1/keys/connect` body. */
-export type KeyConnectParams = JSONBody<'keys-connect'>;
+export interface KeyConnectParams extends JSONBody<'keys-connect'> {}
 /** The result of a connect: the stored key's id, status and hint (never the key). */
-export type ConnectedKey = JSONResponse<'keys-connect'>;
+export interface ConnectedKey extends JSONResponse<'keys-connect'> {}
 /** Which stored key: a provider and your customer's refId. */
-export type KeyRef = JSONBody<'keys-validate'>;
+export interface KeyRef extends JSONBody<'keys-validate'> {}
 /** A stored key's metadata (never the key material). */
-export type KeyMetadata = JSONResponse<'keys-get'>;
-export type KeyValidation = JSONResponse<'keys-validate'>;
+export interface KeyMetadata extends JSONResponse<'keys-get'> {}
+export interface KeyValidation extends JSONResponse<'keys-validate'> {}
 export type KeyListParams = Omit<QueryParams<'keys-list'>, 'cursor'> & { cursor?: string | undefined };
 export type KeyStatus = KeyMetadata['status'];
 
