@@ -200,10 +200,16 @@ export class Transport {
   }
 }
 
-/** Connection errors, timeouts, and BYO's own 408/429/5xx are retried; a provider's errors are not. */
+/**
+ * Connection errors, timeouts, and BYO's own 408/429/5xx are retried (BYO's `x-should-retry`
+ * header has the last word); a provider's errors are not.
+ */
 export function shouldRetry(error: BYOKError): boolean {
   if (error instanceof APIConnectionError) return true;
   if (error instanceof ProviderError || error.statusCode === undefined) return false;
+  const hint = error.headers?.get('x-should-retry');
+  if (hint === 'true') return true;
+  if (hint === 'false') return false;
   return error.statusCode === 408 || error.statusCode === 429 || error.statusCode >= 500;
 }
 
@@ -270,7 +276,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v 
 
 /**
  * BYO's error body is `{ code, message, requestId }` on the REST API; on the proxy it is in
- * the provider's error shape with BYO's code inside (`error.code`, or `error.byo_code`).
+ * the provider's error shape with BYO's code inside (`error.code`; Google: `error.details[].reason`).
  */
 export function byoErrorFields(body: unknown): ErrorFields {
   if (!isObject(body)) return { code: undefined, message: undefined };
@@ -280,7 +286,10 @@ export function byoErrorFields(body: unknown): ErrorFields {
   }
   const err = isObject(body.error) ? body.error : undefined;
   if (!err) return { code: str(body.code), message: str(body.message) };
-  return { code: str(err.byo_code) ?? str(err.byoCode) ?? str(err.code) ?? str(body.code), message: str(err.message) };
+  // Google's shape has a numeric `code`; BYO's code is the `reason` of an ErrorInfo detail.
+  const details = Array.isArray(err.details) ? err.details.filter(isObject) : [];
+  const reason = details.map((d) => str(d.reason)).find((r) => r !== undefined);
+  return { code: str(err.code) ?? reason ?? str(body.code), message: str(err.message) };
 }
 
 /** OpenAI `{error:{message,type,code}}`, Anthropic `{type:'error',error:{type,message}}`, Google `{error:{code,message,status}}`. */

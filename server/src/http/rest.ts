@@ -24,7 +24,7 @@ export function registerRest(app: FastifyInstance, services: Services, router: A
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     const req = request as unknown as FastifyRequest & Record<string, unknown>;
     req.reply = reply;
-    req.raw.url = request.url.replace(/^\/v1/, '');
+    req.raw.url = decodeSafePath(request.url.replace(/^\/v1/, ''));
     // A POST with no body at all (`curl -X POST .../revoke`) is an empty JSON object, not a 415.
     const h = request.headers;
     if (!h['content-type'] && request.body === undefined && !h['transfer-encoding'] && (h['content-length'] ?? '0') === '0')
@@ -54,6 +54,22 @@ export function registerRest(app: FastifyInstance, services: Services, router: A
   };
 
   app.route({ method: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'], url: '/v1/*', handler: handle });
+}
+
+/**
+ * The adapter matches path parameters on the raw path and does not decode them, so a refId
+ * sent percent-encoded (`a%3Ab`, as clients encode it) would not match its own schema.
+ * Decodes escapes of the characters a path parameter may hold; others stay encoded (and fail
+ * validation), so an encoded `/` can never split a parameter.
+ */
+export function decodeSafePath(url: string): string {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const decoded = path.replace(/%([0-9A-Fa-f]{2})/g, (m, hex: string) => {
+    const c = String.fromCharCode(Number.parseInt(hex, 16));
+    return /^[A-Za-z0-9_.:@+~-]$/.test(c) ? c : m;
+  });
+  return q === -1 ? decoded : decoded + url.slice(q);
 }
 
 function rewriteError(raw: string, requestId: string): ErrorBody {

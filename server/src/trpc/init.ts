@@ -69,7 +69,7 @@ const t = initTRPC
       return {
         ...shape,
         message: e.message,
-        data: { code: e.code, httpStatus: e.status, requestId: ctx?.requestId ?? null, issues: e.issues ?? null },
+        data: { code: e.code, message: e.message, httpStatus: e.status, requestId: ctx?.requestId ?? null, issues: e.issues ?? null },
       };
     },
   });
