@@ -5,9 +5,9 @@ import { asObject, json, type SandboxOptions, type SandboxRequest, type SandboxR
 /** Anthropic wire format: messages (JSON and SSE), models. */
 
 export const ANTHROPIC_MODELS: { id: string; display_name: string; created_at: string }[] = [
-  { id: 'claude-sonnet-4-5', display_name: 'Claude Sonnet 4.5', created_at: '2025-09-29T00:00:00Z' },
+  { id: 'claude-sonnet-4-6', display_name: 'Claude Sonnet 4.6', created_at: '2026-02-17T00:00:00Z' },
+  { id: 'claude-opus-4-7', display_name: 'Claude Opus 4.7', created_at: '2026-04-16T00:00:00Z' },
   { id: 'claude-haiku-4-5', display_name: 'Claude Haiku 4.5', created_at: '2025-10-15T00:00:00Z' },
-  { id: 'claude-opus-4-1', display_name: 'Claude Opus 4.1', created_at: '2025-08-05T00:00:00Z' },
 ];
 
 export function anthropicError(status: number, type: string, message: string): SandboxResponse {

@@ -1,6 +1,7 @@
 import { apiKeysRouter, auditRouter, projectsRouter } from './routers/admin.js';
 import { connectTokensRouter, keysRouter } from './routers/keys.js';
 import { secretsRouter } from './routers/secrets.js';
+import { usageRouter } from './routers/usage.js';
 import { webhooksRouter } from './routers/webhooks.js';
 import { router } from './init.js';
 
@@ -13,6 +14,7 @@ export const appRouter = router({
   audit: auditRouter,
   secrets: secretsRouter,
   webhooks: webhooksRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { CursorSchema, ProviderSchema, RefIdSchema } from './common.js';
+
+const DaySchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a UTC day as YYYY-MM-DD')
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'not a calendar day');
+
+export const UsageQueryInputSchema = z.strictObject({
+  from: DaySchema.optional().meta({
+    description: 'First UTC day to include (YYYY-MM-DD). Default: 29 days before `to`.',
+    example: '2026-01-01',
+  }),
+  to: DaySchema.optional().meta({ description: 'Last UTC day to include (YYYY-MM-DD). Default: today.', example: '2026-01-31' }),
+  refId: RefIdSchema.optional(),
+  provider: ProviderSchema.optional(),
+  model: z.string().min(1).max(200).optional().meta({ description: 'Only this model, as the provider reported it.' }),
+  limit: z.coerce.number().int().min(1).max(1000).default(500),
+  cursor: CursorSchema,
+});
+export type UsageQueryInput = z.infer<typeof UsageQueryInputSchema>;
+
+const Count = z.number().int().min(0);
+
+export const UsageRowSchema = z.object({
+  day: z.string().meta({ description: 'UTC day (YYYY-MM-DD)', example: '2026-01-15' }),
+  refId: z.string(),
+  provider: ProviderSchema,
+  model: z.string().nullable().meta({ description: 'The model the provider reported (null when it reported none).' }),
+  requests: Count.meta({ description: 'Proxied calls' }),
+  errors: Count.meta({ description: 'Calls answered with HTTP 400 or above (by the provider or by BYO on its way there)' }),
+  inputTokens: Count,
+  outputTokens: Count,
+  totalTokens: Count,
+  avgLatencyMs: Count.meta({ description: 'Mean time from request to the last response byte' }),
+});
+export type UsageRow = z.infer<typeof UsageRowSchema>;
+
+export const UsageOutputSchema = z.object({
+  from: z.string().meta({ description: 'First UTC day included' }),
+  to: z.string().meta({ description: 'Last UTC day included' }),
+  data: z.array(UsageRowSchema).meta({ description: 'One row per day, refId, provider and model; newest day first' }),
+  totals: z.object({ requests: Count, errors: Count, inputTokens: Count, outputTokens: Count, totalTokens: Count }),
+  nextCursor: z.string().nullable(),
+});
+export type UsageOutput = z.infer<typeof UsageOutputSchema>;

@@ -1,0 +1,108 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database, Mode } from '../db/schema.js';
+import { BYOError } from '../errors.js';
+import type { UsageOutput, UsageQueryInput } from '../schemas/usage.js';
+
+const DAY_MS = 86_400_000;
+const MAX_DAYS = 366;
+
+const dayOf = (d: Date) => d.toISOString().slice(0, 10);
+const n = (v: unknown) => Number(v ?? 0) || 0;
+
+function pageOffset(cursor: string | undefined): number {
+  if (!cursor) return 0;
+  const m = /^o(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) throw new BYOError('validation_failed', 'cursor is not a cursor this API returned.');
+  return Number(m[1]);
+}
+
+/** `GET /v1/usage`: proxied calls of one project and mode, summed by UTC day, refId, provider and model. */
+export async function queryUsage(
+  db: Kysely<Database>,
+  scope: { projectId: string; mode: Mode },
+  input: UsageQueryInput,
+  now = new Date(),
+): Promise<UsageOutput> {
+  const to = input.to ?? dayOf(now);
+  const toStart = Date.parse(`${to}T00:00:00Z`);
+  const from = input.from ?? dayOf(new Date(toStart - 29 * DAY_MS));
+  const fromStart = Date.parse(`${from}T00:00:00Z`);
+  if (fromStart > toStart) throw new BYOError('validation_failed', '`from` is after `to`.');
+  if ((toStart - fromStart) / DAY_MS >= MAX_DAYS) throw new BYOError('validation_failed', `Ask for at most ${MAX_DAYS} days at once.`);
+  const offset = pageOffset(input.cursor);
+
+  let base = db
+    .selectFrom('usage_records')
+    .where('project_id', '=', scope.projectId)
+    .where('mode', '=', scope.mode)
+    .where('created_at', '>=', new Date(fromStart))
+    .where('created_at', '<', new Date(toStart + DAY_MS));
+  if (input.refId) base = base.where('ref_id', '=', input.refId);
+  if (input.provider) base = base.where('provider', '=', input.provider);
+  if (input.model) base = base.where('model', '=', input.model);
+
+  const day = sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD')`;
+  const sums = {
+    requests: sql<string>`count(*)`,
+    errors: sql<string>`count(*) filter (where status >= 400)`,
+    input: sql<string>`coalesce(sum(input_tokens), 0)`,
+    output: sql<string>`coalesce(sum(output_tokens), 0)`,
+    total: sql<string>`coalesce(sum(total_tokens), 0)`,
+  };
+  const rows = await base
+    .select([
+      day.as('day'),
+      'ref_id',
+      'provider',
+      'model',
+      sums.requests.as('requests'),
+      sums.errors.as('errors'),
+      sums.input.as('input_tokens'),
+      sums.output.as('output_tokens'),
+      sums.total.as('total_tokens'),
+      sql<string>`round(avg(latency_ms))`.as('avg_latency'),
+    ])
+    .groupBy([day, 'ref_id', 'provider', 'model'])
+    .orderBy(day, 'desc')
+    .orderBy('ref_id')
+    .orderBy('provider')
+    .orderBy(sql`model nulls last`)
+    .limit(input.limit + 1)
+    .offset(offset)
+    .execute();
+  const totals = await base
+    .select([
+      sums.requests.as('requests'),
+      sums.errors.as('errors'),
+      sums.input.as('input_tokens'),
+      sums.output.as('output_tokens'),
+      sums.total.as('total_tokens'),
+    ])
+    .executeTakeFirst();
+
+  const page = rows.slice(0, input.limit);
+  return {
+    from,
+    to,
+    data: page.map((r) => ({
+      day: r.day,
+      refId: r.ref_id,
+      provider: r.provider,
+      model: r.model,
+      requests: n(r.requests),
+      errors: n(r.errors),
+      inputTokens: n(r.input_tokens),
+      outputTokens: n(r.output_tokens),
+      totalTokens: n(r.total_tokens),
+      avgLatencyMs: n(r.avg_latency),
+    })),
+    totals: {
+      requests: n(totals?.requests),
+      errors: n(totals?.errors),
+      inputTokens: n(totals?.input_tokens),
+      outputTokens: n(totals?.output_tokens),
+      totalTokens: n(totals?.total_tokens),
+    },
+    nextCursor: rows.length > input.limit ? Buffer.from(`o${offset + input.limit}`).toString('base64url') : null,
+  };
+}
