@@ -35,6 +35,8 @@ export interface ClaimedDelivery {
   eventData: Record<string, unknown>;
   url: string;
   endpointEnabled: boolean;
+  /** The endpoint was already failing when this attempt was claimed. */
+  endpointFailing: boolean;
   secret: { ciphertext: Buffer; wrappedKey: Buffer; masterKeyId: string };
   previousSecret: { ciphertext: Buffer; wrappedKey: Buffer; masterKeyId: string } | null;
   previousSecretExpiresAt: Date | null;
@@ -89,6 +91,7 @@ export async function claimDeliveries(
       'e.data',
       'w.url',
       'w.enabled',
+      'w.failing_since',
       'w.secret_ciphertext',
       'w.secret_wrapped_key',
       'w.secret_master_key_id',
@@ -111,6 +114,7 @@ export async function claimDeliveries(
     eventData: r.data,
     url: r.url,
     endpointEnabled: r.enabled,
+    endpointFailing: r.failing_since !== null,
     secret: { ciphertext: r.secret_ciphertext, wrappedKey: r.secret_wrapped_key, masterKeyId: r.secret_master_key_id },
     previousSecret:
       r.previous_secret_ciphertext && r.previous_secret_wrapped_key && r.previous_secret_master_key_id
@@ -206,7 +210,7 @@ async function recordSuccess(db: Kysely<Database>, d: ClaimedDelivery, r: Attemp
     .where('id', '=', d.id)
     .where('locked_until', '=', d.lockedUntil)
     .executeTakeFirst();
-  if (updated.numUpdatedRows === 0n) return;
+  if (updated.numUpdatedRows === 0n || !d.endpointFailing) return;
   await db
     .updateTable('webhook_endpoints')
     .set({ failing_since: null })
@@ -240,44 +244,65 @@ export function nextDelayMs(
   return Math.round(delay);
 }
 
+/**
+ * Records a failed attempt and schedules the next one, or ends the delivery. One transaction:
+ * when this failure disables the endpoint (410, or failing longer than
+ * BYO_WEBHOOK_DISABLE_AFTER), the retry is never visible to a claim.
+ */
 async function recordFailure(s: Services, d: ClaimedDelivery, r: AttemptResult, retry: boolean): Promise<void> {
   const gone = r.statusCode === 410;
   const delay = retry && !gone ? nextDelayMs(s.config.webhookScheduleMs, d.attempts, r.retryAfterSeconds) : null;
-  const updated = await s.db
-    .updateTable('webhook_deliveries')
-    .set({
-      status: delay === null ? 'failed' : 'pending',
-      next_attempt_at: delay === null ? null : inMs(delay),
-      locked_until: null,
-      updated_at: sql`now()`,
-      ...lastColumns(r),
-    })
-    .where('id', '=', d.id)
-    .where('locked_until', '=', d.lockedUntil)
-    .executeTakeFirst();
-  if (updated.numUpdatedRows === 0n) return;
-  if (gone) {
-    await disableEndpoint(s.db, d.endpointId, 'The endpoint answered 410 Gone.', { actor: 'system' });
-    return;
-  }
-  const ep = await s.db
-    .updateTable('webhook_endpoints')
-    .set({ failing_since: sql`coalesce(failing_since, now())` })
-    .where('id', '=', d.endpointId)
-    .where('enabled', '=', true)
-    .returning(['failing_since', sql<Date>`now()`.as('now')])
-    .executeTakeFirst();
-  if (!ep?.failing_since) return;
-  const failingFor = ep.now.getTime() - ep.failing_since.getTime();
-  if (failingFor >= s.config.BYO_WEBHOOK_DISABLE_AFTER) {
-    await disableEndpoint(
-      s.db,
+  await s.db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable('webhook_deliveries')
+      .set({
+        status: delay === null ? 'failed' : 'pending',
+        next_attempt_at: delay === null ? null : inMs(delay),
+        locked_until: null,
+        updated_at: sql`now()`,
+        ...lastColumns(r),
+      })
+      .where('id', '=', d.id)
+      .where('locked_until', '=', d.lockedUntil)
+      .executeTakeFirst();
+    if (updated.numUpdatedRows === 0n) return;
+    if (gone) {
+      await disableEndpointIn(trx, d.endpointId, 'The endpoint answered 410 Gone.', SYSTEM);
+      return;
+    }
+    const ep = await trx
+      .updateTable('webhook_endpoints')
+      .set({ failing_since: sql`coalesce(failing_since, now())` })
+      .where('id', '=', d.endpointId)
+      .where('enabled', '=', true)
+      .returning(['failing_since', sql<Date>`now()`.as('now')])
+      .executeTakeFirst();
+    if (!ep?.failing_since) return;
+    const since = ep.failing_since;
+    if (ep.now.getTime() - since.getTime() < s.config.BYO_WEBHOOK_DISABLE_AFTER) return;
+    // A success that raced with the failure that started the streak ends the streak instead.
+    const success = await trx
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('endpoint_id', '=', d.endpointId)
+      .where('status', '=', 'succeeded')
+      .where('delivered_at', '>', since)
+      .limit(1)
+      .executeTakeFirst();
+    if (success) {
+      await trx.updateTable('webhook_endpoints').set({ failing_since: sql`now()` }).where('id', '=', d.endpointId).execute();
+      return;
+    }
+    await disableEndpointIn(
+      trx,
       d.endpointId,
-      `Every delivery failed since ${ep.failing_since.toISOString()} (longer than BYO_WEBHOOK_DISABLE_AFTER).`,
-      { actor: 'system' },
+      `Every delivery failed since ${since.toISOString()} (longer than BYO_WEBHOOK_DISABLE_AFTER).`,
+      SYSTEM,
     );
-  }
+  });
 }
+
+const SYSTEM: Actor = { actor: 'system' };
 
 /** Gives a claim back untouched (the attempt was interrupted by shutdown, not answered). */
 export async function releaseClaim(db: Kysely<Database>, d: ClaimedDelivery): Promise<void> {
@@ -294,35 +319,53 @@ export async function releaseClaim(db: Kysely<Database>, d: ClaimedDelivery): Pr
  * deliveries are marked failed (they can be redelivered once it is enabled again).
  */
 export async function disableEndpoint(db: Kysely<Database>, endpointId: string, reason: string, who: Actor): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const ep = await trx
-      .updateTable('webhook_endpoints')
-      .set({ enabled: false, disabled_reason: reason, updated_at: sql`now()` })
-      .where('id', '=', endpointId)
-      .where('enabled', '=', true)
-      .returning(['id', 'project_id', 'mode'])
-      .executeTakeFirst();
-    if (!ep) return false;
-    await failPending(trx, endpointId);
-    await audit(trx, who, {
-      projectId: ep.project_id,
-      mode: ep.mode,
-      action: 'webhook_endpoint.disabled',
-      target: ep.id,
-      metadata: { reason },
-    });
-    return true;
-  });
+  return db.transaction().execute((trx) => disableEndpointIn(trx, endpointId, reason, who));
 }
 
-/** Pending deliveries of a disabled endpoint become failed; in-flight ones finish on their own. */
+async function disableEndpointIn(trx: Kysely<Database>, endpointId: string, reason: string, who: Actor): Promise<boolean> {
+  const ep = await trx
+    .updateTable('webhook_endpoints')
+    .set({ enabled: false, disabled_reason: reason, updated_at: sql`now()` })
+    .where('id', '=', endpointId)
+    .where('enabled', '=', true)
+    .returning(['id', 'project_id', 'mode'])
+    .executeTakeFirst();
+  if (!ep) return false;
+  await failPending(trx, endpointId);
+  await audit(trx, who, {
+    projectId: ep.project_id,
+    mode: ep.mode,
+    action: 'webhook_endpoint.disabled',
+    target: ep.id,
+    metadata: { reason },
+  });
+  return true;
+}
+
+/**
+ * Pending deliveries of a disabled endpoint become failed. Rows another transaction is
+ * recording right now are skipped (no lock waits, no deadlock); a claim of such a row later
+ * finds the endpoint disabled and fails it then. In-flight attempts finish on their own.
+ */
 export async function failPending(db: Kysely<Database>, endpointId: string): Promise<void> {
   await db
     .updateTable('webhook_deliveries')
-    .set({ status: 'failed', next_attempt_at: null, last_error: 'endpoint disabled', updated_at: sql`now()` })
-    .where('endpoint_id', '=', endpointId)
-    .where('status', '=', 'pending')
-    .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<=', sql<Date>`now()`)]))
+    .set({
+      status: 'failed',
+      next_attempt_at: null,
+      last_error: sql<string>`case when last_error is null then 'endpoint disabled' else last_error || '; endpoint disabled' end`,
+      updated_at: sql`now()`,
+    })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('webhook_deliveries')
+        .select('id')
+        .where('endpoint_id', '=', endpointId)
+        .where('status', '=', 'pending')
+        .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<=', sql<Date>`now()`)]))
+        .forUpdate()
+        .skipLocked(),
+    )
     .execute();
 }
 

@@ -34,6 +34,8 @@ export class WebhookDispatcher {
   private notifying = false;
   private notifyAgain = false;
   private errorStreak = 0;
+  /** Attempts made by this process, by outcome (for metrics and tests). */
+  readonly stats = { attempts: 0, succeeded: 0, failed: 0, released: 0 };
 
   constructor(
     private readonly s: Services,
@@ -126,9 +128,14 @@ export class WebhookDispatcher {
 
   private launch(d: ClaimedDelivery): void {
     const abort = new AbortController();
+    this.stats.attempts++;
     const promise = attemptDelivery(this.s, d, { retry: true, signal: abort.signal })
       .then(
-        () => {},
+        (r) => {
+          if (r.ok) this.stats.succeeded++;
+          else if (abort.signal.aborted) this.stats.released++;
+          else this.stats.failed++;
+        },
         (err) => this.s.logger.warn({ err, deliveryId: d.id }, 'webhook delivery: could not record the attempt'),
       )
       .finally(() => {

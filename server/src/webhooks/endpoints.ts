@@ -371,43 +371,6 @@ export async function redeliver(s: Services, scope: Scope, who: Actor, id: strin
   return deliveryView(row);
 }
 
-/** Re-wraps every webhook secret under the active master key (master-key rotation, ENC-5). */
-export async function rewrapWebhookSecrets(s: Pick<Services, 'db' | 'vault'>): Promise<number> {
-  const activeId = s.vault.keyring.active.id;
-  const rows = await s.db
-    .selectFrom('webhook_endpoints')
-    .selectAll()
-    .where((eb) => eb.or([eb('secret_master_key_id', '!=', activeId), eb('previous_secret_master_key_id', '!=', activeId)]))
-    .execute();
-  for (const r of rows) {
-    const ctx = secretContext(r);
-    const cur = s.vault.rewrap(WEBHOOK_SECRET_KIND, ctx, {
-      ciphertext: r.secret_ciphertext,
-      wrappedKey: r.secret_wrapped_key,
-      masterKeyId: r.secret_master_key_id,
-    });
-    const prev =
-      r.previous_secret_ciphertext && r.previous_secret_wrapped_key && r.previous_secret_master_key_id
-        ? s.vault.rewrap(WEBHOOK_SECRET_KIND, ctx, {
-            ciphertext: r.previous_secret_ciphertext,
-            wrappedKey: r.previous_secret_wrapped_key,
-            masterKeyId: r.previous_secret_master_key_id,
-          })
-        : null;
-    await s.db
-      .updateTable('webhook_endpoints')
-      .set({
-        secret_wrapped_key: cur.wrappedKey,
-        secret_master_key_id: cur.masterKeyId,
-        ...(prev ? { previous_secret_wrapped_key: prev.wrappedKey, previous_secret_master_key_id: prev.masterKeyId } : {}),
-      })
-      .where('id', '=', r.id)
-      .where('secret_wrapped_key', '=', r.secret_wrapped_key)
-      .execute();
-  }
-  return rows.length;
-}
-
 /** URLs may carry a token in their path or query; the audit keeps the origin only. */
 function redactUrl(url: string): string {
   try {

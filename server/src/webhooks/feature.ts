@@ -1,5 +1,13 @@
 import type { App } from '../app.js';
+import type { Services } from '../services.js';
 import { WebhookDispatcher } from './dispatcher.js';
+
+const running = new WeakMap<Services, WebhookDispatcher>();
+
+/** The dispatcher running for these services, if any (metrics, tests). */
+export function dispatcherOf(services: Services): WebhookDispatcher | undefined {
+  return running.get(services);
+}
 
 /**
  * The webhook dispatcher as a server feature: started with the server (unless BYO_WEBHOOKS is
@@ -11,6 +19,7 @@ export async function webhooksFeature(app: App): Promise<void> {
   if (!services.config.BYO_WEBHOOKS) return;
   const dispatcher = new WebhookDispatcher(services);
   await dispatcher.start();
+  running.set(services, dispatcher);
   services.onEventsCommitted = () => dispatcher.eventsCommitted();
   app.onClose(async () => {
     services.onEventsCommitted = () => {};

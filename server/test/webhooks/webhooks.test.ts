@@ -249,6 +249,42 @@ describe('delivery outcomes', () => {
     expect(audit.body.data[0]).toMatchObject({ actor: 'system', target: endpoint.id });
   });
 
+  it('disables an endpoint that has been failing longer than BYO_WEBHOOK_DISABLE_AFTER (5 days)', async () => {
+    const { p, endpoint, path } = await setup();
+    // The failure streak started 5 days and a minute ago (as if the clock had moved on).
+    await server.app.services.db
+      .updateTable('webhook_endpoints')
+      .set({ failing_since: new Date(Date.now() - 5 * 86_400_000 - 60_000) })
+      .where('id', '=', endpoint.id)
+      .execute();
+    const prev = receiver.respond;
+    receiver.respond = (r, n) => (r.path === path ? { status: 500 } : prev(r, n));
+    try {
+      await connect(p, 'cust_old');
+      const ep = await waitForEndpoint(p, endpoint.id, (e) => e.enabled === false);
+      expect(ep.disabledReason).toMatch(/failed since/);
+    } finally {
+      receiver.respond = prev;
+    }
+    expect(at(path)).toHaveLength(1);
+    const d = await waitForDelivery(p, (x) => x.status === 'failed');
+    expect(d.lastError).toBe('HTTP 500; endpoint disabled');
+    const audit = await server.request('GET', `/v1/admin/audit?projectId=${p.id}&action=webhook_endpoint.disabled`, {
+      key: server.adminToken,
+    });
+    expect(audit.body.data).toHaveLength(1);
+    expect(audit.body.data[0]).toMatchObject({ actor: 'system', target: endpoint.id });
+    // A healthy endpoint's streak is cleared by a success.
+    const healthy = await setup();
+    await server.app.services.db
+      .updateTable('webhook_endpoints')
+      .set({ failing_since: new Date(Date.now() - 60_000) })
+      .where('id', '=', healthy.endpoint.id)
+      .execute();
+    await connect(healthy.p, 'cust_ok');
+    await waitForEndpoint(healthy.p, healthy.endpoint.id, (e) => e.failingSince === null && e.enabled === true);
+  });
+
   it('counts a redirect as a failure and does not follow it', async () => {
     const second = await new Receiver().start();
     const { p, path } = await setup();
