@@ -159,75 +159,86 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
     }
   }
 
-  const result = await db.transaction().execute(async (trx) => {
-    const existing = await trx
-      .selectFrom('provider_keys')
-      .select(['id', 'status'])
-      .where('project_id', '=', scope.project.id)
-      .where('mode', '=', scope.mode)
-      .where('provider', '=', req.provider)
-      .where('ref_id', '=', req.refId)
-      .forUpdate()
-      .executeTakeFirst();
-    // Re-checked under the row lock: two concurrent first connects cannot both win.
-    if (pkWithoutToken && existing?.status === 'active') throw keyExists();
-    const id = existing?.id ?? randomId('key');
-    const sealed = s.vault.seal(
-      PROVIDER_KEY_KIND,
-      aadFor({ project_id: scope.project.id, mode: scope.mode, provider: req.provider, ref_id: req.refId, id }),
-      req.providerKey,
-    );
-    const now = new Date();
-    const values = {
-      status: 'active' as const,
-      key_hint: hint,
-      base_url: baseUrl,
-      ciphertext: sealed.ciphertext,
-      wrapped_key: sealed.wrappedKey,
-      master_key_id: sealed.masterKeyId,
-      status_reason: null,
-      last_validated_at: validation ? now : null,
-      last_validation_result: validation ? validation.result : null,
-      updated_at: now,
-    };
-    let row: KeyMeta;
-    if (existing) {
-      row = await trx.updateTable('provider_keys').set(values).where('id', '=', id).returning(META_COLUMNS).executeTakeFirstOrThrow();
-    } else {
-      row = await trx
-        .insertInto('provider_keys')
-        .values({
-          id,
-          project_id: scope.project.id,
-          mode: scope.mode,
+  const write = () =>
+    db.transaction().execute(async (trx) => {
+      const existing = await trx
+        .selectFrom('provider_keys')
+        .select(['id', 'status'])
+        .where('project_id', '=', scope.project.id)
+        .where('mode', '=', scope.mode)
+        .where('provider', '=', req.provider)
+        .where('ref_id', '=', req.refId)
+        .forUpdate()
+        .executeTakeFirst();
+      // Re-checked under the row lock: two concurrent first connects cannot both win.
+      if (pkWithoutToken && existing?.status === 'active') throw keyExists();
+      const id = existing?.id ?? randomId('key');
+      const sealed = s.vault.seal(
+        PROVIDER_KEY_KIND,
+        aadFor({ project_id: scope.project.id, mode: scope.mode, provider: req.provider, ref_id: req.refId, id }),
+        req.providerKey,
+      );
+      const now = new Date();
+      const values = {
+        status: 'active' as const,
+        key_hint: hint,
+        base_url: baseUrl,
+        ciphertext: sealed.ciphertext,
+        wrapped_key: sealed.wrappedKey,
+        master_key_id: sealed.masterKeyId,
+        status_reason: null,
+        last_validated_at: validation ? now : null,
+        last_validation_result: validation ? validation.result : null,
+        updated_at: now,
+      };
+      let row: KeyMeta;
+      if (existing) {
+        row = await trx.updateTable('provider_keys').set(values).where('id', '=', id).returning(META_COLUMNS).executeTakeFirstOrThrow();
+      } else {
+        row = await trx
+          .insertInto('provider_keys')
+          .values({
+            id,
+            project_id: scope.project.id,
+            mode: scope.mode,
+            provider: req.provider,
+            ref_id: req.refId,
+            created_at: now,
+            ...values,
+          })
+          .returning(META_COLUMNS)
+          .executeTakeFirstOrThrow();
+      }
+      await emitEvent(trx, {
+        projectId: scope.project.id,
+        mode: scope.mode,
+        type: 'key.connected',
+        data: { provider: req.provider, refId: req.refId, keyHint: hint },
+      });
+      await audit(trx, who, {
+        projectId: scope.project.id,
+        mode: scope.mode,
+        action: existing ? 'key.replaced' : 'key.connected',
+        target: id,
+        metadata: {
           provider: req.provider,
-          ref_id: req.refId,
-          created_at: now,
-          ...values,
-        })
-        .returning(META_COLUMNS)
-        .executeTakeFirstOrThrow();
-    }
-    await emitEvent(trx, {
-      projectId: scope.project.id,
-      mode: scope.mode,
-      type: 'key.connected',
-      data: { provider: req.provider, refId: req.refId, keyHint: hint },
+          refId: req.refId,
+          via: req.publishable ? 'publishable' : 'secret',
+          connectToken: Boolean(tokenGrant),
+        },
+      });
+      return { row, updated: Boolean(existing) };
     });
-    await audit(trx, who, {
-      projectId: scope.project.id,
-      mode: scope.mode,
-      action: existing ? 'key.replaced' : 'key.connected',
-      target: id,
-      metadata: {
-        provider: req.provider,
-        refId: req.refId,
-        via: req.publishable ? 'publishable' : 'secret',
-        connectToken: Boolean(tokenGrant),
-      },
-    });
-    return { row, updated: Boolean(existing) };
-  });
+  let result: Awaited<ReturnType<typeof write>>;
+  try {
+    result = await write();
+  } catch (err) {
+    // Two first connects raced: FOR UPDATE locks nothing when there is no row yet, so the
+    // loser's insert hits the unique constraint. A pk loses (409); an sk replaces the winner.
+    if (!isUniqueViolation(err)) throw err;
+    if (pkWithoutToken) throw keyExists();
+    result = await write();
+  }
   if (result.updated) await s.keyCache.invalidate(keyCacheId(scope.project.id, scope.mode, req.provider, req.refId));
   s.onEventsCommitted();
   return {
@@ -238,6 +249,10 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
     updated: result.updated,
     keyHint: hint,
   };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
 }
 
 const keyExists = () =>
