@@ -7,7 +7,7 @@ import { GoogleClient } from './resources/google/index.js';
 import { Keys } from './resources/keys.js';
 import { OpenAIClient } from './resources/openai/index.js';
 import type { ProviderClientOptions } from './resources/proxy.js';
-import { type Webhooks, webhooks } from './resources/webhooks.js';
+import { type Webhooks, WebhooksResource, webhooks } from './resources/webhooks.js';
 
 export const DEFAULT_BASE_URL = 'http://localhost:3000';
 export const DEFAULT_TIMEOUT_MS = 600_000;
@@ -44,7 +44,7 @@ export class BYOK {
 
   readonly keys: Keys;
   readonly connectTokens: ConnectTokens;
-  readonly webhooks: Webhooks = webhooks;
+  readonly webhooks: WebhooksResource;
 
   private readonly transport: Transport;
 
@@ -89,6 +89,7 @@ export class BYOK {
     });
     this.keys = new Keys(this.transport);
     this.connectTokens = new ConnectTokens(this.transport);
+    this.webhooks = new WebhooksResource(this.transport);
   }
 
   /** OpenAI (or an OpenAI-compatible server the customer connected) with `refId`'s key. */

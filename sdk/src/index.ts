@@ -27,6 +27,7 @@ export type * from './resources/google/models.js';
 export { GoogleClient } from './resources/google/index.js';
 export type * from './resources/keys.js';
 export type * from './resources/openai/chat-completions.js';
+export type * from './resources/webhook-endpoints.js';
 export type * from './resources/openai/embeddings.js';
 export type * from './resources/openai/models.js';
 export type * from './resources/openai/responses.js';
@@ -45,6 +46,7 @@ export {
   type WebhookEventType,
   type WebhookPayload,
   Webhooks,
+  WebhooksResource,
   type WebhookTestEvent,
   webhooks,
 } from './resources/webhooks.js';

@@ -64,14 +64,12 @@ describe('OpenAI through the proxy (sandbox)', () => {
   });
 
   it('chat.completions.create with stream: true, chunks split at awkward places', async () => {
-    const stream = await choppy
-      .openai({ refId: 'customer_123' })
-      .chat.completions.create({
-        model: 'gpt-4o-mini',
-        messages: [{ role: 'user', content: 'Say hello' }],
-        stream: true,
-        stream_options: { include_usage: true },
-      });
+    const stream = await choppy.openai({ refId: 'customer_123' }).chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Say hello' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let chunks = 0;
     let usage: number | undefined;

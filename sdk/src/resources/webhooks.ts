@@ -1,8 +1,10 @@
 import { WebhookVerificationError } from '../core/errors.js';
 import { hmacKey, hmacSign, hmacVerify } from '../internal/crypto.js';
 import { encodeUtf8, fromBase64, fromHex, toBase64, toHex } from '../internal/encoding.js';
+import type { Transport } from '../core/request.js';
 import { getHeader, type HeadersLike, isObject, uuid4 } from '../internal/utils.js';
 import type { Provider } from './keys.js';
+import { WebhookDeliveries, WebhookEndpoints } from './webhook-endpoints.js';
 
 /** Data carried by the key lifecycle events (never key material). */
 export interface KeyEventData {
@@ -252,3 +254,14 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
 
 /** Usable without a client or API key: `import { webhooks } from 'byo-sdk'`. */
 export const webhooks: Webhooks = new Webhooks();
+
+/** `byok.webhooks`: verification, plus the endpoints and deliveries of your project. */
+export class WebhooksResource extends Webhooks {
+  readonly endpoints: WebhookEndpoints;
+  readonly deliveries: WebhookDeliveries;
+  constructor(transport: Transport) {
+    super();
+    this.endpoints = new WebhookEndpoints(transport);
+    this.deliveries = new WebhookDeliveries(transport);
+  }
+}
