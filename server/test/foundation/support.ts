@@ -102,6 +102,8 @@ export interface MockProvider {
   requests: { method: string; path: string; key: string | undefined }[];
   /** Milliseconds to wait before answering (slow provider). */
   delayMs: number;
+  /** When set, every request gets this status (e.g. 500, 429: the provider cannot check). */
+  failWith: number | null;
   close(): Promise<void>;
 }
 
@@ -116,6 +118,7 @@ export async function startMockProvider(): Promise<MockProvider> {
     validKeys: new Set(),
     requests: [],
     delayMs: 0,
+    failWith: null,
     close: async () => {},
   };
   const server = createServer((req, res) => {
@@ -124,7 +127,10 @@ export async function startMockProvider(): Promise<MockProvider> {
     mock.requests.push({ method: req.method ?? '', path: req.url ?? '', key });
     setTimeout(() => {
       res.setHeader('content-type', 'application/json');
-      if (key && mock.validKeys.has(key)) {
+      if (mock.failWith) {
+        res.statusCode = mock.failWith;
+        res.end(JSON.stringify({ error: { message: 'unavailable' } }));
+      } else if (key && mock.validKeys.has(key)) {
         res.end(JSON.stringify({ object: 'list', data: [{ id: 'gpt-mock', object: 'model' }] }));
       } else {
         res.statusCode = 401;
