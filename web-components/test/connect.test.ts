@@ -189,4 +189,37 @@ describe('connect', () => {
     expect(seen.requests.filter((r) => r.includes(byo.url))).toEqual([]);
     await page.close();
   });
+
+  it('runs the integration snippet unchanged, from a bundler (ESM) and from the script-tag build', async () => {
+    const SNIPPET = 'createConnect({ baseURL, publishableKey }).connect({ provider, refId, providerKey })';
+    const inputs = (refId: string) =>
+      `const [baseURL, publishableKey, provider, refId, providerKey] = ${JSON.stringify([byo.url, project.pkTest, 'google', refId, 'sk-byo-test-valid'])};`;
+    site.script(
+      '/snippet-esm.js',
+      await bundle(`import { createConnect } from 'byo-connect';\n${inputs('cust_snippet_esm')}\nwindow.result = await ${SNIPPET};`),
+    );
+    site.page('/snippet-esm.html', htmlPage('', '/snippet-esm.js'));
+    site.page(
+      '/snippet-global.html',
+      `<!doctype html><script src="/dist/byo-connect.global.js"></script><script>const { createConnect } = BYOConnect; ${inputs('cust_snippet_global')} ${SNIPPET}.then((r) => { window.result = r; });</script>`,
+    );
+    for (const [path, refId] of [
+      ['/snippet-esm.html', 'cust_snippet_esm'],
+      ['/snippet-global.html', 'cust_snippet_global'],
+    ] as const) {
+      const page = await browser.newPage();
+      const seen = watch(page);
+      await page.goto(`${site.url127}${path}`);
+      await page.waitForFunction(() => (window as any).result !== undefined);
+      expect(await page.evaluate(() => (window as any).result)).toMatchObject({
+        provider: 'google',
+        refId,
+        status: 'active',
+        keyHint: 'sk-...alid',
+      });
+      expect(seen.errors).toEqual([]);
+      expect((await byo.request('GET', `/v1/keys/google/${refId}`, { key: project.skTest })).body.status).toBe('active');
+      await page.close();
+    }
+  });
 });

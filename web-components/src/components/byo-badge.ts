@@ -39,7 +39,7 @@ export class ByoBadge extends LitElement {
       <div part="panel" id="panel" role="region" aria-labelledby="heading" ?hidden=${!this.open}>
         <p part="heading" id="heading"><strong>How your API key is protected</strong></p>
         <ul part="list">
-          <li>${icon(check)}<span><strong>Encrypted at rest</strong> <span class="muted">with AES-256-GCM, a fresh key for every stored key.</span></span></li>
+          <li>${icon(check)}<span><strong>Encrypted at rest</strong> <span class="muted">with AES-256-GCM before it is stored.</span></span></li>
           <li>${icon(check)}<span><strong>${app ? `${app}'s` : "The app's"} servers never see it.</strong> <span class="muted">It goes from your browser straight to the key vault, and is never shown again.</span></span></li>
           <li>${icon(check)}<span><strong>Revocable at any time.</strong> <span class="muted">Revoking destroys the stored key.</span></span></li>
         </ul>
