@@ -141,15 +141,19 @@ export function takeQueryKey(rawQuery: string): { key: string | undefined; query
   return { key, query: kept.join('&') };
 }
 
-/** Rejects dot segments (raw or percent-encoded) so a path cannot climb above the provider base. */
+/**
+ * Rejects dot segments, raw or percent-encoded (`%2e%2e`, `..%2f`), and backslashes, so a
+ * path cannot climb above the provider base on servers that decode before routing.
+ */
 export function hasDotSegment(path: string): boolean {
-  for (const seg of path.split('/')) {
-    if (seg === '.' || seg === '..') return true;
-    if (seg.includes('%')) {
-      const d = seg.replace(/%2e/gi, '.');
-      if (d === '.' || d === '..') return true;
+  let decoded = path;
+  if (path.includes('%')) {
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      return true; // malformed escapes: refuse rather than guess how the upstream reads them
     }
-    if (seg.includes('\\')) return true;
   }
-  return false;
+  for (const seg of decoded.split(/[/\\]/)) if (seg === '.' || seg === '..') return true;
+  return decoded.includes('\\');
 }

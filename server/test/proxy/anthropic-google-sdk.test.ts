@@ -10,7 +10,7 @@ beforeAll(async () => {
   env = await startProxyEnv();
   await env.connect('anthropic', 'cust_an', ANTHROPIC_KEY);
   await env.connect('google', 'cust_go', GOOGLE_KEY);
-});
+}, 180_000);
 afterAll(async () => {
   await env?.close();
 });

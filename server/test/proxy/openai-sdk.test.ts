@@ -8,7 +8,7 @@ let env: ProxyEnv;
 beforeAll(async () => {
   env = await startProxyEnv();
   await env.connect('openai', 'cust_oa', STORED);
-});
+}, 180_000);
 afterAll(async () => {
   await env?.close();
 });

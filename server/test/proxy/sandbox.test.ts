@@ -14,7 +14,7 @@ beforeAll(async () => {
   for (const provider of ['openai', 'anthropic', 'google'] as const) {
     await env.connect(provider, 'sandbox_user', VALID, { test: true });
   }
-});
+}, 180_000);
 afterAll(async () => {
   await env?.close();
 });

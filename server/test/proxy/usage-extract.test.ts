@@ -1,0 +1,178 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { respondAs } from '../../src/sandbox/index.js';
+import type { SandboxRequest } from '../../src/sandbox/types.js';
+import { JSON_PARSE_LIMIT, JsonUsageTap, SseUsageTap, type UsageTap, usageTapFor } from '../../src/usage/extract.js';
+
+/** Feeds `body` to a tap in pieces cut at the given offsets (UTF-8 sequences may be cut too). */
+function feed(tap: UsageTap, body: Buffer, cuts: number[]) {
+  let at = 0;
+  for (const c of [...new Set(cuts)].filter((x) => x > 0 && x < body.length).sort((x, y) => x - y)) {
+    tap.push(body.subarray(at, c));
+    at = c;
+  }
+  tap.push(body.subarray(at));
+  return tap.finish();
+}
+
+const req = (path: string, body: unknown, query = ''): SandboxRequest => ({
+  method: 'POST',
+  path,
+  query: new URLSearchParams(query),
+  body,
+});
+const wire = (out: ReturnType<typeof respondAs>) => Buffer.from(out.events ? out.events.join('') : (out.body ?? ''));
+
+const cases = [
+  {
+    name: 'OpenAI chat stream with include_usage',
+    out: respondAs(
+      'openai',
+      req('/chat/completions', {
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'héllo wörld ✓' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
+    ),
+    model: 'gpt-4o-mini',
+  },
+  {
+    name: 'OpenAI responses stream',
+    out: respondAs('openai', req('/responses', { model: 'gpt-4.1-mini', input: 'hi', stream: true })),
+    model: 'gpt-4.1-mini',
+  },
+  {
+    name: 'Anthropic messages stream',
+    out: respondAs(
+      'anthropic',
+      req('/v1/messages', { model: 'claude-sonnet-4-6', max_tokens: 9, messages: [{ role: 'user', content: 'hi' }], stream: true }),
+    ),
+    model: 'claude-sonnet-4-6',
+  },
+  {
+    name: 'Gemini SSE stream (CRLF framing)',
+    out: respondAs(
+      'google',
+      req('/v1beta/models/gemini-2.5-flash:streamGenerateContent', { contents: [{ parts: [{ text: 'hi' }] }] }, 'alt=sse'),
+    ),
+    model: 'gemini-2.5-flash',
+  },
+  {
+    name: 'Gemini JSON-array stream',
+    out: respondAs('google', req('/v1beta/models/gemini-2.5-flash:streamGenerateContent', { contents: [{ parts: [{ text: 'hi' }] }] })),
+    model: 'gemini-2.5-flash',
+  },
+  {
+    name: 'OpenAI chat JSON',
+    out: respondAs('openai', req('/chat/completions', { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })),
+    model: 'gpt-4o',
+  },
+  {
+    name: 'Anthropic messages JSON',
+    out: respondAs(
+      'anthropic',
+      req('/v1/messages', { model: 'claude-haiku-4-5', max_tokens: 9, messages: [{ role: 'user', content: 'hi' }] }),
+    ),
+    model: 'claude-haiku-4-5',
+  },
+];
+
+/** What the final usage is, read the slow obvious way from the last event/body that has one. */
+function expected(out: ReturnType<typeof respondAs>) {
+  const docs: unknown[] = out.events
+    ? out.events.flatMap((e) =>
+        e
+          .split(/\r?\n/)
+          .filter((l) => l.startsWith('data: ') && l !== 'data: [DONE]')
+          .map((l) => JSON.parse(l.slice(6))),
+      )
+    : [JSON.parse(out.body ?? 'null')].flat();
+  let input: number | null = null;
+  let output: number | null = null;
+  for (const d of docs as Record<string, any>[]) {
+    const u = d.usage ?? d.response?.usage ?? d.message?.usage ?? null;
+    if (u) {
+      input = u.prompt_tokens ?? u.input_tokens ?? input;
+      output = u.completion_tokens ?? u.output_tokens ?? output;
+    }
+    if (d.usageMetadata) {
+      input = d.usageMetadata.promptTokenCount;
+      output = d.usageMetadata.candidatesTokenCount ?? output;
+    }
+  }
+  return { input, output };
+}
+
+describe('usage is read from the bytes passing through, however they are chunked', () => {
+  for (const c of cases) {
+    it(c.name, () => {
+      const body = wire(c.out);
+      const want = expected(c.out);
+      expect(want.input).toBeGreaterThan(0);
+      fc.assert(
+        fc.property(fc.array(fc.integer({ min: 1, max: body.length - 1 }), { maxLength: 40 }), (cuts) => {
+          const tap = usageTapFor(c.out.headers['content-type'], undefined) as UsageTap;
+          const got = feed(tap, body, cuts);
+          expect(got.model).toBe(c.model);
+          expect(got.inputTokens).toBe(want.input);
+          expect(got.outputTokens).toBe(want.output);
+          expect(got.totalTokens).toBe((want.input ?? 0) + (want.output ?? 0));
+        }),
+        { numRuns: 60 },
+      );
+    });
+  }
+});
+
+describe('JSON bodies larger than the parse limit', () => {
+  it('reads model and usage from the head and tail without keeping the body', () => {
+    const vectors = Array.from({ length: 60 }, (_, i) => ({
+      object: 'embedding',
+      index: i,
+      embedding: Array.from({ length: 1536 }, () => 0.0123456),
+    }));
+    const body = Buffer.from(
+      JSON.stringify({ object: 'list', data: vectors, model: 'text-embedding-3-large', usage: { prompt_tokens: 321, total_tokens: 321 } }),
+    );
+    expect(body.length).toBeGreaterThan(JSON_PARSE_LIMIT);
+    const got = feed(
+      new JsonUsageTap(),
+      body,
+      Array.from({ length: 200 }, (_, i) => i * 9973),
+    );
+    expect(got).toEqual({ model: 'text-embedding-3-large', inputTokens: 321, outputTokens: null, totalTokens: 321 });
+  });
+
+  it('counts Anthropic cache tokens as input', () => {
+    const tap = new JsonUsageTap();
+    tap.push(
+      Buffer.from(
+        JSON.stringify({
+          model: 'claude-x',
+          usage: { input_tokens: 10, cache_read_input_tokens: 90, cache_creation_input_tokens: 5, output_tokens: 7 },
+        }),
+      ),
+    );
+    expect(tap.finish()).toEqual({ model: 'claude-x', inputTokens: 105, outputTokens: 7, totalTokens: 112 });
+  });
+
+  it('gives nulls, not errors, for bodies without usage or that are not JSON', () => {
+    for (const text of ['', 'not json', '{"error":{"message":"nope"}}', '[1,2', '{"usage":null}']) {
+      const tap = new JsonUsageTap();
+      tap.push(Buffer.from(text));
+      expect(tap.finish()).toMatchObject({ inputTokens: null, outputTokens: null, totalTokens: null });
+    }
+    const sse = new SseUsageTap();
+    sse.push(Buffer.from('data: {"usage": {oops\n\ndata: [DONE]\n\n: comment\n'));
+    expect(sse.finish().inputTokens).toBeNull();
+  });
+
+  it('taps only JSON and SSE, and nothing compressed', () => {
+    expect(usageTapFor('application/json; charset=utf-8', undefined)).toBeInstanceOf(JsonUsageTap);
+    expect(usageTapFor('text/event-stream', undefined)).toBeInstanceOf(SseUsageTap);
+    expect(usageTapFor('application/json', 'gzip')).toBeNull();
+    expect(usageTapFor('audio/mpeg', undefined)).toBeNull();
+    expect(usageTapFor(undefined, undefined)).toBeNull();
+  });
+});
