@@ -10,6 +10,15 @@ export const BROWSER_PATHS = new Set(['/v1/keys/connect', '/trpc/keys.connect'])
  * Access-Control-Allow-Origin (WEB-1).
  */
 export function registerCors(app: FastifyInstance): void {
+  // Every answer of the connect routes depends on Origin (ACAO or a 403), whatever the outcome.
+  // Marked on arrival: the REST adapter later rewrites the URL to the path below /v1.
+  const browser = new WeakSet<object>();
+  app.addHook('onRequest', async (request) => {
+    if (BROWSER_PATHS.has(request.url.split('?')[0] as string)) browser.add(request);
+  });
+  app.addHook('onSend', async (request, reply) => {
+    if (browser.has(request)) void reply.header('vary', 'Origin');
+  });
   app.options('/v1/keys/connect', preflight);
   app.options('/trpc/keys.connect', preflight);
   async function preflight(request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) {
