@@ -132,6 +132,8 @@ export const connectTokensRouter = router({
 
 /** Exact match (WEB-1); a test-mode project with no allowed origins accepts any. */
 export function originAllowed(allowed: string[], mode: 'live' | 'test', origin: string): boolean {
+  // Sandboxed frames and file: pages send "null": it names no one, so it never matches (WEB-1).
+  if (origin === 'null') return false;
   if (allowed.includes(origin)) return true;
   return mode === 'test' && allowed.length === 0;
 }
