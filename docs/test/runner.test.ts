@@ -63,3 +63,10 @@ describe('matching output', () => {
     expect(matchText('a', 'b')).toMatch(/does not match/);
   });
 });
+
+describe('matching back-to-back JSON', () => {
+  it('splits values printed without a newline between them', () => {
+    expect(matchOutput('json', '{"a":1}\n{"b":"x}"}', '{"a":1}{"b":"x}"}')).toBeNull();
+    expect(matchOutput('json', '[1]\n[2]', '[1] [2]')).toBeNull();
+  });
+});

@@ -5,7 +5,7 @@
  * (```` ```sh test ````), or when the line before it (blank lines aside) is an HTML comment
  * `<!-- test -->` (words after `test` are flags: `<!-- test background ready=listening -->`).
  * The next fenced block, when tagged `output` (```` ```json output ````), is what the test block
- * must print. See docs/contributing-docs.md for the flags.
+ * must print. See docs/writing-docs.md for the flags.
  */
 
 export interface CodeBlock {

@@ -21,27 +21,47 @@ function parseJsonValues(text: string): unknown[] | null {
   try {
     return [JSON.parse(trimmed)];
   } catch {
-    /* maybe one value per line, or pretty-printed values one after another */
+    /* several values: one per line, pretty-printed one after another, or back to back */
   }
   const values: unknown[] = [];
-  let rest = trimmed;
-  while (rest) {
-    let found = false;
-    // Try the shortest prefix ending at a line break that parses.
-    const breaks = [...rest.matchAll(/\n/g)].map((m) => m.index as number).concat(rest.length);
-    for (const end of breaks) {
-      try {
-        values.push(JSON.parse(rest.slice(0, end)));
-        rest = rest.slice(end).trim();
-        found = true;
-        break;
-      } catch {
-        /* longer */
-      }
+  let i = 0;
+  while (i < trimmed.length) {
+    while (i < trimmed.length && /\s/.test(trimmed[i] as string)) i++;
+    if (i >= trimmed.length) break;
+    const end = valueEnd(trimmed, i);
+    if (end < 0) return null;
+    try {
+      values.push(JSON.parse(trimmed.slice(i, end)));
+    } catch {
+      return null;
     }
-    if (!found) return null;
+    i = end;
   }
   return values;
+}
+
+/** End (exclusive) of the JSON value starting at `start`: a balanced object/array, or a line. */
+function valueEnd(text: string, start: number): number {
+  const open = text[start];
+  if (open !== '{' && open !== '[') {
+    const nl = text.indexOf('\n', start);
+    return nl < 0 ? text.length : nl;
+  }
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return -1;
 }
 
 function matchJsonText(expected: string, actual: string): string | null {
