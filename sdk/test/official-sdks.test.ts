@@ -29,7 +29,11 @@ describe('openai (npm) through the recipe', () => {
   it('chat.completions, JSON and stream', async () => {
     const completion = await client().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }] });
     expect(completion.choices[0]?.message.content).toBe(SANDBOX_REPLY);
-    const stream = await client().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }], stream: true });
+    const stream = await client().chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Say hello' }],
+      stream: true,
+    });
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     expect(text).toBe(SANDBOX_REPLY);
@@ -64,11 +68,19 @@ describe('@anthropic-ai/sdk through the recipe', () => {
   };
 
   it('messages, JSON and stream, and models', async () => {
-    const message = await client().messages.create({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'Say hello' }] });
+    const message = await client().messages.create({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 1024,
+      messages: [{ role: 'user', content: 'Say hello' }],
+    });
     const block = message.content[0];
     expect(block?.type === 'text' ? block.text : undefined).toBe(SANDBOX_REPLY);
 
-    const stream = client().messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'Say hello' }] });
+    const stream = client().messages.stream({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 1024,
+      messages: [{ role: 'user', content: 'Say hello' }],
+    });
     let text = '';
     stream.on('text', (t) => {
       text += t;
@@ -92,7 +104,8 @@ describe('@google/genai through the recipe', () => {
     const res = await client().models.generateContent({ model: 'gemini-2.5-flash', contents: 'Say hello' });
     expect(res.text).toBe(SANDBOX_REPLY);
     let text = '';
-    for await (const chunk of await client().models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'Say hello' })) text += chunk.text ?? '';
+    for await (const chunk of await client().models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'Say hello' }))
+      text += chunk.text ?? '';
     expect(text).toBe(SANDBOX_REPLY);
   });
 });

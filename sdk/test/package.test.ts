@@ -101,7 +101,18 @@ describe('the published package', () => {
     await writeFile(join(dir, 'use.cts'), TS_CJS);
     await writeFile(
       join(dir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, lib: ['es2022', 'dom'], types: [] }, files: ['use.mts', 'use.cts'] }),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          strict: true,
+          noEmit: true,
+          lib: ['es2022', 'dom'],
+          types: [],
+        },
+        files: ['use.mts', 'use.cts'],
+      }),
     );
     const tc = await run('node', [tsc, '-p', 'tsconfig.json'], { cwd: dir }).then(
       (r) => r.stdout,
