@@ -143,6 +143,8 @@ export interface AttemptOptions {
   retry: boolean;
   /** Aborts the request (shutdown); the claim is then released without counting the attempt. */
   signal?: AbortSignal | undefined;
+  /** Records a success (the dispatcher batches them); by default one UPDATE per delivery. */
+  recordSuccess?: ((d: ClaimedDelivery, r: AttemptResult) => Promise<void>) | undefined;
 }
 
 /** Sends one claimed delivery and records the outcome. */
@@ -182,7 +184,7 @@ export async function attemptDelivery(s: Services, d: ClaimedDelivery, opts: Att
     await releaseClaim(s.db, d);
     return result;
   }
-  if (result.ok) await recordSuccess(s.db, d, result);
+  if (result.ok) await (opts.recordSuccess ?? ((x, r) => recordSuccess(s.db, x, r)))(d, result);
   else await recordFailure(s, d, result, opts.retry);
   return result;
 }
@@ -217,6 +219,64 @@ async function recordSuccess(db: Kysely<Database>, d: ClaimedDelivery, r: Attemp
     .where('id', '=', d.endpointId)
     .where('failing_since', 'is not', null)
     .execute();
+}
+
+/**
+ * Records successes in batches: one UPDATE for every success that completed while the previous
+ * batch was being written (at volume this is most of the dispatcher's database work).
+ */
+export class SuccessBatcher {
+  private queue: { d: ClaimedDelivery; r: AttemptResult; done: (err?: unknown) => void }[] = [];
+  private running = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly maxBatch = 500,
+  ) {}
+
+  record = (d: ClaimedDelivery, r: AttemptResult): Promise<void> =>
+    new Promise((resolve, reject) => {
+      this.queue.push({ d, r, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (!this.running) {
+        this.running = true;
+        setImmediate(() => void this.drain());
+      }
+    });
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      try {
+        await this.write(batch);
+        for (const b of batch) b.done();
+      } catch (err) {
+        for (const b of batch) b.done(err);
+      }
+    }
+    this.running = false;
+  }
+
+  private async write(batch: { d: ClaimedDelivery; r: AttemptResult }[]): Promise<void> {
+    const col = <T>(f: (x: { d: ClaimedDelivery; r: AttemptResult }) => T) => batch.map(f);
+    await sql`
+      update webhook_deliveries as d set
+        status = 'succeeded', delivered_at = now(), next_attempt_at = null, locked_until = null, updated_at = now(),
+        last_status_code = v.code, last_error = null, last_response = v.resp, last_latency_ms = v.lat
+      from unnest(
+        ${col((x) => x.d.id)}::text[], ${col((x) => x.d.lockedUntil.toISOString())}::timestamptz[],
+        ${col((x) => x.r.statusCode)}::int[], ${col((x) => x.r.responseBody)}::text[], ${col((x) => x.r.latencyMs)}::int[]
+      ) as v(id, lu, code, resp, lat)
+      where d.id = v.id and d.locked_until = v.lu`.execute(this.db);
+    const failing = [...new Set(batch.filter((x) => x.d.endpointFailing).map((x) => x.d.endpointId))];
+    if (failing.length > 0) {
+      await this.db
+        .updateTable('webhook_endpoints')
+        .set({ failing_since: null })
+        .where('id', 'in', failing)
+        .where('failing_since', 'is not', null)
+        .execute();
+    }
+  }
 }
 
 /** Marks the attempt done without scheduling another one. */

@@ -1,6 +1,6 @@
 import { EVENTS_CHANNEL } from '../domain/events.js';
 import type { Services } from '../services.js';
-import { attemptDelivery, type ClaimedDelivery, claimDeliveries } from './deliveries.js';
+import { attemptDelivery, type ClaimedDelivery, claimDeliveries, SuccessBatcher } from './deliveries.js';
 import { fanOut } from './fanout.js';
 
 export interface DispatcherOptions {
@@ -34,6 +34,7 @@ export class WebhookDispatcher {
   private notifying = false;
   private notifyAgain = false;
   private errorStreak = 0;
+  private readonly successes: SuccessBatcher;
   /** Attempts made by this process, by outcome (for metrics and tests). */
   readonly stats = { attempts: 0, succeeded: 0, failed: 0, released: 0 };
 
@@ -48,6 +49,7 @@ export class WebhookDispatcher {
       leaseMs: opts.leaseMs ?? timeout * 2 + 30_000,
       shutdownGraceMs: opts.shutdownGraceMs ?? Math.min(timeout, 2_000),
     };
+    this.successes = new SuccessBatcher(s.db);
   }
 
   async start(): Promise<void> {
@@ -129,7 +131,7 @@ export class WebhookDispatcher {
   private launch(d: ClaimedDelivery): void {
     const abort = new AbortController();
     this.stats.attempts++;
-    const promise = attemptDelivery(this.s, d, { retry: true, signal: abort.signal })
+    const promise = attemptDelivery(this.s, d, { retry: true, signal: abort.signal, recordSuccess: this.successes.record })
       .then(
         (r) => {
           if (r.ok) this.stats.succeeded++;
