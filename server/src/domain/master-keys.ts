@@ -3,6 +3,8 @@ import type { Database } from '../db/schema.js';
 import type { RotateBatchInput, RotateBatchOutput, SecretsStatus } from '../schemas/secrets.js';
 import type { Services } from '../services.js';
 import { DecryptError } from '../vault/vault.js';
+// Webhook signing secrets are sealed by webhooks/endpoints.ts with this kind and context.
+import { secretContext as webhookSecretAad, WEBHOOK_SECRET_KIND } from '../webhooks/deliveries.js';
 import { type Actor, audit } from './audit.js';
 import { aadFor, PROVIDER_KEY_KIND } from './provider-keys.js';
 
@@ -13,9 +15,6 @@ import { aadFor, PROVIDER_KEY_KIND } from './provider-keys.js';
  * `FOR UPDATE SKIP LOCKED`, so rotation runs online, next to traffic and to other
  * rotations, and a killed run simply leaves the remaining rows on the old key.
  */
-
-export const WEBHOOK_SECRET_KIND = 'webhook_secret';
-export const webhookSecretAad = (r: { project_id: string; mode: string; id: string }) => [r.project_id, r.mode, r.id] as const;
 
 type Stage = 'p' | 'w';
 interface Cursor {

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomId } from '../../src/auth/key-format.js';
-import { WEBHOOK_SECRET_KIND, webhookSecretAad } from '../../src/domain/master-keys.js';
+import { secretContext as webhookSecretAad, WEBHOOK_SECRET_KIND } from '../../src/webhooks/deliveries.js';
 import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
 import { masterKey, persistentStorage, seedProviderKeys } from './helpers.js';
 
@@ -15,12 +14,19 @@ const adminToken = `admin_${randomBytes(24).toString('hex')}`;
 const OLD = masterKey('old');
 const NEW = masterKey('new');
 const STRAY = masterKey('stray');
-const env = (keys: string) => ({ ...storage.env, BYO_ADMIN_TOKEN: adminToken, BYO_MASTER_KEYS: keys });
+const env = (keys: string) => ({
+  ...storage.env,
+  BYO_ADMIN_TOKEN: adminToken,
+  BYO_MASTER_KEYS: keys,
+  // The endpoint below is never delivered to: no dispatcher.
+  BYO_WEBHOOKS: 'false',
+  BYO_ALLOWED_UPSTREAM_HOSTS: '127.0.0.1',
+});
 
 let server: TestServer;
 let project: TestProject;
-const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('base64url')}`;
-const PREVIOUS_SECRET = `whsec_${randomBytes(24).toString('base64url')}`;
+let WEBHOOK_SECRET: string;
+let PREVIOUS_SECRET: string;
 let endpointId: string;
 
 const admin = (method: string, path: string, body?: unknown) => server.request(method, path, { key: adminToken, body });
@@ -44,29 +50,16 @@ beforeAll(async () => {
   }
   await seedProviderKeys(server.app.services, { projectId: project.id, mode: 'test', count: 40 });
   // A webhook endpoint in the middle of a secret rotation: current and previous secrets.
-  const { vault, db } = server.app.services;
-  endpointId = randomId('we');
-  const row = { id: endpointId, project_id: project.id, mode: 'test' as const };
-  const cur = vault.seal(WEBHOOK_SECRET_KIND, webhookSecretAad(row), WEBHOOK_SECRET);
-  const prev = vault.seal(WEBHOOK_SECRET_KIND, webhookSecretAad(row), PREVIOUS_SECRET);
-  await db
-    .insertInto('webhook_endpoints')
-    .values({
-      ...row,
-      url: 'https://example.com/hook',
-      description: null,
-      events: JSON.stringify(['key.connected']),
-      enabled: true,
-      disabled_reason: null,
-      secret_ciphertext: cur.ciphertext,
-      secret_wrapped_key: cur.wrappedKey,
-      secret_master_key_id: cur.masterKeyId,
-      previous_secret_ciphertext: prev.ciphertext,
-      previous_secret_wrapped_key: prev.wrappedKey,
-      previous_secret_master_key_id: prev.masterKeyId,
-      previous_secret_expires_at: new Date(Date.now() + 3_600_000),
-    })
-    .execute();
+  const created = await server.request('POST', '/v1/webhooks/endpoints', { key: project.skTest, body: { url: 'http://127.0.0.1:9/hook' } });
+  expect(created.status, created.text).toBe(200);
+  endpointId = created.body.id;
+  PREVIOUS_SECRET = created.body.secret;
+  const rotated = await server.request('POST', `/v1/webhooks/endpoints/${endpointId}/rotate-secret`, {
+    key: project.skTest,
+    body: { overlapSeconds: 3600 },
+  });
+  expect(rotated.status, rotated.text).toBe(200);
+  WEBHOOK_SECRET = rotated.body.secret;
   await restart(`${NEW},${OLD}`);
 }, 120_000);
 

@@ -1,0 +1,11 @@
+import { Args, Flags } from '@oclif/core';
+
+export const PROVIDERS = ['openai', 'anthropic', 'google'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export const keyRefArgs = {
+  provider: Args.string({ description: 'openai, anthropic or google', required: true, options: [...PROVIDERS] }),
+  refId: Args.string({ description: "Your customer's refId", required: true }),
+};
+
+export const limitFlag = (max: number, def = 20) => Flags.integer({ description: `Rows per page (1-${max})`, min: 1, max, default: def });
