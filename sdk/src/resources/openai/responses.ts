@@ -158,7 +158,7 @@ export class Responses {
 }
 
 /** `output_text`, as OpenAI's SDK computes it. */
-export function addOutputText(rsp: Response): void {
+function addOutputText(rsp: Response): void {
   const texts: string[] = [];
   for (const item of rsp.output ?? [])
     if (item.type === 'message') for (const c of item.content ?? []) if (c.type === 'output_text') texts.push(c.text);
