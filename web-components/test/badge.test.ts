@@ -102,7 +102,7 @@ describe('<byo-badge>', () => {
     await page.keyboard.press('Enter');
     expect(await button.getAttribute('aria-expanded')).toBe('true');
     expect(await region.isVisible()).toBe(true);
-    const text = await region.innerText();
+    const text = await region.textContent();
     expect(text).toContain('AES-256-GCM');
     expect(text).toContain("The app's servers never see it.");
     expect(text).toContain('Revocable at any time.');
@@ -116,7 +116,7 @@ describe('<byo-badge>', () => {
     expect(await button.getAttribute('aria-expanded')).toBe('true');
 
     // The app name, when given, is in the words the customer reads.
-    expect(await page.locator('#light').getByRole('region').innerText()).toContain("Acme's servers never see it.");
+    expect(await page.locator('#light').getByRole('region').textContent()).toContain("Acme's servers never see it.");
     expect(await badge.ariaSnapshot()).toContain('button "Your key is protected" [expanded]');
     await page.close();
   });

@@ -117,7 +117,7 @@ describe('<byo-connect-form>', () => {
       composed: true,
       detail: { id: expect.stringMatching(/^key_/), provider: 'openai', refId: 'cust_form', status: 'active', updated: false },
     });
-    expect(await frame.getByRole('status').innerText()).toContain('Connected. Your OpenAI key sk-...alid is stored');
+    expect(await frame.getByRole('status').textContent()).toContain('Connected. Your OpenAI key sk-...alid is stored');
     expect(await frame.getByLabel('API key').inputValue()).toBe('');
 
     const stored = await byo.request('GET', '/v1/keys/openai/cust_form', { key: project.skTest });
@@ -157,7 +157,7 @@ describe('<byo-connect-form>', () => {
     const frame = await embed(page);
     expect(await frame.getByRole('radio').count()).toBe(2);
     await frame.getByRole('button', { name: 'Connect key' }).click();
-    expect(await frame.getByRole('alert').innerText()).toBe('Enter your API key.');
+    expect(await frame.getByRole('alert').textContent()).toBe('Enter your API key.');
 
     await frame.getByRole('radio', { name: 'Anthropic' }).check();
     expect(await frame.getByLabel('API key').getAttribute('placeholder')).toBe('sk-ant-...');
@@ -171,7 +171,7 @@ describe('<byo-connect-form>', () => {
       composed: true,
       detail: { statusCode: 422, code: 'key_invalid', message: expect.stringContaining('The provider rejected this key') },
     });
-    expect(await frame.getByRole('alert').innerText()).toContain('The provider rejected this key');
+    expect(await frame.getByRole('alert').textContent()).toContain('The provider rejected this key');
 
     // OpenAI with a base URL that is not one.
     await frame.getByRole('radio', { name: 'OpenAI' }).check();
@@ -181,7 +181,7 @@ describe('<byo-connect-form>', () => {
     await frame.getByRole('button', { name: 'Connect key' }).click();
     const [, invalidBase] = await waitForEvent(page, 'byo:error', 2);
     expect(invalidBase?.detail).toMatchObject({ statusCode: 400 });
-    expect(await frame.getByRole('alert').innerText()).toContain('baseUrl');
+    expect(await frame.getByRole('alert').textContent()).toContain('baseUrl');
     expect((await byo.request('GET', '/v1/keys/anthropic/cust_form_err', { key: project.skTest })).status).toBe(404);
     await page.close();
   });
@@ -199,7 +199,7 @@ describe('<byo-connect-form>', () => {
     );
     const frame = await embed(page, 1);
     expect(await frame.getByRole('radio').count()).toBe(0); // locked to one provider: no choice shown
-    expect(await frame.getByRole('heading').innerText()).toBe('Connect your OpenAI key');
+    expect(await frame.getByRole('heading').textContent()).toBe('Connect your OpenAI key');
     expect(frame.url()).not.toContain('#'); // the token is dropped from the frame's URL once read
     await frame.getByLabel('API key').fill('sk-byo-test-valid');
     await frame.getByRole('button', { name: 'Connect key' }).click();
@@ -228,7 +228,7 @@ describe('<byo-connect-form>', () => {
     const [error] = await waitForEvent(refused.page, 'byo:error');
     expect(error).toMatchObject({ target: 'live2', detail: { statusCode: 0, code: 'form_unavailable' } });
     expect(error.detail.message).toContain(`this page's origin (${site.url127}) is in the project's allowed origins`);
-    expect(await refused.page.locator('byo-connect-form').getByRole('alert').innerText()).toContain('could not be loaded');
+    expect(await refused.page.locator('byo-connect-form').getByRole('alert').textContent()).toContain('could not be loaded');
     expect(refused.seen.console.join('\n')).toMatch(/frame-ancestors/);
     await refused.page.close();
   });
@@ -238,7 +238,7 @@ describe('<byo-connect-form>', () => {
     const [error] = await waitForEvent(page, 'byo:error');
     expect(error).toMatchObject({ target: 'bad', detail: { statusCode: 0, code: 'form_unavailable' } });
     expect(error.detail.message).toContain('must never be used in a browser');
-    expect(await page.locator('byo-connect-form').getByRole('alert').innerText()).toContain('secret key');
+    expect(await page.locator('byo-connect-form').getByRole('alert').textContent()).toContain('secret key');
     expect(seen.requests.filter((r) => r.includes(byo.url))).toEqual([]);
     await page.close();
   });
