@@ -214,6 +214,180 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/secrets/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rows per master key id; a key with zero rows may leave the keyring */
+        get: operations["secrets-status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/secrets/rotate-batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-wrap a batch of data keys under the active master key
+         * @description Online and idempotent: rows are claimed with FOR UPDATE SKIP LOCKED, only the data key is re-wrapped (the ciphertext is untouched). Call again with `after: next` until `next` is null; `remaining` counts rows not yet on the active key.
+         */
+        post: operations["secrets-rotateBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List webhook endpoints */
+        get: operations["webhooks-endpoints-list"];
+        put?: never;
+        /**
+         * Create a webhook endpoint; its signing secret is returned once
+         * @description Events of this key's mode (live or test) are POSTed to `url`, signed with `X-BYO-Signature` and the Standard Webhooks headers. The `whsec_` secret appears only in this response and in rotate-secret's.
+         */
+        post: operations["webhooks-endpoints-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a webhook endpoint */
+        get: operations["webhooks-endpoints-get"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook endpoint and its delivery log */
+        delete: operations["webhooks-endpoints-delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a webhook endpoint (URL, events, description, enabled)
+         * @description Disabling marks its pending deliveries failed; enabling clears the failure state.
+         */
+        patch: operations["webhooks-endpoints-update"];
+        trace?: never;
+    };
+    "/webhooks/endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the signing secret, with an overlap
+         * @description Returns the new secret (once). Until `previousSecretExpiresAt`, every delivery is signed with both secrets, so the receiver can switch without losing events.
+         */
+        post: operations["webhooks-endpoints-rotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook.test event now and return the result
+         * @description One signed attempt through the normal delivery path; the answer has the status code, latency and the first bytes of the response.
+         */
+        post: operations["webhooks-endpoints-test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery log, newest first (filter by endpoint, event, status) */
+        get: operations["webhooks-deliveries-list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/deliveries/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivery again (same event id, fresh retry schedule) */
+        post: operations["webhooks-deliveries-redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage of proxied calls by day, refId, provider and model
+         * @description Counts and token totals the providers reported for calls through `/v1/proxy`, for the key’s project and mode. Records are written in batches about a second after each call.
+         */
+        get: operations["usage-get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -483,7 +657,10 @@ export interface operations {
                          */
                         baseUrl?: string;
                     };
-                    /** @description A connect token from `POST /v1/connect-tokens`; lets a publishable key replace a key or set a base URL. */
+                    /**
+                     * @description A connect token from `POST /v1/connect-tokens`; lets a publishable key replace a key or set a base URL.
+                     * @example byo_ct_...
+                     */
                     connectToken?: string;
                 };
             };
@@ -1158,6 +1335,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @example Acme */
                     name: string;
                     allowedOrigins?: string[];
                     allowedBaseUrlHosts?: string[];
@@ -1265,6 +1443,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A project id (`proj_...`). */
                 id: string;
             };
             cookie?: never;
@@ -1353,6 +1532,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A project id (`proj_...`). */
                 id: string;
             };
             cookie?: never;
@@ -1360,6 +1540,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @example Acme */
                     name?: string;
                     allowedOrigins?: string[];
                     allowedBaseUrlHosts?: string[];
@@ -1455,6 +1636,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A project id (`proj_...`). */
                 projectId: string;
             };
             cookie?: never;
@@ -1540,6 +1722,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A project id (`proj_...`). */
                 projectId: string;
             };
             cookie?: never;
@@ -1730,6 +1913,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An API key id (`ak_...`), not the key itself. */
                 id: string;
             };
             cookie?: never;
@@ -1839,6 +2023,1173 @@ export interface operations {
                              */
                             createdAt: string;
                         }[];
+                    };
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Origin or key not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "secrets-status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        activeKeyId: string;
+                        /** @description The server's keyring ids, active first */
+                        keyring: string[];
+                        /** @description Every keyring id plus any id still found on a row */
+                        keys: {
+                            /** @description Master key id, as in BYO_MASTER_KEYS */
+                            id: string;
+                            /** @description New data keys are wrapped with this key */
+                            active: boolean;
+                            /** @description false: rows wrapped by a key this server does not hold (they cannot be decrypted here) */
+                            inKeyring: boolean;
+                            providerKeys: number;
+                            /** @description Current and previous (overlap) webhook signing secrets */
+                            webhookSecrets: number;
+                            total: number;
+                        }[];
+                        /** @description Data keys not yet wrapped by the active key */
+                        pending: number;
+                        /** @description Keyring ids with no rows left: safe to remove from BYO_MASTER_KEYS */
+                        retirable: string[];
+                    };
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Origin or key not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "secrets-rotateBatch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Rows to claim in this call (each table stage runs in one transaction).
+                     * @default 500
+                     */
+                    limit?: number;
+                    /** @description Cursor from the previous batch (`next`); omit to start a pass from the beginning. */
+                    after?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        activeKeyId: string;
+                        /** @description Data keys re-wrapped by this call (a webhook endpoint in a secret overlap holds two) */
+                        rewrapped: number;
+                        /** @description Rows that could not be re-wrapped (they keep their old wrap) */
+                        failed: {
+                            /** @enum {string} */
+                            table: "provider_keys" | "webhook_endpoints";
+                            id: string;
+                            reason: string;
+                        }[];
+                        /** @description Data keys still not wrapped by the active key, after this call */
+                        remaining: number;
+                        /** @description Pass `after: next` to continue this pass; null when the pass reached the end. */
+                        next: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Origin or key not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "webhooks-endpoints-list": {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @example we_3xK9... */
+                            id: string;
+                            /**
+                             * @description A test key sees (and receives) test-mode events only.
+                             * @enum {string}
+                             */
+                            mode: "live" | "test";
+                            url: string;
+                            description: string | null;
+                            events: string[];
+                            enabled: boolean;
+                            /** @description Why the endpoint was disabled (by you, a 410 answer, or failing too long). */
+                            disabledReason: string | null;
+                            /** @description Start of the current run of failed attempts; null when healthy. */
+                            failingSince: string | null;
+                            /** @description During a secret rotation overlap: when the previous secret stops signing deliveries. */
+                            previousSecretExpiresAt: string | null;
+                            /**
+                             * @description ISO 8601 timestamp
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            createdAt: string;
+                            /**
+                             * @description ISO 8601 timestamp
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            updatedAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Origin or key not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "webhooks-endpoints-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Where events are POSTed. https is required in live mode (unless the operator allows http); private and loopback addresses are refused unless the operator allows them.
+                     * @example https://app.example.com/byo/webhooks
+                     */
+                    url: string;
+                    /**
+                     * @description Event types to receive; `["*"]` (the default) is every key event.
+                     * @default [
+                     *       "*"
+                     *     ]
+                     * @example [
+                     *       "key.disabled",
+                     *       "key.revoked"
+                     *     ]
+                     */
+                    events?: ("key.connected" | "key.revoked" | "key.disabled" | "key.validation_failed" | "*")[];
+                    description?: string;
+                    /** @default true */
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example we_3xK9... */
+                        id: string;
+                        /**
+                         * @description A test key sees (and receives) test-mode events only.
+                         * @enum {string}
+                         */
+                        mode: "live" | "test";
+                        url: string;
+                        description: string | null;
+                        events: string[];
+                        enabled: boolean;
+                        /** @description Why the endpoint was disabled (by you, a 410 answer, or failing too long). */
+                        disabledReason: string | null;
+                        /** @description Start of the current run of failed attempts; null when healthy. */
+                        failingSince: string | null;
+                        /** @description During a secret rotation overlap: when the previous secret stops signing deliveries. */
+                        previousSecretExpiresAt: string | null;
+                        /**
+                         * @description ISO 8601 timestamp
+                         * @example 2026-01-01T00:00:00.000Z
+                         */
+                        createdAt: string;
+                        /**
+                         * @description ISO 8601 timestamp
+                         * @example 2026-01-01T00:00:00.000Z
+                         */
+                        updatedAt: string;
+                        /**
+                         * @description The signing secret. Shown only here; store it now (BYO keeps it encrypted and never returns it again).
+                         * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw8q8lRkw0QMs=
+                         */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Origin or key not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description A key exists (publishable key without token) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.CONFLICT"];
+                };
+            };
+        };
+    };
+    "webhooks-endpoints-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example we_3xK9... */
+                        id: string;
+                        /**
+                         * @description A test key sees (and receives) test-mode events only.
+                         * @enum {string}
+                         */
+                        mode: "live" | "test";
+                        url: string;
+                        description: string | null;
+                        events: string[];
+                        enabled: boolean;
+                        /** @description Why the endpoint was disabled (by you, a 410 answer, or failing too long). */
+                        disabledReason: string | null;
+                        /** @description Start of the current run of failed attempts; null when healthy. */
+                        failingSince: string | null;
+                        /** @description During a secret rotation overlap: when the previous secret stops signing deliveries. */
+                        previousSecretExpiresAt: string | null;
+                        /**
+                         * @description ISO 8601 timestamp
+                         * @example 2026-01-01T00:00:00.000Z
+                         */
+                        createdAt: string;
+                        /**
+                         * @description ISO 8601 timestamp
+                         * @example 2026-01-01T00:00:00.000Z
+                         */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Origin or key not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "webhooks-endpoints-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @constant */
+                        deleted: true;
+                    };
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Origin or key not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "webhooks-endpoints-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Where events are POSTed. https is required in live mode (unless the operator allows http); private and loopback addresses are refused unless the operator allows them.
+                     * @example https://app.example.com/byo/webhooks
+                     */
+                    url?: string;
+                    /**
+                     * @description Event types to receive; `["*"]` (the default) is every key event.
+                     * @example [
+                     *       "key.disabled",
+                     *       "key.revoked"
+                     *     ]
+                     */
+                    events?: ("key.connected" | "key.revoked" | "key.disabled" | "key.validation_failed" | "*")[];
+                    description?: string | null;
+                    /** @description false pauses the endpoint: its pending deliveries are marked failed. */
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example we_3xK9... */
+                        id: string;
+                        /**
+                         * @description A test key sees (and receives) test-mode events only.
+                         * @enum {string}
+                         */
+                        mode: "live" | "test";
+                        url: string;
+                        description: string | null;
+                        events: string[];
+                        enabled: boolean;
+                        /** @description Why the endpoint was disabled (by you, a 410 answer, or failing too long). */
+                        disabledReason: string | null;
+                        /** @description Start of the current run of failed attempts; null when healthy. */
+                        failingSince: string | null;
+                        /** @description During a secret rotation overlap: when the previous secret stops signing deliveries. */
+                        previousSecretExpiresAt: string | null;
+                        /**
+                         * @description ISO 8601 timestamp
+                         * @example 2026-01-01T00:00:00.000Z
+                         */
+                        createdAt: string;
+                        /**
+                         * @description ISO 8601 timestamp
+                         * @example 2026-01-01T00:00:00.000Z
+                         */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Origin or key not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "webhooks-endpoints-rotateSecret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description How long deliveries are also signed with the previous secret (0 = stop at once). Default 24 h, at most 7 days.
+                     * @default 86400
+                     */
+                    overlapSeconds?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        endpoint: {
+                            /** @example we_3xK9... */
+                            id: string;
+                            /**
+                             * @description A test key sees (and receives) test-mode events only.
+                             * @enum {string}
+                             */
+                            mode: "live" | "test";
+                            url: string;
+                            description: string | null;
+                            events: string[];
+                            enabled: boolean;
+                            /** @description Why the endpoint was disabled (by you, a 410 answer, or failing too long). */
+                            disabledReason: string | null;
+                            /** @description Start of the current run of failed attempts; null when healthy. */
+                            failingSince: string | null;
+                            /** @description During a secret rotation overlap: when the previous secret stops signing deliveries. */
+                            previousSecretExpiresAt: string | null;
+                            /**
+                             * @description ISO 8601 timestamp
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            createdAt: string;
+                            /**
+                             * @description ISO 8601 timestamp
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            updatedAt: string;
+                        };
+                        /**
+                         * @description The signing secret. Shown only here; store it now (BYO keeps it encrypted and never returns it again).
+                         * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw8q8lRkw0QMs=
+                         */
+                        secret: string;
+                        previousSecretExpiresAt: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Origin or key not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "webhooks-endpoints-test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description true when the endpoint answered 2xx */
+                        success: boolean;
+                        /** @description null when no HTTP answer arrived (refused, timeout, blocked address) */
+                        statusCode: number | null;
+                        latencyMs: number;
+                        /** @description The first bytes (up to 1 KiB) of the response body */
+                        responseBody: string | null;
+                        error: string | null;
+                        eventId: string;
+                        delivery: {
+                            /** @example wd_3xK9... */
+                            id: string;
+                            /** @description Stable across retries and redeliveries: the `webhook-id` header. Dedupe on it. */
+                            eventId: string;
+                            endpointId: string;
+                            eventType: string;
+                            /** @enum {string} */
+                            mode: "live" | "test";
+                            /** @enum {string} */
+                            status: "pending" | "succeeded" | "failed";
+                            attempts: number;
+                            nextAttemptAt: string | null;
+                            lastStatusCode: number | null;
+                            lastError: string | null;
+                            /** @description The first bytes of the last response body. */
+                            lastResponse: string | null;
+                            lastLatencyMs: number | null;
+                            /**
+                             * @description ISO 8601 timestamp
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            createdAt: string;
+                            /**
+                             * @description ISO 8601 timestamp
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            updatedAt: string;
+                            deliveredAt: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Origin or key not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "webhooks-deliveries-list": {
+        parameters: {
+            query?: {
+                endpointId?: string;
+                eventType?: "key.connected" | "key.revoked" | "key.disabled" | "key.validation_failed" | "webhook.test";
+                eventId?: string;
+                status?: "pending" | "succeeded" | "failed";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @example wd_3xK9... */
+                            id: string;
+                            /** @description Stable across retries and redeliveries: the `webhook-id` header. Dedupe on it. */
+                            eventId: string;
+                            endpointId: string;
+                            eventType: string;
+                            /** @enum {string} */
+                            mode: "live" | "test";
+                            /** @enum {string} */
+                            status: "pending" | "succeeded" | "failed";
+                            attempts: number;
+                            nextAttemptAt: string | null;
+                            lastStatusCode: number | null;
+                            lastError: string | null;
+                            /** @description The first bytes of the last response body. */
+                            lastResponse: string | null;
+                            lastLatencyMs: number | null;
+                            /**
+                             * @description ISO 8601 timestamp
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            createdAt: string;
+                            /**
+                             * @description ISO 8601 timestamp
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            updatedAt: string;
+                            deliveredAt: string | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Origin or key not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "webhooks-deliveries-redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example wd_3xK9... */
+                        id: string;
+                        /** @description Stable across retries and redeliveries: the `webhook-id` header. Dedupe on it. */
+                        eventId: string;
+                        endpointId: string;
+                        eventType: string;
+                        /** @enum {string} */
+                        mode: "live" | "test";
+                        /** @enum {string} */
+                        status: "pending" | "succeeded" | "failed";
+                        attempts: number;
+                        nextAttemptAt: string | null;
+                        lastStatusCode: number | null;
+                        lastError: string | null;
+                        /** @description The first bytes of the last response body. */
+                        lastResponse: string | null;
+                        lastLatencyMs: number | null;
+                        /**
+                         * @description ISO 8601 timestamp
+                         * @example 2026-01-01T00:00:00.000Z
+                         */
+                        createdAt: string;
+                        /**
+                         * @description ISO 8601 timestamp
+                         * @example 2026-01-01T00:00:00.000Z
+                         */
+                        updatedAt: string;
+                        deliveredAt: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Origin or key not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "usage-get": {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                refId?: string;
+                provider?: "openai" | "anthropic" | "google";
+                model?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description First UTC day included */
+                        from: string;
+                        /** @description Last UTC day included */
+                        to: string;
+                        /** @description One row per day, refId, provider and model; newest day first */
+                        data: {
+                            /**
+                             * @description UTC day (YYYY-MM-DD)
+                             * @example 2026-01-15
+                             */
+                            day: string;
+                            refId: string;
+                            /**
+                             * @description AI provider. An OpenAI-compatible server (vLLM, OpenRouter, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                             * @enum {string}
+                             */
+                            provider: "openai" | "anthropic" | "google";
+                            /** @description The model the provider reported (null when it reported none). */
+                            model: string | null;
+                            /** @description Proxied calls */
+                            requests: number;
+                            /** @description Calls answered with HTTP 400 or above (by the provider or by BYO on its way there) */
+                            errors: number;
+                            inputTokens: number;
+                            outputTokens: number;
+                            totalTokens: number;
+                            /** @description Mean time from request to the last response byte */
+                            avgLatencyMs: number;
+                        }[];
+                        totals: {
+                            requests: number;
+                            errors: number;
+                            inputTokens: number;
+                            outputTokens: number;
+                            totalTokens: number;
+                        };
+                        nextCursor: string | null;
                     };
                 };
             };
