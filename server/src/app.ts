@@ -84,7 +84,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
       perIp: config.BYO_RATE_LIMIT_CONNECT_PER_IP,
       windowMs: config.BYO_RATE_LIMIT_WINDOW,
       redisUrl: config.REDIS_URL,
-      prefix: config.BYO_DATABASE_SCHEMA ?? 'byo',
+      prefix: config.BYO_REDIS_PREFIX ?? config.BYO_DATABASE_SCHEMA ?? 'byo',
     }),
     onEventsCommitted: () => {},
   };

@@ -64,6 +64,11 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//)
     .optional(),
+  /** Key prefix in Redis; instances that share rate limits use the same one. Default: the database schema, else `byo`. */
+  BYO_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_:.-]{1,64}$/)
+    .optional(),
   BYO_RATE_LIMIT_CONNECT_PER_KEY: z.coerce.number().int().min(1).default(60),
   BYO_RATE_LIMIT_CONNECT_PER_IP: z.coerce.number().int().min(1).default(20),
   BYO_RATE_LIMIT_WINDOW: duration.default(60_000),
