@@ -127,14 +127,14 @@ beforeAll(async () => {
     for (const method of Object.keys(ops)) routes.push({ method: method.toUpperCase(), path });
   }
   routes = routes.filter((r) => !PUBLIC_ROUTES.has(`${r.method} ${r.path}`));
-});
+}, 180_000);
 
 afterAll(async () => {
   if (server) {
     await expectNoLeaks(server, canaries);
     await server.close();
   }
-});
+}, 180_000);
 
 /** A request that would succeed for an authorized caller, without changing shared state. */
 function requestFor(route: { method: string; path: string }): { url: string; body?: unknown } {

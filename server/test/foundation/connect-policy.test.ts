@@ -23,7 +23,7 @@ beforeAll(async () => {
     BYO_RATE_LIMIT_CONNECT_PER_IP: '100000',
   });
   p = await server.createProject({ allowedBaseUrlHosts: ['llm.internal.test'] });
-});
+}, 180_000);
 
 afterAll(async () => {
   if (server) {
@@ -31,7 +31,7 @@ afterAll(async () => {
     await server.close();
   }
   await mock?.close();
-});
+}, 180_000);
 
 function secret(label = 'policy'): string {
   const k = canaryKey(label);

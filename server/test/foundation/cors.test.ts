@@ -13,14 +13,14 @@ let n = 0;
 beforeAll(async () => {
   server = await startTestServer({ BYO_RATE_LIMIT_CONNECT_PER_KEY: '100000', BYO_RATE_LIMIT_CONNECT_PER_IP: '100000' });
   p = await server.createProject({ allowedOrigins: [ALLOWED, 'http://localhost:5173'] });
-});
+}, 180_000);
 
 afterAll(async () => {
   if (server) {
     await expectNoLeaks(server, canaries);
     await server.close();
   }
-});
+}, 180_000);
 
 function body() {
   const k = canaryKey('cors');

@@ -17,14 +17,14 @@ beforeAll(async () => {
     BYO_RATE_LIMIT_CONNECT_PER_IP: '100000',
   });
   p = await server.createProject({ allowedBaseUrlHosts: ['llm.internal.test'] });
-});
+}, 180_000);
 
 afterAll(async () => {
   if (server) {
     await expectNoLeaks(server, canaries);
     await server.close();
   }
-});
+}, 180_000);
 
 function secret(): string {
   const k = canaryKey('input');

@@ -157,3 +157,20 @@ export function mockProviderEnv(mock: MockProvider): Record<string, string> {
     BYO_GOOGLE_BASE_URL: mock.url,
   };
 }
+
+/** Copies a project and its API keys into another server's database (two instances, one tenant). */
+export async function copyProject(from: TestServer, to: TestServer, projectId: string): Promise<void> {
+  const src = from.app.services.db;
+  const dst = to.app.services.db;
+  const project = await src.selectFrom('projects').selectAll().where('id', '=', projectId).executeTakeFirstOrThrow();
+  const keys = await src.selectFrom('api_keys').selectAll().where('project_id', '=', projectId).execute();
+  await dst
+    .insertInto('projects')
+    .values({
+      ...project,
+      allowed_origins: JSON.stringify(project.allowed_origins),
+      allowed_base_url_hosts: JSON.stringify(project.allowed_base_url_hosts),
+    })
+    .execute();
+  await dst.insertInto('api_keys').values(keys).execute();
+}

@@ -63,7 +63,7 @@ beforeAll(async () => {
   mock = await startMockProvider();
   const s = await start(oldKey);
   project = await s.createProject();
-});
+}, 180_000);
 
 afterAll(async () => {
   if (server) {
@@ -79,7 +79,7 @@ afterAll(async () => {
     await c.query(`drop schema if exists "${schema}" cascade`);
     await c.end();
   }
-});
+}, 180_000);
 
 describe('the vault through the database', () => {
   it('the same provider key stored for two refs gives unrelated rows', async () => {
@@ -181,7 +181,7 @@ describe('master key versions across restarts (ENC-5)', () => {
     newRow = await connect(s, 'rotate_new', newSecret.value);
     expect((await row(s, newRow.id)).master_key_id).toBe('new');
     expect((await validate(s, 'rotate_new')).body.valid).toBe(true);
-  });
+  }, 180_000);
 
   it('without the old key, its rows fail closed and the new rows still work', async () => {
     const s = await start(newKey);
@@ -193,5 +193,5 @@ describe('master key versions across restarts (ENC-5)', () => {
     const ok = await validate(s, 'rotate_new');
     expect(ok.body, ok.text).toMatchObject({ valid: true });
     expect(mock.requests.at(-1)?.key).toBe(newSecret.value);
-  });
+  }, 180_000);
 });

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestProject, type TestResponse, type TestServer } from '../helpers/server.js';
+import { canaryKey, expectNoLeaks } from './support.js';
+
+/** Foundation §9, WEB-2: publishable-key connects are rate-limited per key and per client IP. */
+
+const PER_KEY = 5;
+const PER_IP = 8;
+let server: TestServer;
+const canaries: string[] = [];
+let n = 0;
+
+beforeAll(async () => {
+  server = await startTestServer({
+    BYO_RATE_LIMIT_CONNECT_PER_KEY: String(PER_KEY),
+    BYO_RATE_LIMIT_CONNECT_PER_IP: String(PER_IP),
+    BYO_RATE_LIMIT_WINDOW: '60s',
+  });
+}, 180_000);
+
+afterAll(async () => {
+  if (server) {
+    await expectNoLeaks(server, canaries);
+    await server.close();
+  }
+}, 180_000);
+
+function connect(key: string, headers: Record<string, string> = {}): Promise<TestResponse> {
+  const providerKey = canaryKey('rl');
+  canaries.push(providerKey);
+  return server.request('POST', '/v1/keys/connect', { key, headers, body: { provider: 'openai', refId: `rl_${++n}`, providerKey } });
+}
+
+function expect429(res: TestResponse) {
+  expect(res.status, res.text).toBe(429);
+  expect(res.body.code).toBe('rate_limited');
+  const retryAfter = Number(res.headers.get('retry-after'));
+  expect(Number.isInteger(retryAfter)).toBe(true);
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  expect(retryAfter).toBeLessThanOrEqual(60);
+  expect(res.body.requestId).toBe(res.headers.get('x-byo-request-id'));
+}
+
+describe('publishable-key connect rate limits', () => {
+  let a: TestProject;
+  let b: TestProject;
+
+  it('a publishable key gets PER_KEY connects per window, then 429 with Retry-After', async () => {
+    a = await server.createProject({ allowedOrigins: ['https://app.example.com'] });
+    b = await server.createProject();
+    for (let i = 0; i < PER_KEY; i++) expect((await connect(a.pkLive)).status).toBe(200);
+    expect429(await connect(a.pkLive));
+    // Still limited, also from an allowed browser origin, which can read the 429.
+    const fromBrowser = await connect(a.pkLive, { origin: 'https://app.example.com' });
+    expect429(fromBrowser);
+    expect(fromBrowser.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+  });
+
+  it('the limit is per key: another publishable key still connects, until the per-IP limit', async () => {
+    // A's 7 attempts consumed 7 of the 8 IP points.
+    expect((await connect(b.pkLive)).status).toBe(200);
+    expect429(await connect(b.pkLive));
+    expect429(await connect(b.pkTest));
+  });
+
+  it('a rate-limited request stores nothing', async () => {
+    const before = await server.app.services.db
+      .selectFrom('provider_keys')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect429(await connect(a.pkLive));
+    const after = await server.app.services.db
+      .selectFrom('provider_keys')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(after.n)).toBe(Number(before.n));
+  });
+
+  it('secret-key connects are not limited by the publishable limits', async () => {
+    for (let i = 0; i < PER_IP + 2; i++) expect((await connect(a.skLive)).status).toBe(200);
+  });
+
+  it('bad keys are refused before the limiter (401, not 429)', async () => {
+    const res = await connect(`${a.pkLive.slice(0, -1)}x`);
+    expect(res.status).toBe(401);
+  });
+});
