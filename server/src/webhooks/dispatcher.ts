@@ -2,6 +2,7 @@ import { EVENTS_CHANNEL } from '../domain/events.js';
 import type { Services } from '../services.js';
 import { attemptDelivery, type ClaimedDelivery, claimDeliveries, SuccessBatcher } from './deliveries.js';
 import { fanOut } from './fanout.js';
+import type { AttemptResult } from './sender.js';
 
 export interface DispatcherOptions {
   /** Deliveries in flight at once in this process. */
@@ -12,6 +13,8 @@ export interface DispatcherOptions {
   leaseMs: number;
   /** How long stop() lets in-flight attempts finish before aborting them. */
   shutdownGraceMs: number;
+  /** Called after each attempt this process made (metrics). */
+  onAttempt?: ((r: AttemptResult) => void) | undefined;
 }
 
 /**
@@ -48,6 +51,7 @@ export class WebhookDispatcher {
       fanOutBatch: opts.fanOutBatch ?? 200,
       leaseMs: opts.leaseMs ?? timeout * 2 + 30_000,
       shutdownGraceMs: opts.shutdownGraceMs ?? Math.min(timeout, 2_000),
+      onAttempt: opts.onAttempt,
     };
     this.successes = new SuccessBatcher(s.db);
   }
@@ -137,6 +141,7 @@ export class WebhookDispatcher {
           if (r.ok) this.stats.succeeded++;
           else if (abort.signal.aborted) this.stats.released++;
           else this.stats.failed++;
+          if (!abort.signal.aborted) this.opts.onAttempt?.(r);
         },
         (err) => this.s.logger.warn({ err, deliveryId: d.id }, 'webhook delivery: could not record the attempt'),
       )

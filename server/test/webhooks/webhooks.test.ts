@@ -155,6 +155,45 @@ describe('key events, each from its real cause, with both signatures valid', () 
     expect(typeof d.body.data.reason).toBe('string');
   });
 
+  it('key.disabled (the provider answers 401 to a proxied call)', async () => {
+    const { p, secret, path } = await setup();
+    // The provider: an OpenAI-compatible server on 127.0.0.1 that rejects the key.
+    const provider = await new Receiver().start();
+    provider.respond = () => ({
+      status: 401,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' } }),
+    });
+    try {
+      const c = await server.request('POST', '/v1/keys/connect', {
+        key: p.skTest,
+        body: {
+          provider: 'openai',
+          refId: 'cust_p',
+          providerKey: 'sk-proj-deleted-at-the-provider-0000',
+          providerConfig: { baseUrl: `${provider.url}/v1` },
+        },
+      });
+      expect(c.status, c.text).toBe(200);
+      const call = await server.request('POST', '/v1/proxy/openai/chat/completions', {
+        key: p.skTest,
+        headers: { 'x-byo-ref-id': 'cust_p' },
+        body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+      });
+      expect(call.status, call.text).toBe(401);
+      expect(provider.received).toHaveLength(1);
+      expect(provider.received[0]?.headers.authorization).toBe('Bearer sk-proj-deleted-at-the-provider-0000');
+      await receiver.waitFor(() => at(path).some((r) => r.body.type === 'key.disabled'), 20_000, 'key.disabled');
+    } finally {
+      await provider.stop();
+    }
+    const d = at(path).find((r) => r.body.type === 'key.disabled') as Received;
+    expect(bothValid(secret, d)).toBe(true);
+    expect(d.body.data).toMatchObject({ provider: 'openai', refId: 'cust_p', keyHint: 'sk-...0000' });
+    expect(String(d.body.data.reason)).toMatch(/401/);
+    expect(d.rawBody.toString()).not.toContain('deleted-at-the-provider');
+  });
+
   it('delivers only the events an endpoint subscribed to, and only of its mode', async () => {
     const { p, path } = await setup({ events: ['key.revoked'] });
     const livePath = `/${p.id}-live`;
@@ -435,6 +474,20 @@ describe('verification rejects forgeries', () => {
       vi.useRealTimers();
     }
     expect(verifyWithNodeSnippet(secret, d.rawBody, 'abc')).toBe(false);
+  });
+});
+
+describe('metrics', () => {
+  it('exposes webhook attempts, latency, in-flight and pending counts', async () => {
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const succeeded = Number(/byo_webhook_attempts_total\{outcome="succeeded"\} (\d+)/.exec(text)?.[1]);
+    expect(succeeded).toBeGreaterThan(0);
+    expect(Number(/byo_webhook_attempts_total\{outcome="failed"\} (\d+)/.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(text).toMatch(/byo_webhook_attempt_duration_seconds_bucket\{le="0.1",outcome="succeeded"\}/);
+    expect(text).toMatch(/^byo_webhook_in_flight \d+$/m);
+    expect(text).toMatch(/^byo_webhook_pending_deliveries \d+$/m);
   });
 });
 
