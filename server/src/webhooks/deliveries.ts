@@ -17,6 +17,13 @@ import { type AttemptResult, sendWebhook } from './sender.js';
 export const WEBHOOK_SECRET_KIND = 'webhook_secret';
 export const secretContext = (r: { project_id: string; mode: string; id: string }) => [r.project_id, r.mode, r.id] as const;
 
+/**
+ * How long a claim is held: the attempt's whole timeout twice over plus 10 s, so a claim never
+ * expires while its attempt can still be running or being recorded. After a crash this is how
+ * long the delivery waits before another instance (or the restarted one) sends it again.
+ */
+export const leaseMsFor = (timeoutMs: number) => timeoutMs * 2 + 10_000;
+
 /** Longest wait honoured from a receiver's Retry-After. */
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 

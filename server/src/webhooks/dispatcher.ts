@@ -1,6 +1,6 @@
 import { EVENTS_CHANNEL } from '../domain/events.js';
 import type { Services } from '../services.js';
-import { attemptDelivery, type ClaimedDelivery, claimDeliveries, SuccessBatcher } from './deliveries.js';
+import { attemptDelivery, type ClaimedDelivery, claimDeliveries, leaseMsFor, SuccessBatcher } from './deliveries.js';
 import { fanOut } from './fanout.js';
 import type { AttemptResult } from './sender.js';
 
@@ -49,7 +49,7 @@ export class WebhookDispatcher {
     this.opts = {
       concurrency: opts.concurrency ?? s.config.BYO_WEBHOOK_CONCURRENCY,
       fanOutBatch: opts.fanOutBatch ?? 200,
-      leaseMs: opts.leaseMs ?? timeout * 2 + 30_000,
+      leaseMs: opts.leaseMs ?? leaseMsFor(timeout),
       shutdownGraceMs: opts.shutdownGraceMs ?? Math.min(timeout, 2_000),
       onAttempt: opts.onAttempt,
     };

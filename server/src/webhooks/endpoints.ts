@@ -12,6 +12,7 @@ import {
   deliveryView,
   disableEndpoint,
   failPending,
+  leaseMsFor,
   secretContext,
   WEBHOOK_SECRET_KIND,
 } from './deliveries.js';
@@ -292,7 +293,7 @@ export async function testEndpoint(s: Services, scope: Scope, who: Actor, id: st
       .execute();
     await audit(trx, who, { projectId: scope.project.id, mode: scope.mode, action: 'webhook_endpoint.tested', target: ep.id });
   });
-  const [claimed] = await claimDeliveries(s.db, { limit: 1, ids: [deliveryId], leaseMs: s.config.BYO_WEBHOOK_TIMEOUT * 2 + 30_000 });
+  const [claimed] = await claimDeliveries(s.db, { limit: 1, ids: [deliveryId], leaseMs: leaseMsFor(s.config.BYO_WEBHOOK_TIMEOUT) });
   if (!claimed) throw new BYOError('endpoint_not_found', `No webhook endpoint ${id}.`);
   const result = await attemptDelivery(s, { ...claimed, endpointEnabled: true }, { retry: false });
   const row = await s.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', deliveryId).executeTakeFirstOrThrow();
