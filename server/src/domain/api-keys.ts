@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { apiKeyHint, generateApiKey, hashSecret, type KeyKind, type Mode, randomId } from '../auth/key-format.js';
 import type { ApiKeyRow, Database } from '../db/schema.js';
 import { BYOError } from '../errors.js';
@@ -69,8 +69,14 @@ export async function rollApiKey(
   });
 }
 
+/** Idempotent: revoking again keeps the first revocation time. */
 export async function revokeApiKey(db: Kysely<Database>, id: string): Promise<ApiKeyRow> {
-  const row = await db.updateTable('api_keys').set({ revoked_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirst();
+  const row = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
   if (!row) throw new BYOError('api_key_not_found', `No API key ${id}.`);
   return row;
 }
