@@ -85,7 +85,8 @@ export class Authenticator {
 
   async authenticate(token: string | undefined): Promise<Principal> {
     if (!token) throw unauthorized();
-    if (token.startsWith('byo_')) return this.authenticateKey(token);
+    // `byo_pk_`/`byo_sk_` only: the dev admin token (admin.token) is `byo_admin_...`.
+    if (/^byo_(pk|sk)_/.test(token)) return this.authenticateKey(token);
     if (this.isAdminToken(token)) return { type: 'admin' };
     throw unauthorized();
   }
