@@ -31,8 +31,10 @@ export class WebhookDispatcher {
   private readonly inflight = new Map<string, { promise: Promise<void>; abort: AbortController }>();
   private fanOutRequested = true;
   private lastFanOut = 0;
-  /** The last claim filled every free slot: a freed slot should claim again at once. */
+  /** The last claim filled every free slot: freed slots should claim again at once. */
   private moreDue = false;
+  /** With a backlog, claim again once this many slots are free (not one query per finished attempt). */
+  private readonly refillAt: number;
   private sleeper: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
   private notifying = false;
   private notifyAgain = false;
@@ -54,6 +56,7 @@ export class WebhookDispatcher {
       onAttempt: opts.onAttempt,
     };
     this.successes = new SuccessBatcher(s.db);
+    this.refillAt = Math.max(1, Math.floor(this.opts.concurrency / 4));
   }
 
   async start(): Promise<void> {
@@ -73,6 +76,10 @@ export class WebhookDispatcher {
   eventsCommitted(): void {
     this.wake();
     if (this.s.storage.kind === 'postgres') this.notifyOthers();
+  }
+
+  private freeSlots(): number {
+    return this.opts.concurrency - this.inflight.size;
   }
 
   get inFlight(): number {
@@ -127,7 +134,7 @@ export class WebhookDispatcher {
         continue;
       }
       if (this.stopped || this.fanOutRequested) continue;
-      if (this.moreDue && this.inflight.size < this.opts.concurrency) continue;
+      if (this.moreDue && this.freeSlots() >= this.refillAt) continue;
       await this.sleep(poll);
     }
   }
@@ -147,7 +154,7 @@ export class WebhookDispatcher {
       )
       .finally(() => {
         this.inflight.delete(d.id);
-        if (this.moreDue) this.interruptSleep();
+        if (this.moreDue && this.freeSlots() >= this.refillAt) this.interruptSleep();
       });
     this.inflight.set(d.id, { promise, abort });
   }
