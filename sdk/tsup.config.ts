@@ -9,7 +9,8 @@ export default defineConfig({
   tsconfig: 'tsconfig.build.json',
   target: 'es2020',
   platform: 'neutral',
-  clean: true,
+  // No clean: other packages' tests may be reading dist/ while this package is rebuilt.
+  clean: false,
   sourcemap: true,
   splitting: false,
   treeshake: true,

@@ -37,7 +37,7 @@ export class BYOK {
   /** Webhook verification, usable without a client: `BYOK.webhooks.verify(...)`. */
   static readonly webhooks: Webhooks = webhooks;
 
-  readonly apiKey: string;
+  declare readonly apiKey: string;
   readonly baseURL: string;
   readonly timeout: number;
   readonly maxRetries: number;
@@ -76,7 +76,8 @@ export class BYOK {
     const fetchImpl = options.fetch ?? (globalThis as { fetch?: Fetch }).fetch;
     if (!fetchImpl) throw new BYOKError('No fetch in this runtime: pass new BYOK({ fetch }).', { code: 'missing_fetch' });
 
-    this.apiKey = apiKey;
+    // Not enumerable, so console.log(byok) does not print the secret.
+    Object.defineProperty(this, 'apiKey', { value: apiKey, enumerable: false });
     this.baseURL = baseURL;
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     this.maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;

@@ -10,7 +10,11 @@ const sdkDir = fileURLToPath(new URL('..', import.meta.url));
 describe('api.md', () => {
   it('lists every exported name', () => {
     const entry = `${sdkDir}src/index.ts`;
-    const program = ts.createProgram([entry], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true });
+    const program = ts.createProgram([entry], {
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      noEmit: true,
+    });
     const checker = program.getTypeChecker();
     const symbol = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
     const names = checker.getExportsOfModule(symbol).map((s) => s.getName());

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BYOK, BYOKError } from '../src/index.js';
+import { inspect } from 'node:util';
+import { BYOK, BYOKError, Webhooks } from '../src/index.js';
 
 const SK = 'byo_sk_test_abcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -55,9 +56,13 @@ describe('new BYOK()', () => {
     expect(new BYOK({ apiKey: SK, dangerouslyAllowBrowser: true }).apiKey).toBe(SK);
   });
 
-  it('never shows the whole key when serialised', () => {
+  it('never shows the key when serialised or inspected (console.log)', () => {
     const byok = new BYOK({ apiKey: SK });
     expect(JSON.stringify(byok)).not.toContain(SK);
+    expect(inspect(byok, { depth: 10 })).not.toContain(SK);
+    expect(inspect(byok.openai({ refId: 'r' }), { depth: 10 })).not.toContain(SK);
+    expect(byok.apiKey).toBe(SK);
+    expect(byok.openai({ refId: 'r' }).apiKey).toBe(SK);
   });
 
   it('provider clients expose the proxy base URL, the key and the ref id header for official SDKs', () => {
@@ -73,6 +78,7 @@ describe('new BYOK()', () => {
 
   it('webhooks work without a client', () => {
     expect(typeof BYOK.webhooks.verify).toBe('function');
-    expect(new BYOK({ apiKey: SK }).webhooks).toBe(BYOK.webhooks);
+    expect(new BYOK({ apiKey: SK }).webhooks).toBeInstanceOf(Webhooks);
+    expect(typeof new BYOK({ apiKey: SK }).webhooks.endpoints.create).toBe('function');
   });
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -13,7 +13,8 @@ import { SANDBOX_REPLY, startTestServer, type TestServer } from './helpers/serve
 
 const sdkDir = fileURLToPath(new URL('..', import.meta.url));
 const docPath = join(sdkDir, '..', 'docs', 'sdk.md');
-const outDir = join(sdkDir, '.tmp', 'snippets');
+// Inside the package (so imports resolve from its node_modules), one directory per run.
+let outDir = '';
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 interface Snippet {
@@ -53,8 +54,8 @@ const WEBHOOK_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 let server: TestServer;
 let sk: string;
 beforeAll(async () => {
-  await rm(outDir, { recursive: true, force: true });
-  await mkdir(outDir, { recursive: true });
+  await mkdir(join(sdkDir, '.tmp'), { recursive: true });
+  outDir = await mkdtemp(join(sdkDir, '.tmp', 'snippets-'));
   for (const s of snippets) await writeFile(join(outDir, s.file), s.code);
   // Hosts named in the snippets are allow-listed so that nothing resolves them over the network.
   server = await startTestServer({ BYO_ALLOWED_UPSTREAM_HOSTS: 'openrouter.ai,app.example.com' });
@@ -67,7 +68,7 @@ beforeAll(async () => {
 afterAll(async () => {
   vi.unstubAllEnvs();
   await server?.close();
-  await rm(outDir, { recursive: true, force: true });
+  if (outDir) await rm(outDir, { recursive: true, force: true });
 });
 
 /** What each snippet must print, beyond running without an error. */
@@ -130,7 +131,7 @@ describe('docs/sdk.md', () => {
           types: ['node'],
           noEmit: true,
           skipLibCheck: true,
-          paths: { 'byo-sdk': ['../../src/index.ts'] },
+          paths: { 'byo-sdk': [join(sdkDir, 'src', 'index.ts')] },
         },
         include: ['*.ts'],
       }),

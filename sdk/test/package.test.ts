@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,8 @@ export async function g(): Promise<MessageStreamEvent[]> {
 
 describe('the published package', () => {
   it('packs, installs into a fresh project, and works through import and require, with types for both', async () => {
+    // CI builds before testing; rebuild only when dist/ is missing or older than the sources.
+    if (await distIsStale()) await run('pnpm', ['run', 'build'], { cwd: sdkDir });
     await run('pnpm', ['pack', '--pack-destination', dir], { cwd: sdkDir });
     const tarball = (await readdir(dir)).find((f) => f.endsWith('.tgz'));
     expect(tarball).toMatch(/^byo-sdk-.*\.tgz$/);
@@ -119,5 +121,27 @@ describe('the published package', () => {
       (e: { stdout: string }) => e.stdout,
     );
     expect(tc).toBe('');
-  }, 240_000);
+  }, 600_000);
 });
+
+async function newest(path: string): Promise<number> {
+  const st = await stat(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  const times = await Promise.all((await readdir(path)).map((f) => newest(join(path, f))));
+  return Math.max(st.mtimeMs, ...times);
+}
+
+async function distIsStale(): Promise<boolean> {
+  const built = await Promise.all(
+    ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts'].map((f) =>
+      stat(join(sdkDir, 'dist', f)).then(
+        (s) => s.mtimeMs,
+        () => 0,
+      ),
+    ),
+  );
+  const sources = Math.max(
+    ...(await Promise.all(['src', 'package.json', 'tsup.config.ts', 'tsconfig.build.json'].map((p) => newest(join(sdkDir, p))))),
+  );
+  return Math.min(...built) < sources;
+}

@@ -231,7 +231,13 @@ describe('errors from a real proxy', () => {
     const first = await catchErr(byok.openai({ refId: 'invalid_1' }).models.list());
     expect(first).toBeInstanceOf(ProviderError);
     expect(first).toMatchObject({ statusCode: 401, provider: 'openai', code: 'invalid_api_key' });
-    const second = await catchErr(byok.openai({ refId: 'invalid_1' }).models.list());
+    // Disabling happens right after the provider's answer; poll briefly for it.
+    let second: BYOKError | undefined;
+    for (let i = 0; i < 50; i++) {
+      second = await catchErr(byok.openai({ refId: 'invalid_1' }).models.list());
+      if (second instanceof ConflictError) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     expect(second).toBeInstanceOf(ConflictError);
     expect(second?.code).toBe('key_disabled');
   });

@@ -70,7 +70,12 @@ export interface RawResponse {
 
 /** Sends requests with timeouts, retries (backoff + jitter, `Retry-After`) and typed errors. */
 export class Transport {
-  constructor(readonly config: TransportConfig) {}
+  readonly config: TransportConfig;
+  constructor(config: TransportConfig) {
+    // The key is kept off the enumerable properties, so inspecting a client does not print it.
+    const { apiKey, ...rest } = config;
+    this.config = Object.defineProperty({ ...rest } as TransportConfig, 'apiKey', { value: apiKey, enumerable: false });
+  }
 
   buildURL(path: string, query?: HTTPRequest['query']): string {
     const url = new URL(this.config.baseURL.replace(/\/+$/, '') + path);

@@ -368,6 +368,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage of proxied calls by day, refId, provider and model
+         * @description Counts and token totals the providers reported for calls through `/v1/proxy`, for the key’s project and mode. Records are written in batches about a second after each call.
+         */
+        get: operations["usage-get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2154,7 +2174,10 @@ export interface operations {
                      * @default 500
                      */
                     limit?: number;
-                    /** @description Cursor from the previous batch (`next`); omit to start a pass from the beginning. */
+                    /**
+                     * @description Cursor from the previous batch (`next`); omit to start a pass from the beginning.
+                     * @example p:key_3GKW7ox0rXi6SzAF6gYPI1
+                     */
                     after?: string;
                 };
             };
@@ -2347,6 +2370,7 @@ export interface operations {
                      *     ]
                      */
                     events?: ("key.connected" | "key.revoked" | "key.disabled" | "key.validation_failed" | "*")[];
+                    /** @example Production receiver */
                     description?: string;
                     /** @default true */
                     enabled?: boolean;
@@ -3096,6 +3120,117 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "usage-get": {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                refId?: string;
+                provider?: "openai" | "anthropic" | "google";
+                model?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description First UTC day included */
+                        from: string;
+                        /** @description Last UTC day included */
+                        to: string;
+                        /** @description One row per day, refId, provider and model; newest day first */
+                        data: {
+                            /**
+                             * @description UTC day (YYYY-MM-DD)
+                             * @example 2026-01-15
+                             */
+                            day: string;
+                            refId: string;
+                            /**
+                             * @description AI provider. An OpenAI-compatible server (vLLM, OpenRouter, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                             * @enum {string}
+                             */
+                            provider: "openai" | "anthropic" | "google";
+                            /** @description The model the provider reported (null when it reported none). */
+                            model: string | null;
+                            /** @description Proxied calls */
+                            requests: number;
+                            /** @description Calls answered with HTTP 400 or above (by the provider or by BYO on its way there) */
+                            errors: number;
+                            inputTokens: number;
+                            outputTokens: number;
+                            totalTokens: number;
+                            /** @description Mean time from request to the last response byte */
+                            avgLatencyMs: number;
+                        }[];
+                        totals: {
+                            requests: number;
+                            errors: number;
+                            inputTokens: number;
+                            outputTokens: number;
+                            totalTokens: number;
+                        };
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Origin or key not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.NOT_FOUND"];
                 };
             };
             /** @description Internal server error */

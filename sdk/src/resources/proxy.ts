@@ -21,7 +21,7 @@ export abstract class ProviderClient {
   /** Customer this client acts for (`X-BYO-Ref-Id`). */
   readonly refId: string;
   /** Your BYO secret key, to pass as the official SDK's `apiKey`. */
-  readonly apiKey: string;
+  declare readonly apiKey: string;
   /** Extra headers for the official SDK: `X-BYO-Ref-Id` (plus any you gave). */
   readonly headers: Record<string, string>;
 
@@ -33,7 +33,7 @@ export abstract class ProviderClient {
     if (!options || typeof options.refId !== 'string' || options.refId === '')
       throw new BYOKError('Pass the customer\'s refId: byok.openai({ refId: "customer_123" }).', { code: 'missing_ref_id' });
     this.refId = options.refId;
-    this.apiKey = apiKey;
+    Object.defineProperty(this, 'apiKey', { value: apiKey, enumerable: false });
     this.headers = { ...(options.headers ?? {}), 'X-BYO-Ref-Id': options.refId };
   }
 

@@ -238,8 +238,10 @@ function secretList(secret: string | readonly string[]): string[] {
 
 function payloadBytes(payload: WebhookPayload): Uint8Array<ArrayBuffer> {
   if (typeof payload === 'string') return encodeUtf8(payload);
-  if (payload instanceof Uint8Array) return new Uint8Array(payload);
-  if (payload instanceof ArrayBuffer) return new Uint8Array(payload);
+  if (ArrayBuffer.isView(payload))
+    return new Uint8Array(payload.buffer.slice(payload.byteOffset, payload.byteOffset + payload.byteLength) as ArrayBuffer);
+  if (payload instanceof ArrayBuffer || Object.prototype.toString.call(payload) === '[object ArrayBuffer]')
+    return new Uint8Array((payload as ArrayBuffer).slice(0));
   throw new WebhookVerificationError(
     'Pass the raw request body (a string or bytes) exactly as received, not parsed JSON: re-serialising changes the bytes the signature covers.',
   );

@@ -16,7 +16,8 @@ export class AnthropicClient extends ProviderClient {
   readonly models: AnthropicModels = new AnthropicModels(this);
 
   protected authHeaders(): Record<string, string> {
-    return { 'x-api-key': this.apiKey, 'anthropic-version': this.headers['anthropic-version'] ?? ANTHROPIC_VERSION };
+    const given = Object.entries(this.headers).find(([k]) => k.toLowerCase() === 'anthropic-version')?.[1];
+    return { 'x-api-key': this.apiKey, 'anthropic-version': given ?? ANTHROPIC_VERSION };
   }
 
   /** @internal */
