@@ -32,8 +32,11 @@ export const RotateBatchInputSchema = z.strictObject({
   after: z
     .string()
     .max(300)
-    .optional()
-    .meta({ description: 'Cursor from the previous batch (`next`); omit to start a pass from the beginning.' }),
+    .meta({
+      description: 'Cursor from the previous batch (`next`); omit to start a pass from the beginning.',
+      example: 'p:key_3GKW7ox0rXi6SzAF6gYPI1',
+    })
+    .optional(),
 });
 export type RotateBatchInput = z.infer<typeof RotateBatchInputSchema>;
 

@@ -7,14 +7,19 @@ const DaySchema = z
   .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'not a calendar day');
 
 export const UsageQueryInputSchema = z.strictObject({
-  from: DaySchema.optional().meta({
+  from: DaySchema.meta({
     description: 'First UTC day to include (YYYY-MM-DD). Default: 29 days before `to`.',
     example: '2026-01-01',
-  }),
-  to: DaySchema.optional().meta({ description: 'Last UTC day to include (YYYY-MM-DD). Default: today.', example: '2026-01-31' }),
+  }).optional(),
+  to: DaySchema.meta({ description: 'Last UTC day to include (YYYY-MM-DD). Default: today.', example: '2026-01-31' }).optional(),
   refId: RefIdSchema.optional(),
   provider: ProviderSchema.optional(),
-  model: z.string().min(1).max(200).optional().meta({ description: 'Only this model, as the provider reported it.' }),
+  model: z
+    .string()
+    .min(1)
+    .max(200)
+    .meta({ description: 'Only this model, as the provider reported it.', example: 'gpt-4o-mini' })
+    .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(500),
   cursor: CursorSchema,
 });

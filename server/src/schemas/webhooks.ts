@@ -55,7 +55,7 @@ const SecretSchema = z.string().meta({
 export const CreateEndpointInputSchema = z.strictObject({
   url: WebhookUrlSchema,
   events: EventFilterSchema.default(['*']),
-  description: z.string().max(500).optional(),
+  description: z.string().max(500).meta({ example: 'Production receiver' }).optional(),
   enabled: z.boolean().default(true),
 });
 
@@ -65,7 +65,7 @@ export const UpdateEndpointInputSchema = z.strictObject({
   id: EndpointIdSchema,
   url: WebhookUrlSchema.optional(),
   events: EventFilterSchema.optional(),
-  description: z.string().max(500).nullable().optional(),
+  description: z.string().max(500).meta({ example: 'Production receiver' }).nullable().optional(),
   enabled: z.boolean().optional().meta({ description: 'false pauses the endpoint: its pending deliveries are marked failed.' }),
 });
 
@@ -129,7 +129,7 @@ export const TestEndpointOutputSchema = z.object({
 export const ListDeliveriesInputSchema = z.strictObject({
   endpointId: EndpointIdSchema.optional(),
   eventType: WebhookEventTypeSchema.optional(),
-  eventId: z.string().max(64).optional(),
+  eventId: z.string().max(64).meta({ example: 'evt_3vKqajXomNWndUl5fjrJWj' }).optional(),
   status: DeliveryStatusSchema.optional(),
   limit: LimitSchema,
   cursor: CursorSchema,

@@ -2174,7 +2174,10 @@ export interface operations {
                      * @default 500
                      */
                     limit?: number;
-                    /** @description Cursor from the previous batch (`next`); omit to start a pass from the beginning. */
+                    /**
+                     * @description Cursor from the previous batch (`next`); omit to start a pass from the beginning.
+                     * @example p:key_3GKW7ox0rXi6SzAF6gYPI1
+                     */
                     after?: string;
                 };
             };
@@ -2367,6 +2370,7 @@ export interface operations {
                      *     ]
                      */
                     events?: ("key.connected" | "key.revoked" | "key.disabled" | "key.validation_failed" | "*")[];
+                    /** @example Production receiver */
                     description?: string;
                     /** @default true */
                     enabled?: boolean;
