@@ -138,7 +138,15 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     async close() {
       if (closed) return;
       closed = true;
-      await fastify.close();
+      // fastify.close() waits for every connection to end, and a keep-alive connection whose
+      // request was in flight at SIGTERM stays open once its response is sent (up to
+      // keepAliveTimeout): close such connections as soon as they fall idle.
+      const sweep = setInterval(() => fastify.server.closeIdleConnections(), 100);
+      try {
+        await fastify.close();
+      } finally {
+        clearInterval(sweep);
+      }
       for (const fn of closers.reverse()) await fn();
       await services.rateLimits.close();
       await Promise.allSettled([services.agents.trusted.close(), services.agents.guarded.close()]);
