@@ -127,6 +127,7 @@ export async function rotateBatch(s: Services, who: Actor, input: RotateBatchInp
         .where('wrapped_key', 'is not', null);
       if (cursor.id) q = q.where('id', '>', cursor.id);
       const rows = await q.orderBy('id').limit(budget).forUpdate().skipLocked().execute();
+      const updates: { id: string; wrappedKey: Buffer; masterKeyId: string }[] = [];
       for (const row of rows) {
         try {
           const sealed = vault.rewrap(PROVIDER_KEY_KIND, aadFor(row), {
@@ -134,16 +135,22 @@ export async function rotateBatch(s: Services, who: Actor, input: RotateBatchInp
             wrappedKey: row.wrapped_key as Buffer,
             masterKeyId: row.master_key_id as string,
           });
-          await trx
-            .updateTable('provider_keys')
-            .set({ wrapped_key: sealed.wrappedKey, master_key_id: sealed.masterKeyId })
-            .where('id', '=', row.id)
-            .execute();
-          rewrapped++;
+          updates.push({ id: row.id, wrappedKey: sealed.wrappedKey, masterKeyId: sealed.masterKeyId });
         } catch (err) {
           failed.push({ table: 'provider_keys', id: row.id, reason: failureReason(err) });
         }
       }
+      // One statement for the whole batch: the rows are locked, so nothing changed under us.
+      for (let i = 0; i < updates.length; i += 1000) {
+        const chunk = updates.slice(i, i + 1000);
+        await sql`
+          update provider_keys as p
+          set wrapped_key = v.wrapped_key, master_key_id = v.master_key_id
+          from (values ${sql.join(chunk.map((u) => sql`(${u.id}::text, ${u.wrappedKey}::bytea, ${u.masterKeyId}::text)`))})
+            as v(id, wrapped_key, master_key_id)
+          where p.id = v.id`.execute(trx);
+      }
+      rewrapped += updates.length;
       return rows;
     });
     const last = claimed[claimed.length - 1];

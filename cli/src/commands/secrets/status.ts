@@ -10,7 +10,7 @@ export default class SecretsStatus extends BaseCommand<typeof SecretsStatus> {
     const s = await this.adminClient().secrets.status.query();
     this.table(s.keys, [
       { header: 'master key', get: (k) => k.id },
-      { header: 'active', get: (k) => (k.active ? 'yes' : ''), style: (v) => (v ? 'green' : undefined) },
+      { header: 'active', get: (k) => (k.active ? 'yes' : 'no'), style: (v) => (v === 'yes' ? 'green' : undefined) },
       { header: 'in keyring', get: (k) => (k.inKeyring ? 'yes' : 'no'), style: (v) => (v === 'no' ? 'red' : undefined) },
       { header: 'provider keys', get: (k) => k.providerKeys },
       { header: 'webhook secrets', get: (k) => k.webhookSecrets },
