@@ -80,7 +80,7 @@ describe('GET /docs', () => {
   });
 
   it('renders in Chromium, lists the key-management operations with request examples, and can call the API', {
-    timeout: 90_000,
+    timeout: 180_000,
   }, async () => {
     const origin = new URL(server.url).origin;
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -102,7 +102,7 @@ describe('GET /docs', () => {
     );
 
     await page.goto(`${server.url}/docs`);
-    await page.locator('.opblock').first().waitFor({ timeout: 20_000 });
+    await page.locator('.opblock').first().waitFor({ timeout: 60_000 });
     await expect(page.locator('.info .title').first().textContent()).resolves.toContain('BYO API');
     const paths = await page.locator('.opblock .opblock-summary-path').allTextContents();
     const normalized = paths.map((p) => p.replace(/\u200b/g, '').trim());
@@ -126,7 +126,7 @@ describe('GET /docs', () => {
     await connect.locator('.try-out__btn').click();
     await connect.locator('.execute').click();
     const status = connect.locator('.live-responses-table .response .response-col_status').first();
-    await status.waitFor({ timeout: 15_000 });
+    await status.waitFor({ timeout: 30_000 });
     expect((await status.textContent())?.trim()).toBe('200');
     const responseBody = (await connect.locator('.live-responses-table .response-col_description pre').first().textContent()) ?? '';
     expect(responseBody).toContain('"keyHint": "sk-...alid"');
