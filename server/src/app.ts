@@ -7,11 +7,14 @@ import { openStorage } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { ProviderKeyCache } from './domain/key-cache.js';
 import { registerCors } from './http/cors.js';
+import { clientErrorHandler, frameworkErrorHandler } from './http/client-errors.js';
 import { registerErrorHandlers } from './http/errors.js';
+import { registerJsonBodyParser } from './http/json-body.js';
 import { registerHealth } from './http/health.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { RateLimits } from './http/rate-limits.js';
 import { registerRest } from './http/rest.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import { createGuardedAgent, createTrustedAgent } from './net/agents.js';
 import { SsrfGuard } from './net/ssrf.js';
 import type { Logger } from './observability/logger.js';
@@ -98,17 +101,23 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     trustProxy: config.BYO_TRUST_PROXY,
     return503OnClosing: true,
     connectionTimeout: 0,
-    requestTimeout: 120_000,
+    // Slow clients (slowloris): the whole request must arrive within BYO_HTTP_REQUEST_TIMEOUT, its
+    // headers within BYO_HTTP_HEADERS_TIMEOUT; node checks both every connectionsCheckingInterval.
+    requestTimeout: config.BYO_HTTP_REQUEST_TIMEOUT,
+    http: { connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(config.BYO_HTTP_HEADERS_TIMEOUT / 3))) },
+    clientErrorHandler: clientErrorHandler(logger),
+    frameworkErrors: frameworkErrorHandler,
     keepAliveTimeout: 72_000,
     routerOptions: { maxParamLength: 1024 },
   });
-  // Slow clients: headers must arrive within 15 s (node's headersTimeout).
-  fastify.server.headersTimeout = 15_000;
+  fastify.server.headersTimeout = Math.min(config.BYO_HTTP_HEADERS_TIMEOUT, config.BYO_HTTP_REQUEST_TIMEOUT);
 
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-byo-request-id', request.id);
   });
 
+  registerSecurityHeaders(fastify);
+  registerJsonBodyParser(fastify);
   registerErrorHandlers(fastify, logger);
   registerHealth(fastify, services);
   registerCors(fastify);
@@ -128,6 +137,13 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     },
   });
   registerRest(fastify, services, appRouter);
+  // tRPC answers a request it cannot read (no or another content type) as text/plain, with a JSON body.
+  fastify.addHook('onSend', async (_request, _reply, payload) => {
+    if (!(payload instanceof Response) || !payload.headers.get('content-type')?.startsWith('text/plain')) return payload;
+    const headers = new Headers(payload.headers);
+    headers.set('content-type', 'application/json; charset=utf-8');
+    return new Response(payload.body, { status: payload.status, statusText: payload.statusText, headers });
+  });
 
   const closers: (() => Promise<void> | void)[] = [];
   let closed = false;

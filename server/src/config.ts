@@ -83,6 +83,9 @@ export const EnvSchema = z.object({
   /** One access log line per proxied call (off by default: metrics and usage records cover every call). */
   BYO_PROXY_ACCESS_LOG: bool.default(false),
   BYO_TRUST_PROXY: bool.default(false),
+  /** Slow clients: all request headers must arrive within this time, the whole request within the next. */
+  BYO_HTTP_HEADERS_TIMEOUT: duration.default(15_000),
+  BYO_HTTP_REQUEST_TIMEOUT: duration.default(120_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Print the dev project's keys on first start (embedded mode). */
   BYO_SEED_DEV_PROJECT: bool.default(true),

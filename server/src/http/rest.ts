@@ -53,7 +53,8 @@ export function registerRest(app: FastifyInstance, services: Services, router: A
     return reply;
   };
 
-  app.route({ method: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'], url: '/v1/*', handler: handle });
+  // No implicit HEAD: the adapter answers HEAD on any path with 204 without running anything.
+  app.route({ method: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'], url: '/v1/*', exposeHeadRoute: false, handler: handle });
 }
 
 /**

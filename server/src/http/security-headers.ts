@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * The CSP an HTML page gets when its route sets none: nothing may load, nothing may frame
+ * it. Pages that need more (the API reference, the connect embed) set their own policy,
+ * which this hook leaves alone.
+ */
+export const DEFAULT_HTML_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * Response headers every route gets (issue 8, HTTP hardening): `nosniff` so no response is
+ * ever sniffed into HTML or script, no Referer leaks from BYO pages, API answers (which can
+ * hold a key shown once) are not cached unless the route says otherwise, and HTML is locked down unless the page opted in.
+ */
+export function registerSecurityHeaders(app: FastifyInstance): void {
+  app.addHook('onRequest', async (_request, reply) => {
+    // On the raw response, so routes that hijack the reply and write it themselves (the
+    // proxy) send them too: node merges these into whatever writeHead() is given.
+    reply.raw.setHeader('x-content-type-options', 'nosniff');
+    reply.raw.setHeader('referrer-policy', 'no-referrer');
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    const type = String(reply.getHeader('content-type') ?? '');
+    if (type.startsWith('text/html')) {
+      if (!reply.hasHeader('content-security-policy')) void reply.header('content-security-policy', DEFAULT_HTML_CSP);
+      const csp = String(reply.getHeader('content-security-policy'));
+      // Old browsers ignore frame-ancestors; keep them from framing a page that allows no framing.
+      if (/frame-ancestors 'none'/.test(csp) && !reply.hasHeader('x-frame-options')) void reply.header('x-frame-options', 'DENY');
+    } else if (!reply.hasHeader('cache-control')) {
+      void reply.header('cache-control', 'no-store');
+    }
+    return payload;
+  });
+}
