@@ -130,7 +130,9 @@ describe(`master-key rotation of ${N} stored keys`, () => {
     expect(second.code, second.stdout + second.stderr).toBe(0);
     expect(second.json.status).toBe('success');
     expect(second.json.result).toMatchObject({ activeKeyId: 'new', remaining: 0, failed: [] });
-    expect(second.json.result.rewrapped).toBeGreaterThanOrEqual(afterKill.pending);
+    // The batch in flight when the CLI was killed may still have committed on the server.
+    expect(second.json.result.rewrapped).toBeGreaterThanOrEqual(afterKill.pending - 100);
+    expect(second.json.result.rewrapped).toBeLessThanOrEqual(afterKill.pending);
     const rotationMs = Date.now() - t0;
 
     const stats = await traffic.stop();
