@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.setConfig({ testTimeout: 60_000 });
+import { createEndpoint } from '../../src/webhooks/endpoints.js';
 import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
 import { bothValid, Receiver, type Received, verifyWithNodeSnippet, verifyWithStandardWebhooks } from './receiver.js';
 
@@ -79,6 +80,23 @@ describe('webhook endpoints API', () => {
       expect(res.status, url).toBe(400);
       expect(['invalid_base_url', 'validation_failed'], url).toContain(res.body.code);
     }
+  });
+
+  it('requires https in live mode unless the operator allows http; test mode may use http', async () => {
+    const p = await server.createProject();
+    const project = await server.app.services.db.selectFrom('projects').selectAll().where('id', '=', p.id).executeTakeFirstOrThrow();
+    // The same services with the operator's default: no BYO_ALLOW_HTTP_UPSTREAMS.
+    const strict = { ...server.app.services, config: { ...server.app.services.config, BYO_ALLOW_HTTP_UPSTREAMS: false } };
+    const who = { actor: 'test' };
+    const input = { url: 'http://93.184.216.34/hook', events: ['*'], enabled: true };
+    await expect(createEndpoint(strict, { project, mode: 'live' }, who, input)).rejects.toMatchObject({
+      code: 'invalid_base_url',
+      message: expect.stringMatching(/https/),
+    });
+    const live = await createEndpoint(strict, { project, mode: 'live' }, who, { ...input, url: 'https://93.184.216.34/hook' });
+    expect(live).toMatchObject({ mode: 'live', url: 'https://93.184.216.34/hook' });
+    const test = await createEndpoint(strict, { project, mode: 'test' }, who, input);
+    expect(test).toMatchObject({ mode: 'test', url: 'http://93.184.216.34/hook' });
   });
 
   it('updates, disables and deletes', async () => {
