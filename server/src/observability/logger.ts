@@ -35,17 +35,22 @@ export function createLogger(opts: { level: string; destination?: DestinationStr
       },
       hooks: {
         logMethod(args, method) {
-          const scrubbed = args.map((a) => (typeof a === 'string' ? scrub(a) : a)) as typeof args;
-          method.apply(this, scrubbed);
+          // Strings, and objects interpolated into the message (`%o`, `%j`), are scrubbed here;
+          // the merging object (first argument) goes through formatters.log.
+          const scrubbed: unknown[] = args.map((a, i) =>
+            typeof a === 'string' ? scrub(a) : i > 0 && a !== null && typeof a === 'object' ? scrubDeep(a) : a,
+          );
+          // `log.error(err)`: pino would copy err.message into msg unscrubbed.
+          if (scrubbed[0] instanceof Error) {
+            const err = scrubbed[0];
+            scrubbed[0] = { err };
+            if (typeof scrubbed[1] !== 'string') scrubbed.splice(1, 0, scrub(err.message));
+          }
+          method.apply(this, scrubbed as typeof args);
         },
       },
       serializers: {
-        err: (err: Error & { code?: string }) => ({
-          type: err?.name,
-          code: err?.code,
-          message: scrub(String(err?.message ?? '')),
-          stack: scrub(String(err?.stack ?? '')),
-        }),
+        err: serializeError,
         req: (req: { method: string; url: string; id: string; ip?: string }) => ({
           method: req.method,
           // Query strings are never logged: they may hold ?key=.
@@ -57,4 +62,18 @@ export function createLogger(opts: { level: string; destination?: DestinationStr
     },
     opts.destination,
   );
+}
+
+/** An error as a log field: name, code, message and stack, all scrubbed, and its causes. */
+export function serializeError(err: unknown, depth = 0): Record<string, unknown> {
+  const e = (err ?? {}) as { name?: string; code?: unknown; message?: unknown; stack?: unknown; cause?: unknown };
+  const out: Record<string, unknown> = {
+    type: e.name,
+    code: e.code,
+    message: scrub(String(e.message ?? '')),
+    stack: scrub(String(e.stack ?? '')),
+  };
+  if (e.cause !== undefined && e.cause !== null && depth < 3)
+    out.cause = typeof e.cause === 'object' ? serializeError(e.cause, depth + 1) : scrub(String(e.cause));
+  return out;
 }
