@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,16 +39,14 @@ export async function startDocsServer(extraEnv: Record<string, string> = {}): Pr
     if (v === undefined || /^(BYO_|DATABASE_URL$|REDIS_URL$|PORT$|HOST$|LOG_LEVEL$)/.test(k)) continue;
     env[k] = v;
   }
-  // An explicit admin token: the generated dev one (`byo_admin_...` in admin.token) is not
-  // accepted by the authenticator at the time of writing (it takes `byo_` tokens for API keys).
-  const adminToken = `admin_${randomBytes(24).toString('hex')}`;
-  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', BYO_DATA_DIR: dataDir, LOG_LEVEL: 'warn', BYO_ADMIN_TOKEN: adminToken }, extraEnv);
+  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', BYO_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, extraEnv);
   const postgres = process.env.DATABASE_URL;
   if (postgres) {
     Object.assign(env, {
       DATABASE_URL: postgres,
       BYO_DATABASE_SCHEMA: `docs_${randomBytes(6).toString('hex')}`,
       BYO_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      BYO_ADMIN_TOKEN: `admin_${randomBytes(24).toString('hex')}`,
     });
   }
   const child = spawn(process.execPath, [SERVER_MAIN, 'start'], { cwd: join(REPO, 'server'), env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -70,11 +68,13 @@ export async function startDocsServer(extraEnv: Record<string, string> = {}): Pr
       child,
       () => /BYO server listening on (http:\/\/\S+)/.exec(out)?.[1],
       () => out,
-      120_000,
+      240_000,
     );
+    let adminToken: string;
     let devKeys: DocsServer['devKeys'];
     let devKeysFile: string | null = null;
     if (postgres) {
+      adminToken = env.BYO_ADMIN_TOKEN as string;
       const p = await createProject({ url, adminToken } as DocsServer, 'Development');
       devKeys = { publishableKey: p.publishableKey, secretKey: p.secretKey };
     } else {
@@ -90,6 +90,8 @@ export async function startDocsServer(extraEnv: Record<string, string> = {}): Pr
       devKeys = { publishableKey: pk, secretKey: sk };
       devKeysFile = join(dataDir, 'dev-keys.json');
       if ((statSync(devKeysFile).mode & 0o077) !== 0) throw new Error('dev-keys.json is readable by others');
+      // The admin token embedded mode generated, as the CLI and the docs use it.
+      adminToken = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
     }
     return { url, adminToken, devKeys, devKeysFile, output: () => out, stop };
   } catch (err) {
