@@ -9,7 +9,7 @@ interface Failure {
 
 export default class SecretsRotateMasterKey extends BaseCommand<typeof SecretsRotateMasterKey> {
   static summary = 'Re-wrap every data key under the active master key';
-  static description = `Step 2 of a master-key rotation, online and safe to re-run:
+  static description = `The middle step of a master-key rotation; online and safe to re-run:
   1. Put a new key first in BYO_MASTER_KEYS (keep the old ones after it) and restart every server instance.
   2. Run this command. It re-wraps data keys in batches (rows are claimed with FOR UPDATE SKIP LOCKED, so traffic and other runs are not blocked); the encrypted data itself is not rewritten. Interrupted, it leaves the rest on the old key: run it again to continue.
   3. When \`byo secrets status\` shows 0 rows on an old key, remove that key from BYO_MASTER_KEYS and restart.

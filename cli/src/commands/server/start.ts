@@ -12,7 +12,7 @@ export const serverNotFound = () =>
 export default class ServerStart extends BaseCommand<typeof ServerStart> {
   static summary = 'Run the BYO server in the foreground';
   static description =
-    `Starts byo-server with the current environment (DATABASE_URL, BYO_MASTER_KEYS, BYO_ADMIN_TOKEN, ...; see docs/configuration). Without DATABASE_URL it uses the embedded database under --data-dir and, on first start, creates a development project and prints its test keys. Ctrl-C stops it gracefully. The exit code is the server's.`;
+    `Starts byo-server with the current environment (DATABASE_URL, BYO_MASTER_KEYS, BYO_ADMIN_TOKEN, ...; see docs/self-hosting.md). Without DATABASE_URL it uses the embedded database under --data-dir and, on first start, creates a development project and prints its test keys. Ctrl-C stops it gracefully. The exit code is the server's.`;
   static examples = ['<%= config.bin %> server start', '<%= config.bin %> server start --port 8080 --data-dir /var/lib/byo'];
   static enableJsonFlag = false;
 
