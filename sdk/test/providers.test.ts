@@ -191,12 +191,12 @@ describe('Google through the proxy (sandbox)', () => {
 describe('errors from a real proxy', () => {
   it('401 AuthenticationError for a bad BYO key, in every provider shape', async () => {
     const bad = new BYOK({ apiKey: 'byo_sk_test_0000000000000000000000000000000000', baseURL: server.url });
-    for (const p of [
-      bad.openai({ refId: 'x' }).models.list(),
-      bad.anthropic({ refId: 'x' }).models.list(),
-      bad.google({ refId: 'x' }).models.list(),
+    for (const call of [
+      () => bad.openai({ refId: 'x' }).models.list(),
+      () => bad.anthropic({ refId: 'x' }).models.list(),
+      () => bad.google({ refId: 'x' }).models.list(),
     ]) {
-      const err = await catchErr(p);
+      const err = await catchErr(call());
       expect(err).toBeInstanceOf(AuthenticationError);
       expect(err).toMatchObject({ statusCode: 401, code: 'unauthorized' });
       expect(err?.requestId).toMatch(/^req_/);
@@ -204,12 +204,12 @@ describe('errors from a real proxy', () => {
   });
 
   it('404 NotFoundError (key_not_found) for a refId without a key, in every provider shape', async () => {
-    for (const p of [
-      byok.openai({ refId: 'nobody' }).models.list(),
-      byok.anthropic({ refId: 'nobody' }).models.list(),
-      byok.google({ refId: 'nobody' }).generateContent.create({ model: 'gemini-2.5-flash', contents: 'hi' }),
+    for (const call of [
+      () => byok.openai({ refId: 'nobody' }).models.list(),
+      () => byok.anthropic({ refId: 'nobody' }).models.list(),
+      () => byok.google({ refId: 'nobody' }).generateContent.create({ model: 'gemini-2.5-flash', contents: 'hi' }),
     ]) {
-      const err = await catchErr(p);
+      const err = await catchErr(call());
       expect(err).toBeInstanceOf(NotFoundError);
       expect(err?.code).toBe('key_not_found');
       expect(err?.message).toMatch(/nobody/);

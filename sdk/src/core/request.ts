@@ -126,7 +126,9 @@ export class Transport {
       const failure = (err: unknown): BYOKError => {
         if (options.signal?.aborted) return new APIUserAbortError(undefined, { cause: err });
         if (timedOut) return new TimeoutError(`Request timed out after ${timeout} ms.`, { cause: err });
-        const detail = err instanceof Error && err.message ? `: ${err.message}` : '';
+        const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+        const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+        const detail = err instanceof Error && err.message ? `: ${err.message}${why ? ` (${why})` : ''}` : '';
         return new APIConnectionError(`Could not reach BYO at ${this.config.baseURL}${detail}`, { cause: err });
       };
 
