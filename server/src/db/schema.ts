@@ -142,6 +142,8 @@ export interface UsageRecordsTable {
   input_tokens: number | null;
   output_tokens: number | null;
   total_tokens: number | null;
+  /** Calls rolled up in this row (same project, mode, refId, provider, model, status and UTC minute); latency and tokens are sums. */
+  requests: Generated<number>;
   created_at: Timestamp;
 }
 

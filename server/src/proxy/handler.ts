@@ -350,7 +350,12 @@ export function upstreamError(err: unknown): BYOError {
 class UpstreamExchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | null = null;
   private started = false;
+  private corked = false;
   private readonly onDrain = () => this.controller?.resume();
+  private readonly uncork = () => {
+    this.corked = false;
+    this.call.res.uncork();
+  };
 
   constructor(
     private readonly proxy: ProxyHandler,
@@ -391,7 +396,10 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     const contentType = Array.isArray(ct) ? ct[0] : ct;
     call.tap = usageTapFor(contentType, Array.isArray(ce) ? ce[0] : ce);
     const res = call.res;
+    this.cork();
     res.writeHead(statusCode, clientResponseHeaders(headers, call.requestId));
+    // A stream's headers leave now even if its first event is slow; when the first bytes
+    // came in the same read, the cork sends headers and bytes in one write.
     if (contentType?.startsWith('text/event-stream')) res.flushHeaders();
     call.clientHeadersAt = performance.now();
   }
@@ -399,10 +407,19 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (!this.started) return;
     this.call.tap?.push(chunk);
+    this.cork();
     if (!this.call.res.write(chunk)) {
       controller.pause();
       this.call.res.once('drain', this.onDrain);
     }
+  }
+
+  /** Coalesces everything written in this tick (headers, chunks, the end) into one socket write. */
+  private cork(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.call.res.cork();
+    process.nextTick(this.uncork);
   }
 
   onResponseEnd(): void {

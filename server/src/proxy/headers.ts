@@ -49,9 +49,11 @@ const RESPONSE_DROP = new Set([...HOP_BY_HOP, 'set-cookie', 'set-cookie2']);
 
 function connectionTokens(value: string | undefined): Set<string> | null {
   if (!value) return null;
-  const names = value
+  const lower = value.toLowerCase();
+  if (lower === 'keep-alive' || lower === 'close') return null; // the usual case, no split
+  const names = lower
     .split(',')
-    .map((s) => s.trim().toLowerCase())
+    .map((s) => s.trim())
     .filter((s) => s && s !== 'close' && s !== 'keep-alive');
   return names.length ? new Set(names) : null;
 }
@@ -146,6 +148,7 @@ export function takeQueryKey(rawQuery: string): { key: string | undefined; query
  * path cannot climb above the provider base on servers that decode before routing.
  */
 export function hasDotSegment(path: string): boolean {
+  if (!path.includes('.') && !path.includes('%') && !path.includes('\\')) return false;
   let decoded = path;
   if (path.includes('%')) {
     try {

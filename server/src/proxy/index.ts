@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { App } from '../app.js';
 import { metricsFor, registerMetricsRoute } from '../observability/metrics.js';
 import { UsageRecorder } from '../usage/recorder.js';
@@ -32,6 +33,13 @@ export async function proxyFeature(app: App): Promise<void> {
   const handler = new ProxyHandler({ services, metrics, recorder, keys });
 
   await fastify.register(async (scope) => {
+    scope.setGenReqId(requestId);
+    if (!services.config.BYO_PROXY_ACCESS_LOG) {
+      // One quiet child logger for every proxied request instead of a new one per request;
+      // the handler logs its own warnings and errors with the request id.
+      const quiet = fastify.log.child({}, { level: quieter(services.config.LOG_LEVEL) });
+      scope.setChildLoggerFactory(() => quiet);
+    }
     scope.removeAllContentTypeParsers();
     // Leave the body unread: the handler streams `request.raw` upstream.
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
@@ -44,6 +52,22 @@ export async function proxyFeature(app: App): Promise<void> {
       handler: handler.handle,
     });
   });
+}
+
+/**
+ * Request ids in the app's format (`req_` + 16 base64url characters of randomness), drawn
+ * from a pool filled 4 KiB at a time: one `randomBytes` call per request costs a visible
+ * share of a proxied call.
+ */
+let pool = Buffer.alloc(0);
+let offset = 0;
+function requestId(): string {
+  if (offset + 12 > pool.length) {
+    pool = randomBytes(4096);
+    offset = 0;
+  }
+  offset += 12;
+  return `req_${pool.toString('base64url', offset - 12, offset)}`;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

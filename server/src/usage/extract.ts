@@ -1,5 +1,3 @@
-import { StringDecoder } from 'node:string_decoder';
-
 /**
  * Reads the model and token counts out of a response as its bytes pass through, without
  * altering or holding up the body (issue 3 §9).
@@ -164,25 +162,40 @@ function lastObjectAfter(s: string, re: RegExp): string | null {
   return null;
 }
 
+const USAGE_BYTES = Buffer.from('"usage');
+const MODEL_BYTES = Buffer.from('"model');
+
 export class SseUsageTap implements UsageTap {
-  private readonly decoder = new StringDecoder('utf8');
   private readonly acc = new UsageAccumulator();
-  private partial = '';
+  /** Bytes after the last newline seen: the start of an incomplete line. */
+  private carry: Buffer | null = null;
   private broken = false;
 
   push(chunk: Buffer): void {
     if (this.broken) return;
-    const text = this.partial + this.decoder.write(chunk);
+    const lastNl = chunk.lastIndexOf(10);
+    if (lastNl === -1) {
+      this.carry = this.carry ? Buffer.concat([this.carry, chunk]) : Buffer.from(chunk);
+      if (this.carry.length > MAX_SSE_LINE) this.abandon();
+      return;
+    }
+    // Only complete lines are read; most chunks hold no usage and are skipped by a native
+    // byte search, without being decoded.
+    const head = this.carry;
+    const complete = head ? Buffer.concat([head, chunk.subarray(0, lastNl + 1)]) : chunk.subarray(0, lastNl + 1);
+    this.carry = lastNl + 1 < chunk.length ? Buffer.from(chunk.subarray(lastNl + 1)) : null;
+    if (complete.indexOf(USAGE_BYTES) === -1 && (this.acc.model !== null || complete.indexOf(MODEL_BYTES) === -1)) return;
+    const text = complete.toString('utf8');
     let start = 0;
-    for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
       this.line(text, start, nl);
       start = nl + 1;
     }
-    this.partial = start === 0 ? text : text.slice(start);
-    if (this.partial.length > MAX_SSE_LINE) {
-      this.broken = true; // an absurd line: stop reading usage rather than hold memory
-      this.partial = '';
-    }
+  }
+
+  private abandon(): void {
+    this.broken = true; // an absurd line: stop reading usage rather than hold memory
+    this.carry = null;
   }
 
   private line(text: string, start: number, end: number): void {
@@ -198,7 +211,10 @@ export class SseUsageTap implements UsageTap {
   }
 
   finish(): UsageCounts {
-    if (!this.broken && this.partial) this.line(this.partial, 0, this.partial.length);
+    if (!this.broken && this.carry) {
+      const text = this.carry.toString('utf8');
+      this.line(text, 0, text.length);
+    }
     return this.acc.result();
   }
 }

@@ -43,8 +43,8 @@ export async function queryUsage(
 
   const day = sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD')`;
   const sums = {
-    requests: sql<string>`count(*)`,
-    errors: sql<string>`count(*) filter (where status >= 400)`,
+    requests: sql<string>`coalesce(sum(requests), 0)`,
+    errors: sql<string>`coalesce(sum(requests) filter (where status >= 400), 0)`,
     input: sql<string>`coalesce(sum(input_tokens), 0)`,
     output: sql<string>`coalesce(sum(output_tokens), 0)`,
     total: sql<string>`coalesce(sum(total_tokens), 0)`,
@@ -60,7 +60,7 @@ export async function queryUsage(
       sums.input.as('input_tokens'),
       sums.output.as('output_tokens'),
       sums.total.as('total_tokens'),
-      sql<string>`round(avg(latency_ms))`.as('avg_latency'),
+      sql<string>`round(sum(latency_ms)::numeric / greatest(sum(requests), 1))`.as('avg_latency'),
     ])
     .groupBy([day, 'ref_id', 'provider', 'model'])
     .orderBy(day, 'desc')

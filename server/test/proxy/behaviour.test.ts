@@ -5,6 +5,8 @@ import { SANDBOX_REPLY } from '../../src/sandbox/content.js';
 import { gate, sseEvent } from '../helpers/mock-upstream.js';
 import { eventually, type ProxyEnv, startProxyEnv } from './support.js';
 
+const jsonOf = (r: Response): Promise<any> => r.json();
+
 const KEY = 'sk-proj-behaviourKey00000000000000000001';
 let env: ProxyEnv;
 
@@ -162,17 +164,17 @@ describe('errors BYO produces are in the provider error shape, marked x-byo-erro
     expect(o.status).toBe(401);
     expect(o.headers.get('x-byo-error-source')).toBe('byo');
     expect(o.headers.get('x-should-retry')).toBe('false');
-    const ob = await o.json();
+    const ob = await jsonOf(o);
     expect(ob).toMatchObject({ error: { type: 'authentication_error', code: 'unauthorized', message: expect.stringContaining('BYO') } });
     expect(ob.error.request_id).toBe(o.headers.get('x-byo-request-id'));
 
     const a = await call('anthropic', { 'x-api-key': 'byo_sk_live_wrong', 'x-byo-ref-id': 'cust' });
     expect(a.status).toBe(401);
-    expect(await a.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error', code: 'unauthorized' } });
+    expect(await jsonOf(a)).toMatchObject({ type: 'error', error: { type: 'authentication_error', code: 'unauthorized' } });
 
     const g = await call('google', { 'x-goog-api-key': 'AIza-not-a-byo-key', 'x-byo-ref-id': 'cust' });
     expect(g.status).toBe(401);
-    expect(await g.json()).toMatchObject({
+    expect(await jsonOf(g)).toMatchObject({
       error: { code: 401, status: 'UNAUTHENTICATED', details: [{ reason: 'unauthorized', domain: 'byo' }] },
     });
     expect(env.mock.requests.filter((r) => r.path === '/x')).toHaveLength(0);
@@ -181,15 +183,15 @@ describe('errors BYO produces are in the provider error shape, marked x-byo-erro
   it('403 for a publishable key, 400 without X-BYO-Ref-Id, 404 for an unknown refId or provider, 400 for dot segments', async () => {
     const pk = await call('openai', { authorization: `Bearer ${env.project.pkLive}`, 'x-byo-ref-id': 'cust' });
     expect(pk.status).toBe(403);
-    expect((await pk.json()).error.code).toBe('permission_denied');
+    expect((await jsonOf(pk)).error.code).toBe('permission_denied');
     const noRef = await call('openai', { authorization: `Bearer ${env.project.skLive}` });
     expect(noRef.status).toBe(400);
-    expect((await noRef.json()).error.code).toBe('missing_ref_id');
+    expect((await jsonOf(noRef)).error.code).toBe('missing_ref_id');
     const badRef = await call('openai', { authorization: `Bearer ${env.project.skLive}`, 'x-byo-ref-id': 'has space' });
     expect(badRef.status).toBe(400);
     const unknown = await call('openai', { authorization: `Bearer ${env.project.skLive}`, 'x-byo-ref-id': 'nobody' });
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).error).toMatchObject({ code: 'key_not_found', type: 'not_found_error' });
+    expect((await jsonOf(unknown)).error).toMatchObject({ code: 'key_not_found', type: 'not_found_error' });
     const prov = await call('mistral', { authorization: `Bearer ${env.project.skLive}`, 'x-byo-ref-id': 'cust' });
     expect(prov.status).toBe(404);
     env.mock.reset();
@@ -346,7 +348,7 @@ describe('timeouts and unreachable upstreams', () => {
     });
     expect(res.status).toBe(504);
     expect(res.headers.get('x-byo-error-source')).toBe('byo');
-    expect((await res.json()).error.code).toBe('upstream_timeout');
+    expect((await jsonOf(res)).error.code).toBe('upstream_timeout');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
   });
 
@@ -376,7 +378,7 @@ describe('timeouts and unreachable upstreams', () => {
     const res = await fetch(url('/models'), { headers: auth(), redirect: 'manual' });
     expect(res.status).toBe(502);
     expect(res.headers.get('location')).toBeNull();
-    expect((await res.json()).error.code).toBe('upstream_unreachable');
+    expect((await jsonOf(res)).error.code).toBe('upstream_unreachable');
     expect(env.mock.requests).toHaveLength(1);
   });
 });
@@ -431,7 +433,7 @@ describe('provider answers about the key', () => {
     expect(r1.status).toBe(429);
     expect(r1.headers.get('retry-after')).toBe('1');
     expect(r1.headers.get('x-byo-error-source')).toBeNull();
-    expect(await r1.json()).toEqual({ error: { message: 'Rate limit', type: 'requests', code: 'rate_limit_exceeded' } });
+    expect(await jsonOf(r1)).toEqual({ error: { message: 'Rate limit', type: 'requests', code: 'rate_limit_exceeded' } });
     const r2 = await fetch(url('/embeddings'), { method: 'POST', headers: { ...auth(), 'x-byo-ref-id': 'busy' }, body: '{}' });
     expect(r2.status).toBe(503);
     const meta = await env.server.request('GET', '/v1/keys/openai/busy', { key: env.project.skLive });

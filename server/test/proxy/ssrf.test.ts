@@ -13,6 +13,8 @@ import { startMockUpstream } from '../helpers/mock-upstream.js';
 import { startTestServer } from '../helpers/server.js';
 import { type ProxyEnv, proxyEnvFor } from './support.js';
 
+const jsonOf = (r: Response): Promise<any> => r.json();
+
 /**
  * SSRF (issue 3 §7): refusals happen before any socket connects. Sockets are watched through
  * `net.client.socket` diagnostics; as a safety net, any connection to a non-loopback address
@@ -32,7 +34,7 @@ function onSocket(msg: unknown): void {
   const connect = socket.connect;
   socket.connect = function (this: Socket, ...args: unknown[]) {
     const first = args[0] as unknown;
-    const opts = (Array.isArray(first) ? first[0] : first) as { host?: string; lookup?: (...a: unknown[]) => void };
+    const opts = (Array.isArray(first) ? first[0] : first) as { host?: string; lookup?: (...a: any[]) => void };
     if (opts?.host && isIP(opts.host.replace(/^\[|\]$/g, '')) && !isLoopback(opts.host)) {
       wouldHaveConnected.push(opts.host);
       process.nextTick(() => this.destroy(new Error('test safety net: non-loopback connect refused')));
@@ -284,7 +286,7 @@ describe('through the proxy: a stored custom base URL is checked again at every 
         headers: { authorization: `Bearer ${env.project.skLive}`, 'x-byo-ref-id': 'rebound' },
       });
       expect(res.status).toBe(502);
-      expect((await res.json()).error.message).toContain('private');
+      expect((await jsonOf(res)).error.message).toContain('private');
       expect(calls).toEqual(['rebinding.example']);
       expect(attempts).toEqual([]);
       expect(wouldHaveConnected).toEqual([]);
@@ -305,7 +307,7 @@ describe('through the proxy: a stored custom base URL is checked again at every 
         headers: { authorization: `Bearer ${env.project.skLive}`, 'x-byo-ref-id': 'slowdns' },
       });
       expect(res.status).toBe(504);
-      expect((await res.json()).error.code).toBe('upstream_timeout');
+      expect((await jsonOf(res)).error.code).toBe('upstream_timeout');
     } finally {
       await services.agents.guarded.close();
       services.agents.guarded = original;
