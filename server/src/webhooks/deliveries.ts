@@ -54,7 +54,7 @@ export function eventBody(e: { id: string; type: string; createdAt: Date; mode: 
   return JSON.stringify({ id: e.id, type: e.type, createdAt: e.createdAt.toISOString(), mode: e.mode, data: e.data });
 }
 
-const leaseExpr = (leaseMs: number) => sql<Date>`date_trunc('milliseconds', now() + ${leaseMs} * interval '1 millisecond')`;
+export const leaseExpr = (leaseMs: number) => sql<Date>`date_trunc('milliseconds', now() + ${leaseMs} * interval '1 millisecond')`;
 export const inMs = (ms: number) => sql<Date>`now() + ${Math.max(0, Math.round(ms))} * interval '1 millisecond'`;
 
 /**
@@ -108,7 +108,35 @@ export async function claimDeliveries(
       'w.previous_secret_expires_at',
     ])
     .execute();
-  return rows.map((r) => ({
+  return rows.map(toClaimed);
+}
+
+/** A claimed row as the claim and fan-out statements return it (snake case, joined). */
+export interface ClaimedRow {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  project_id: string;
+  mode: Mode;
+  attempts: number;
+  locked_until: Date | null;
+  type: string;
+  event_created_at: Date;
+  data: Record<string, unknown>;
+  url: string;
+  enabled: boolean;
+  failing_since: Date | null;
+  secret_ciphertext: Buffer;
+  secret_wrapped_key: Buffer;
+  secret_master_key_id: string;
+  previous_secret_ciphertext: Buffer | null;
+  previous_secret_wrapped_key: Buffer | null;
+  previous_secret_master_key_id: string | null;
+  previous_secret_expires_at: Date | null;
+}
+
+export function toClaimed(r: ClaimedRow): ClaimedDelivery {
+  return {
     id: r.id,
     eventId: r.event_id,
     endpointId: r.endpoint_id,
@@ -132,7 +160,7 @@ export async function claimDeliveries(
           }
         : null,
     previousSecretExpiresAt: r.previous_secret_expires_at,
-  }));
+  };
 }
 
 /** The secrets that sign an attempt now: current first, then the previous one during its overlap. */

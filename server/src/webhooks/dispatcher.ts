@@ -31,6 +31,7 @@ export class WebhookDispatcher {
   private readonly inflight = new Map<string, { promise: Promise<void>; abort: AbortController }>();
   private fanOutRequested = true;
   private lastFanOut = 0;
+  private lastClaim = 0;
   /** The last claim filled every free slot: freed slots should claim again at once. */
   private moreDue = false;
   /** With a backlog, claim again once this many slots are free (not one query per finished attempt). */
@@ -112,14 +113,28 @@ export class WebhookDispatcher {
     while (!this.stopped) {
       try {
         const now = Date.now();
+        let fannedOut = false;
         if (this.fanOutRequested || now - this.lastFanOut >= poll) {
           this.fanOutRequested = false;
           this.lastFanOut = now;
-          const taken = await fanOut(this.s.db, { limit: this.opts.fanOutBatch, firstDelayMs: this.s.config.webhookScheduleMs[0] ?? 0 });
-          if (taken === this.opts.fanOutBatch) this.fanOutRequested = true;
+          const claim = this.stopped ? 0 : this.freeSlots();
+          const r = await fanOut(this.s.db, {
+            limit: this.opts.fanOutBatch,
+            firstDelayMs: this.s.config.webhookScheduleMs[0] ?? 0,
+            claim,
+            leaseMs: this.opts.leaseMs,
+          });
+          for (const d of r.claimed) this.launch(d);
+          // Every slot offered was taken: some new deliveries may still wait for a claim.
+          if (r.events > 0 && r.claimed.length >= claim) this.moreDue = true;
+          if (r.events === this.opts.fanOutBatch) this.fanOutRequested = true;
+          fannedOut = true;
         }
-        const free = this.opts.concurrency - this.inflight.size;
-        if (free > 0 && !this.stopped) {
+        // Due retries (and fresh deliveries the fan-out had no slot for). Right after a fan-out
+        // that claimed its new deliveries, this waits for the next poll unless work is queued.
+        const free = this.freeSlots();
+        if (free > 0 && !this.stopped && (!fannedOut || this.moreDue || now - this.lastClaim >= poll)) {
+          this.lastClaim = now;
           const claimed = await claimDeliveries(this.s.db, { limit: free, leaseMs: this.opts.leaseMs });
           this.moreDue = claimed.length === free;
           for (const d of claimed) this.launch(d);

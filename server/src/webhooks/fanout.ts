@@ -1,36 +1,67 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { type ClaimedDelivery, type ClaimedRow, leaseExpr, toClaimed } from './deliveries.js';
+
+export interface FanOutResult {
+  /** Events taken; a full batch means there may be more. */
+  events: number;
+  /** New deliveries claimed for this process right away (their first attempt is due now). */
+  claimed: ClaimedDelivery[];
+}
 
 /**
  * Turns outbox events into one pending delivery per matching enabled endpoint (same project
  * and mode, created before the event, filter containing the type or `*`; `webhook.test` is
  * never fanned out). One statement, so one atomic step and one round trip: the events are
  * locked with `FOR UPDATE SKIP LOCKED` (instances fan out disjoint batches), their deliveries
- * inserted, and the events marked `fanned_out_at`. Returns how many events it took; a full
- * batch means there may be more.
+ * inserted, and the events marked `fanned_out_at`.
+ *
+ * When the first attempt is due at once, up to `claim` of the new deliveries are inserted
+ * already claimed by this process (lease set, attempt counted) and returned with their event
+ * and endpoint, saving the separate claim round trip on the commit-to-delivery path.
  */
-export async function fanOut(db: Kysely<Database>, opts: { limit: number; firstDelayMs: number }): Promise<number> {
-  const result = await sql<{ events: string }>`
+export async function fanOut(
+  db: Kysely<Database>,
+  opts: { limit: number; firstDelayMs: number; claim: number; leaseMs: number },
+): Promise<FanOutResult> {
+  const claim = opts.firstDelayMs <= 0 ? Math.max(0, opts.claim) : 0;
+  const result = await sql<ClaimedRow & { events: string | null }>`
     with ev as (
-      select seq, id, project_id, mode, type, created_at from events
+      select seq, id, project_id, mode, type, created_at, data from events
       where fanned_out_at is null
       order by seq
       limit ${opts.limit}
       for update skip locked
-    ), ins as (
-      insert into webhook_deliveries (id, event_id, endpoint_id, project_id, mode, event_type, status, attempts, next_attempt_at)
-      select 'wd_' || translate(gen_random_uuid()::text, '-', ''), ev.id, w.id, ev.project_id, ev.mode, ev.type, 'pending', 0,
-             now() + ${Math.max(0, Math.round(opts.firstDelayMs))} * interval '1 millisecond'
+    ), cand as (
+      select ev.id as event_id, w.id as endpoint_id, ev.project_id, ev.mode, ev.type,
+             row_number() over (order by ev.seq, w.id) as rn
       from ev
       join webhook_endpoints w
         on w.project_id = ev.project_id and w.mode = ev.mode and w.enabled and w.created_at <= ev.created_at
        and ev.type <> 'webhook.test'
        and (w.events @> jsonb_build_array(ev.type) or w.events @> '["*"]'::jsonb)
+    ), ins as (
+      insert into webhook_deliveries (id, event_id, endpoint_id, project_id, mode, event_type, status, attempts, next_attempt_at, locked_until)
+      select 'wd_' || translate(gen_random_uuid()::text, '-', ''), event_id, endpoint_id, project_id, mode, type, 'pending',
+             case when rn <= ${claim} then 1 else 0 end,
+             now() + ${Math.max(0, Math.round(opts.firstDelayMs))} * interval '1 millisecond',
+             case when rn <= ${claim} then ${leaseExpr(opts.leaseMs)} end
+      from cand
       on conflict (event_id, endpoint_id) do nothing
-      returning 1
+      returning id, event_id, endpoint_id, project_id, mode, attempts, locked_until
     ), upd as (
       update events set fanned_out_at = now() where seq in (select seq from ev) returning 1
     )
-    select (select count(*) from upd) as events, (select count(*) from ins) as deliveries`.execute(db);
-  return Number(result.rows[0]?.events ?? 0);
+    select (select count(*) from upd) as events, ins.*, ev.type, ev.created_at as event_created_at, ev.data,
+           w.url, w.enabled, w.failing_since, w.secret_ciphertext, w.secret_wrapped_key, w.secret_master_key_id,
+           w.previous_secret_ciphertext, w.previous_secret_wrapped_key, w.previous_secret_master_key_id, w.previous_secret_expires_at
+    from (select 1) one
+    left join ins on ins.locked_until is not null
+    left join ev on ev.id = ins.event_id
+    left join webhook_endpoints w on w.id = ins.endpoint_id`.execute(db);
+  const rows = result.rows;
+  return {
+    events: Number(rows[0]?.events ?? 0),
+    claimed: rows.filter((r) => r.id !== null && r.locked_until !== null).map(toClaimed),
+  };
 }
