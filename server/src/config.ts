@@ -82,6 +82,8 @@ export const EnvSchema = z.object({
   BYO_USAGE_FLUSH_INTERVAL: duration.default(1000),
   /** One access log line per proxied call (off by default: metrics and usage records cover every call). */
   BYO_PROXY_ACCESS_LOG: bool.default(false),
+  /** Proxied calls one project (and mode) may have in flight on one instance; beyond it, 429. 0 = no cap. */
+  BYO_PROXY_MAX_CONCURRENCY: z.coerce.number().int().min(0).default(4096),
   BYO_TRUST_PROXY: bool.default(false),
   /** Slow clients: all request headers must arrive within this time, the whole request within the next. */
   BYO_HTTP_HEADERS_TIMEOUT: duration.default(15_000),

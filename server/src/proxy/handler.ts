@@ -43,6 +43,8 @@ class Call {
   clientHeadersAt = 0;
   clientGone = false;
   finished = false;
+  /** The concurrency slot this call holds (project|mode), released in finish(). */
+  slot: string | null = null;
   constructor(
     readonly provider: ProviderName,
     readonly requestId: string,
@@ -68,6 +70,7 @@ export class ProxyHandler {
   private readonly requestCounters = new Map<string, { inc(): void }>();
   private readonly bases = new Map<string, { origin: string; path: string }>();
   private readonly disabling = new Set<string>();
+  private readonly inFlight = new Map<string, number>();
   private readonly specs: Record<ProviderName, ProviderSpec>;
 
   constructor(private readonly deps: ProxyDeps) {
@@ -127,6 +130,15 @@ export class ProxyHandler {
           ? 'X-BYO-Ref-Id must be 1-256 characters of A-Z a-z 0-9 _ . : @ + -.'
           : "Set the X-BYO-Ref-Id header to the refId of the customer whose key to use (your SDK's default headers).",
       );
+    const limit = services.config.BYO_PROXY_MAX_CONCURRENCY;
+    if (limit > 0) {
+      const slot = `${principal.projectId}|${principal.mode}`;
+      const n = this.inFlight.get(slot) ?? 0;
+      if (n >= limit)
+        throw new BYOError('rate_limited', `This project already has ${limit} proxied calls in flight; retry shortly.`, { retryAfter: 1 });
+      this.inFlight.set(slot, n + 1);
+      call.slot = slot;
+    }
     const ref: KeyRef = { projectId: principal.projectId, mode: principal.mode, provider: call.provider, refId };
     call.ref = ref;
     if (call.provider === 'google') call.urlModel = /\/models\/([^/:?]+)/.exec(subPath)?.[1] ?? null;
@@ -264,6 +276,11 @@ export class ProxyHandler {
   finish(call: Call): void {
     if (call.finished) return;
     call.finished = true;
+    if (call.slot) {
+      const n = (this.inFlight.get(call.slot) ?? 1) - 1;
+      if (n > 0) this.inFlight.set(call.slot, n);
+      else this.inFlight.delete(call.slot);
+    }
     const now = performance.now();
     const status = call.clientGone && call.status === 0 ? 499 : call.status || 500;
     const { metrics, recorder } = this.deps;

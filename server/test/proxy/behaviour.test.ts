@@ -18,6 +18,7 @@ beforeAll(async () => {
     // No background queries, so "no database round trip" can be counted.
     BYO_WEBHOOKS: 'false',
     BYO_USAGE_FLUSH_INTERVAL: '1h',
+    BYO_PROXY_MAX_CONCURRENCY: '4',
   });
   await env.connect('openai', 'cust', KEY);
   await env.connect('anthropic', 'cust', 'sk-ant-behaviour000000000000000');
@@ -438,6 +439,35 @@ describe('provider answers about the key', () => {
     expect(r2.status).toBe(503);
     const meta = await env.server.request('GET', '/v1/keys/openai/busy', { key: env.project.skLive });
     expect(meta.body.status).toBe('active');
+  });
+});
+
+describe('concurrency cap per project (BYO_PROXY_MAX_CONCURRENCY)', () => {
+  it('answers 429 with Retry-After beyond the cap, and frees the slot when a call ends', async () => {
+    const hold = gate();
+    let arrived = 0;
+    env.mock.intercept({ path: '/chat/completions', times: 4 }, async (_req, res) => {
+      arrived++;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(sseEvent({ held: true }));
+      await hold.promise;
+      res.end(sseEvent('[DONE]'));
+      return undefined;
+    });
+    const post = () =>
+      fetch(url('/chat/completions'), { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: chatBody });
+    const held = await Promise.all([post(), post(), post(), post()]);
+    expect(arrived).toBe(4);
+    const over = await post();
+    expect(over.status).toBe(429);
+    expect(over.headers.get('retry-after')).toBe('1');
+    expect(over.headers.get('x-byo-error-source')).toBe('byo');
+    expect((await jsonOf(over)).error.code).toBe('rate_limited');
+    hold.open();
+    for (const r of held) await r.text();
+    const after = await post();
+    expect(after.status).toBe(200);
+    await after.text();
   });
 });
 
