@@ -4,7 +4,7 @@
 //
 //   node bench/proxy-quick.mjs                 # 10 s per phase
 //   QUICK_DURATION=5 node bench/proxy-quick.mjs
-//   QUICK_PROFILE=1 node bench/proxy-quick.mjs # BYO runs with --cpu-prof; profile in bench/.profiles/
+//   QUICK_PROFILE=1 node bench/proxy-quick.mjs # BYO runs with --cpu-prof; profile in $TMPDIR/byo-proxy-profiles/
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node bench/proxy-quick.mjs
 //
 // BYO runs from source through tsx (no build needed): on PostgreSQL (a fresh schema) when
@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -118,7 +119,7 @@ const mockPort = await freePort();
 const mock = await start(process.execPath, [join(here, 'mock-upstream-fast.mjs'), String(mockPort)], {}, /"port":\d+/);
 const byoPort = await freePort();
 const admin = `admin_${randomBytes(24).toString('hex')}`;
-const profDir = join(here, '.profiles');
+const profDir = join(tmpdir(), 'byo-proxy-profiles');
 if (PROFILE) mkdirSync(profDir, { recursive: true });
 const byoChild = spawn(
   process.execPath,
