@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { hashSecret, randomId } from '../auth/key-format.js';
 import type { Database, Mode, Project, ProviderKeyRow, ProviderName } from '../db/schema.js';
 import { BYOError } from '../errors.js';
@@ -6,7 +6,7 @@ import { providerKeyHint } from '../providers/catalog.js';
 import { validateWithProvider, type ValidationOutcome } from '../providers/validate.js';
 import type { Services } from '../services.js';
 import { checkBaseUrl } from './base-url.js';
-import { type Actor, audit } from './audit.js';
+import { type Actor, audit, auditRow } from './audit.js';
 import { emitEvent } from './events.js';
 import { keyCacheId, type CachedProviderKey } from './key-cache.js';
 
@@ -120,15 +120,9 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
     baseUrl = await checkBaseUrl(s, req.baseUrl);
   }
 
-  if (pkWithoutToken) {
-    const existing = await db
-      .selectFrom('provider_keys')
-      .select('status')
-      .where('project_id', '=', scope.project.id)
-      .where('mode', '=', scope.mode)
-      .where('provider', '=', req.provider)
-      .where('ref_id', '=', req.refId)
-      .executeTakeFirst();
+  // Fail fast before asking the provider; the write below re-checks atomically.
+  if (pkWithoutToken && scope.project.validate_on_connect) {
+    const existing = await findRow(db, scope, req.provider, req.refId);
     if (existing?.status === 'active') throw keyExists();
   }
 
@@ -159,86 +153,24 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
     }
   }
 
-  const write = () =>
-    db.transaction().execute(async (trx) => {
-      const existing = await trx
-        .selectFrom('provider_keys')
-        .select(['id', 'status'])
-        .where('project_id', '=', scope.project.id)
-        .where('mode', '=', scope.mode)
-        .where('provider', '=', req.provider)
-        .where('ref_id', '=', req.refId)
-        .forUpdate()
-        .executeTakeFirst();
-      // Re-checked under the row lock: two concurrent first connects cannot both win.
-      if (pkWithoutToken && existing?.status === 'active') throw keyExists();
-      const id = existing?.id ?? randomId('key');
-      const sealed = s.vault.seal(
-        PROVIDER_KEY_KIND,
-        aadFor({ project_id: scope.project.id, mode: scope.mode, provider: req.provider, ref_id: req.refId, id }),
-        req.providerKey,
-      );
-      const now = new Date();
-      const values = {
-        status: 'active' as const,
-        key_hint: hint,
-        base_url: baseUrl,
-        ciphertext: sealed.ciphertext,
-        wrapped_key: sealed.wrappedKey,
-        master_key_id: sealed.masterKeyId,
-        status_reason: null,
-        last_validated_at: validation ? now : null,
-        last_validation_result: validation ? validation.result : null,
-        updated_at: now,
-      };
-      let row: KeyMeta;
-      if (existing) {
-        row = await trx.updateTable('provider_keys').set(values).where('id', '=', id).returning(META_COLUMNS).executeTakeFirstOrThrow();
-      } else {
-        row = await trx
-          .insertInto('provider_keys')
-          .values({
-            id,
-            project_id: scope.project.id,
-            mode: scope.mode,
-            provider: req.provider,
-            ref_id: req.refId,
-            created_at: now,
-            ...values,
-          })
-          .returning(META_COLUMNS)
-          .executeTakeFirstOrThrow();
-      }
-      await emitEvent(trx, {
-        projectId: scope.project.id,
-        mode: scope.mode,
-        type: 'key.connected',
-        data: { provider: req.provider, refId: req.refId, keyHint: hint },
-      });
-      await audit(trx, who, {
-        projectId: scope.project.id,
-        mode: scope.mode,
-        action: existing ? 'key.replaced' : 'key.connected',
-        target: id,
-        metadata: {
-          provider: req.provider,
-          refId: req.refId,
-          via: req.publishable ? 'publishable' : 'secret',
-          connectToken: Boolean(tokenGrant),
-        },
-      });
-      return { row, updated: Boolean(existing) };
-    });
-  let result: Awaited<ReturnType<typeof write>>;
-  try {
-    result = await write();
-  } catch (err) {
-    // Two first connects raced: FOR UPDATE locks nothing when there is no row yet, so the
-    // loser's insert hits the unique constraint. A pk loses (409); an sk replaces the winner.
-    if (!isUniqueViolation(err)) throw err;
-    if (pkWithoutToken) throw keyExists();
-    result = await write();
+  // One statement per attempt (no BEGIN/COMMIT round trips): the upsert, its outbox event and
+  // its audit row commit together. The data key is bound to the row id, so the id must be known
+  // before sealing: a new refId gets a fresh id (one round trip); if the refId already has a
+  // row, the upsert changes nothing, and the next attempt seals for that row's id.
+  let id = randomId('key');
+  let result: { row: KeyMeta; updated: boolean } | null = null;
+  for (let attempt = 0; attempt < 4 && !result; attempt++) {
+    const row = await upsertKey(s, scope, who, req, { id, hint, baseUrl, validation, pkWithoutToken, viaToken: Boolean(tokenGrant) });
+    if (row) {
+      const { inserted, ...meta } = row;
+      result = { row: meta, updated: !inserted };
+      break;
+    }
+    const existing = await findRow(db, scope, req.provider, req.refId);
+    if (pkWithoutToken && existing?.status === 'active') throw keyExists();
+    id = existing?.id ?? randomId('key');
   }
+  if (!result) throw new BYOError('conflict', 'The key changed while it was being stored; try again.');
   if (result.updated) await s.keyCache.invalidate(keyCacheId(scope.project.id, scope.mode, req.provider, req.refId));
   s.onEventsCommitted();
   return {
@@ -251,8 +183,68 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
   };
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
+async function findRow(db: Kysely<Database>, scope: Scope, provider: ProviderName, refId: string) {
+  return db
+    .selectFrom('provider_keys')
+    .select(['id', 'status'])
+    .where('project_id', '=', scope.project.id)
+    .where('mode', '=', scope.mode)
+    .where('provider', '=', provider)
+    .where('ref_id', '=', refId)
+    .executeTakeFirst();
+}
+
+/**
+ * Inserts the key as row `id`, or replaces the row of its refId if that row has this id (and,
+ * for a publishable key without a token, is not active); writes the `key.connected` event and
+ * the audit row in the same statement. Returns null when it changed nothing.
+ */
+async function upsertKey(
+  s: Services,
+  scope: Scope,
+  who: Actor,
+  req: ConnectRequest,
+  o: { id: string; hint: string; baseUrl: string | null; validation: ValidationOutcome | null; pkWithoutToken: boolean; viaToken: boolean },
+): Promise<(KeyMeta & { inserted: boolean }) | null> {
+  const project = scope.project.id;
+  const sealed = s.vault.seal(
+    PROVIDER_KEY_KIND,
+    aadFor({ project_id: project, mode: scope.mode, provider: req.provider, ref_id: req.refId, id: o.id }),
+    req.providerKey,
+  );
+  const now = new Date();
+  const event = JSON.stringify({ provider: req.provider, refId: req.refId, keyHint: o.hint });
+  const metadata = JSON.stringify({
+    provider: req.provider,
+    refId: req.refId,
+    via: req.publishable ? 'publishable' : 'secret',
+    connectToken: o.viaToken,
+  });
+  const a = auditRow(who, { projectId: project, mode: scope.mode, action: '' });
+  const { rows } = await sql<KeyMeta & { inserted: boolean }>`
+    with up as (
+      insert into provider_keys (id, project_id, mode, provider, ref_id, status, key_hint, base_url, ciphertext, wrapped_key,
+        master_key_id, status_reason, last_validated_at, last_validation_result, created_at, updated_at)
+      values (${o.id}, ${project}, ${scope.mode}, ${req.provider}, ${req.refId}, 'active', ${o.hint}, ${o.baseUrl},
+        ${sealed.ciphertext}, ${sealed.wrappedKey}, ${sealed.masterKeyId}, null, ${o.validation ? now : null},
+        ${o.validation ? o.validation.result : null}, ${now}, ${now})
+      on conflict on constraint provider_keys_ref_uq do update set
+        status = excluded.status, key_hint = excluded.key_hint, base_url = excluded.base_url, ciphertext = excluded.ciphertext,
+        wrapped_key = excluded.wrapped_key, master_key_id = excluded.master_key_id, status_reason = null,
+        last_validated_at = excluded.last_validated_at, last_validation_result = excluded.last_validation_result,
+        updated_at = excluded.updated_at
+      where provider_keys.id = excluded.id ${o.pkWithoutToken ? sql`and provider_keys.status <> 'active'` : sql``}
+      returning ${sql.join(META_COLUMNS.map((c) => sql.ref(c)))}, (xmax = 0) as inserted
+    ), ev as (
+      insert into events (id, project_id, mode, type, data)
+      select ${randomId('evt')}, ${project}, ${scope.mode}, 'key.connected', cast(${event} as jsonb) from up
+    ), au as (
+      insert into audit_log (project_id, mode, actor, action, target, ip, user_agent, metadata)
+      select ${project}, ${scope.mode}, ${a.actor}, case when up.inserted then 'key.connected' else 'key.replaced' end, up.id,
+        ${a.ip}, ${a.user_agent}, cast(${metadata} as jsonb) from up
+    )
+    select * from up`.execute(s.db);
+  return rows[0] ?? null;
 }
 
 const keyExists = () =>
