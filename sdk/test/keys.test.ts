@@ -7,6 +7,7 @@ import {
   type KeyMetadata,
   NotFoundError,
   PermissionDeniedError,
+  RateLimitError,
   ValidationError,
 } from '../src/index.js';
 import { startTestServer, type TestProject, type TestServer } from './helpers/server.js';
@@ -15,7 +16,7 @@ let server: TestServer;
 let project: TestProject;
 let byok: BYOK;
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ BYO_RATE_LIMIT_CONNECT_PER_KEY: '3' });
   project = await server.createProject();
   byok = new BYOK({ apiKey: project.skTest, baseURL: server.url });
 });
@@ -92,7 +93,27 @@ describe('keys against a real server', () => {
   });
 });
 
+/** A fetch that swaps the SDK's key for a publishable one (the SDK itself refuses to be built with a pk). */
+const asPublishable =
+  (pk: string): typeof fetch =>
+  (input, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set('authorization', `Bearer ${pk}`);
+    return fetch(input, { ...init, headers });
+  };
+
 describe('every REST error class from a real server response', () => {
+  it('429 RateLimitError with retryAfter when connects from a publishable key come too fast', async () => {
+    const p = await server.createProject();
+    const sdk = new BYOK({ apiKey: p.skTest, baseURL: server.url, fetch: asPublishable(p.pkTest), maxRetries: 0 });
+    let err: BYOKError | undefined;
+    for (let i = 0; i < 6 && !err; i++)
+      err = await catchErr(sdk.keys.connect({ provider: 'openai', refId: `rl_${i}`, providerKey: 'sk-byo-test-valid' }));
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect(err).toMatchObject({ statusCode: 429, code: 'rate_limited' });
+    expect((err as RateLimitError).retryAfter).toBeGreaterThan(0);
+  });
+
   it('401 AuthenticationError for an unknown key', async () => {
     const bad = new BYOK({ apiKey: 'byo_sk_test_0000000000000000000000000000000000', baseURL: server.url });
     const err = await catchErr(bad.keys.list());
@@ -133,16 +154,10 @@ describe('every REST error class from a real server response', () => {
     expect(err).toMatchObject({ statusCode: 422, code: 'key_invalid' });
   });
 
-  it('403 PermissionDeniedError when a live key reads test data it may not see (a pk cannot be used at all)', async () => {
-    // The SDK refuses a publishable key up front; a 403 from the server comes with a key that lacks a permission.
+  it('403 PermissionDeniedError when a publishable key lists keys', async () => {
     const res = await server.request('GET', '/v1/keys', { key: project.pkTest });
     expect(res.status).toBe(403);
-    const fetchAsPk: typeof fetch = (input, init) => {
-      const headers = new Headers(init?.headers);
-      headers.set('authorization', `Bearer ${project.pkTest}`);
-      return fetch(input, { ...init, headers });
-    };
-    const asPk = new BYOK({ apiKey: project.skTest, baseURL: server.url, fetch: fetchAsPk });
+    const asPk = new BYOK({ apiKey: project.skTest, baseURL: server.url, fetch: asPublishable(project.pkTest) });
     const err = await catchErr(asPk.keys.list());
     expect(err).toBeInstanceOf(PermissionDeniedError);
     expect(err?.code).toBe('permission_denied');

@@ -6,8 +6,10 @@ import {
   BYOK,
   type BYOKError,
   ConflictError,
+  InternalServerError,
   NotFoundError,
   ProviderError,
+  TimeoutError,
   ValidationError,
 } from '../src/index.js';
 import {
@@ -29,7 +31,7 @@ let choppy: BYOK;
 
 beforeAll(async () => {
   mock = await startMockUpstream();
-  server = await startTestServer({ ...mock.env });
+  server = await startTestServer({ ...mock.env, BYO_ALLOWED_UPSTREAM_HOSTS: '127.0.0.1' });
   project = await server.createProject();
   byok = new BYOK({ apiKey: project.skTest, baseURL: server.url });
   choppy = new BYOK({ apiKey: project.skTest, baseURL: server.url, fetch: rechunkingFetch() });
@@ -275,6 +277,38 @@ describe('errors from a real proxy', () => {
     expect(err).toBeInstanceOf(ProviderError);
     expect(err).toMatchObject({ statusCode: 500, code: 'INTERNAL', provider: 'google' });
     expect(mock.requests).toHaveLength(1);
+  });
+
+  it('502 InternalServerError (upstream_unreachable) from BYO is retried, then thrown', async () => {
+    await byok.keys.connect({
+      provider: 'openai',
+      refId: 'unreachable_1',
+      providerKey: 'sk-upstream-real-key-2',
+      providerConfig: { baseUrl: 'https://127.0.0.1:1/v1' },
+    });
+    let calls = 0;
+    const counting = new BYOK({
+      apiKey: project.skTest,
+      baseURL: server.url,
+      fetch: (input, init) => {
+        calls++;
+        return fetch(input, init);
+      },
+    });
+    const err = await catchErr(counting.openai({ refId: 'unreachable_1' }).models.list());
+    expect(err).toBeInstanceOf(InternalServerError);
+    expect(err).toMatchObject({ statusCode: 502, code: 'upstream_unreachable' });
+    expect(err?.headers?.get('x-byo-error-source')).toBe('byo');
+    expect(calls).toBe(3);
+  });
+
+  it('TimeoutError when the provider is slower than the timeout', async () => {
+    mock.intercept({ provider: 'openai' }, async (_req, _res, h) => {
+      await new Promise((r) => setTimeout(r, 2_000));
+      return h.defaultReply();
+    });
+    const err = await catchErr(byok.openai({ refId: 'upstream_1' }).models.list({ timeout: 300, maxRetries: 0 }));
+    expect(err).toBeInstanceOf(TimeoutError);
   });
 
   it('an upstream that dies mid-stream ends the stream with APIConnectionError (not retried)', async () => {
