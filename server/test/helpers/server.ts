@@ -33,6 +33,20 @@ export interface TestResponse {
 
 export const usingPostgres = Boolean(process.env.DATABASE_URL);
 
+/** Servers of this process per PostgreSQL schema; a schema the helper made is dropped with its last server. */
+const schemaUsers = new Map<string, number>();
+
+async function dropSchema(schema: string): Promise<void> {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * Starts a real server on an ephemeral port: PGlite in memory by default, or, when
  * DATABASE_URL is set, PostgreSQL in a fresh schema of its own.
@@ -64,6 +78,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   });
   const logger = createLogger({ level: config.LOG_LEVEL, destination: dest });
   const running = await startServer(config, logger);
+  const ownSchema = usingPostgres && schema !== undefined && env.BYO_DATABASE_SCHEMA === undefined;
+  if (schema) schemaUsers.set(schema, (schemaUsers.get(schema) ?? 0) + 1);
   const request: TestServer['request'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (opts.key) headers.authorization = `Bearer ${opts.key}`;
@@ -84,6 +100,13 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   };
   return {
     ...running,
+    async close() {
+      await running.close();
+      if (!schema) return;
+      const left = (schemaUsers.get(schema) ?? 1) - 1;
+      schemaUsers.set(schema, left);
+      if (left === 0 && ownSchema) await dropSchema(schema);
+    },
     logs,
     adminToken,
     request,
