@@ -11,7 +11,7 @@ let server: TestServer;
 let browser: Browser;
 beforeAll(async () => {
   [server, browser] = await Promise.all([startTestServer(), launchChromium()]);
-});
+}, 240_000);
 afterAll(async () => {
   await Promise.allSettled([browser?.close(), server?.close()]);
 });
