@@ -1,6 +1,7 @@
 import type { App } from './app.js';
 import { connectEmbed } from './connect-embed/index.js';
 import { docsPage } from './docs-page/index.js';
+import { proxyFeature } from './proxy/index.js';
 import { webhooksFeature } from './webhooks/feature.js';
 
 /**
@@ -9,4 +10,4 @@ import { webhooksFeature } from './webhooks/feature.js';
  */
 export type Feature = (app: App) => Promise<void> | void;
 
-export const FEATURES: Feature[] = [connectEmbed, webhooksFeature, docsPage];
+export const FEATURES: Feature[] = [docsPage, webhooksFeature, connectEmbed, proxyFeature];
