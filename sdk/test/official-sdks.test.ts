@@ -69,7 +69,7 @@ describe('@anthropic-ai/sdk through the recipe', () => {
 
   it('messages, JSON and stream, and models', async () => {
     const message = await client().messages.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 1024,
       messages: [{ role: 'user', content: 'Say hello' }],
     });
@@ -77,7 +77,7 @@ describe('@anthropic-ai/sdk through the recipe', () => {
     expect(block?.type === 'text' ? block.text : undefined).toBe(SANDBOX_REPLY);
 
     const stream = client().messages.stream({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 1024,
       messages: [{ role: 'user', content: 'Say hello' }],
     });

@@ -123,7 +123,7 @@ describe('Anthropic through the proxy (sandbox)', () => {
 
   it('messages.create', async () => {
     const message = await anthropic().messages.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 1024,
       messages: [{ role: 'user', content: 'Say hello' }],
     });
@@ -136,7 +136,7 @@ describe('Anthropic through the proxy (sandbox)', () => {
   it('messages.create with stream: true, chunks split at awkward places', async () => {
     const stream = await choppy
       .anthropic({ refId: 'customer_123' })
-      .messages.create({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'Say hello' }], stream: true });
+      .messages.create({ model: 'claude-sonnet-4-6', max_tokens: 1024, messages: [{ role: 'user', content: 'Say hello' }], stream: true });
     let text = '';
     const types = new Set<string>();
     for await (const event of stream) {
@@ -322,7 +322,7 @@ describe('errors from a real proxy', () => {
     });
     const stream = await byok
       .anthropic({ refId: 'upstream_1' })
-      .messages.create({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }], stream: true });
+      .messages.create({ model: 'claude-sonnet-4-6', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }], stream: true });
     const seen: string[] = [];
     const err = await catchErr(
       (async () => {
