@@ -30,8 +30,16 @@ export function createLogger(opts: { level: string; destination?: DestinationStr
       base: undefined,
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
       formatters: {
-        // Third layer of LOG-1: scrub key-shaped strings anywhere in the line.
-        log: (obj) => scrubDeep(obj) as Record<string, unknown>,
+        // Third layer of LOG-1: scrub key-shaped strings anywhere in the line. Fastify's request
+        // and reply read their fields through getters, which a copy would lose (access logs with
+        // no method, url or status): the req/res serializers below read and scrub them instead.
+        log: (obj) => {
+          const { req, res, ...rest } = obj;
+          const out = scrubDeep(rest) as Record<string, unknown>;
+          if (req !== undefined) out.req = req;
+          if (res !== undefined) out.res = res;
+          return out;
+        },
       },
       hooks: {
         logMethod(args, method) {
@@ -54,10 +62,11 @@ export function createLogger(opts: { level: string; destination?: DestinationStr
         req: (req: { method: string; url: string; id: string; ip?: string }) => ({
           method: req.method,
           // Query strings are never logged: they may hold ?key=.
-          url: String(req.url ?? '').split('?')[0],
+          url: scrub(String(req.url ?? '').split('?')[0] as string),
           id: req.id,
           ip: req.ip,
         }),
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
       },
     },
     opts.destination,
