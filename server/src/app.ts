@@ -94,7 +94,6 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
 
   const fastify: FastifyInstance = Fastify({
     loggerInstance: logger as unknown as FastifyBaseLogger,
-    disableRequestLogging: false,
     genReqId: () => `req_${randomBytes(12).toString('base64url')}`,
     requestIdHeader: false,
     bodyLimit: 64 * 1024,
