@@ -120,6 +120,10 @@ describe(`master-key rotation of ${N} stored keys`, () => {
     first.kill('SIGKILL');
     const killed = await firstDone;
     expect(killed.signal).toBe('SIGKILL');
+    // Progress went to stderr (one line per 5% when stderr is not a terminal), nothing to stdout.
+    expect(killed.stderr).toContain(`Re-wrapping ${N + EXTRA} secret(s) from old (${N + EXTRA}) to the active key "new".`);
+    expect(killed.stderr).toMatch(new RegExp(`re-wrapped \\d+/${N + EXTRA} \\(\\d+%\\), \\d+ remaining`));
+    expect(killed.stdout).toBe('');
     const afterKill = await status();
     expect(afterKill.pending).toBeGreaterThan(0);
     expect(afterKill.pending).toBeLessThan(N + EXTRA);

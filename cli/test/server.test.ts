@@ -28,7 +28,7 @@ describe('byo server', () => {
     const again = await cli.run(['server', 'migrate', '--data-dir', dataDir], { timeoutMs: 120_000 });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toBe('database is up to date\n');
-  });
+  }, 300_000);
 
   it('start serves on the given port and stops gracefully on Ctrl-C (exit 0)', async () => {
     const child = cli.spawn(['server', 'start', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir]);
@@ -50,5 +50,5 @@ describe('byo server', () => {
     child.kill('SIGINT');
     const r = await done;
     expect(r.code, r.stderr).toBe(0);
-  });
+  }, 300_000);
 });
