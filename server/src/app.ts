@@ -8,7 +8,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { ProviderKeyCache } from './domain/key-cache.js';
 import { registerCors } from './http/cors.js';
 import { clientErrorHandler, frameworkErrorHandler } from './http/client-errors.js';
-import { registerErrorHandlers } from './http/errors.js';
+import { logProcedureError, registerErrorHandlers } from './http/errors.js';
 import { registerJsonBodyParser } from './http/json-body.js';
 import { registerHealth } from './http/health.js';
 import { buildOpenApiDocument } from './http/openapi.js';
@@ -131,7 +131,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
       createContext: ({ req, res }: { req: import('fastify').FastifyRequest; res: import('fastify').FastifyReply }) =>
         contextFromRequest(services, req, (n, v) => void res.header(n, v)),
       onError: ({ error }: { error: import('@trpc/server').TRPCError }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error }, 'unexpected error');
+        logProcedureError(logger, error);
       },
     },
   });

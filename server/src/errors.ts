@@ -90,8 +90,21 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   );
 }
 
+/**
+ * PostgreSQL class 22 (data exception): a value the database cannot store or compare, such as
+ * a NUL character in text (22021) or an out-of-range date (22008). That is the caller's input,
+ * not a server fault: 400, not 500.
+ */
+export function isInvalidDataValue(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+}
+
 export function toBYOError(err: unknown): BYOError {
   if (err instanceof BYOError) return err;
-  if (isDatabaseUnavailable(err)) return new BYOError('database_unavailable', 'The database is unavailable. Try again shortly.');
+  if (isDatabaseUnavailable(err))
+    return new BYOError('database_unavailable', 'The database is unavailable. Try again shortly.', { retryAfter: 2 });
+  if (isInvalidDataValue(err))
+    return new BYOError('validation_failed', 'A value in the request cannot be stored or searched (for example a NUL character).');
   return new BYOError('internal_error', 'Internal error. The request id identifies it in the server logs.');
 }

@@ -28,3 +28,16 @@ export function registerErrorHandlers(app: FastifyInstance, logger: Logger): voi
     void reply.code(404).send(errorBody(new BYOError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`), request.id));
   });
 }
+
+/**
+ * The tRPC and REST `onError` hook: a failure tRPC saw as internal is logged as an error only
+ * if it is one; a database outage is a warning (every request says so while it lasts), and a
+ * value the database refused is the caller's mistake, not logged.
+ */
+export function logProcedureError(logger: Logger, error: { code: string; cause?: unknown }): void {
+  if (error.code !== 'INTERNAL_SERVER_ERROR') return;
+  const cause = error.cause ?? error;
+  const e = toBYOError(cause);
+  if (e.code === 'internal_error') logger.error({ err: cause }, 'unexpected error');
+  else if (e.code === 'database_unavailable') logger.warn({ err: cause }, 'database unavailable');
+}

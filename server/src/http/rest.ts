@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
-import type { ErrorBody } from '../errors.js';
+import { ERROR_STATUS, type ErrorBody } from '../errors.js';
 import type { Services } from '../services.js';
+import { logProcedureError } from './errors.js';
 import { contextFromRequest } from '../trpc/context.js';
 import type { AppRouter } from '../trpc/router.js';
 
@@ -17,7 +18,7 @@ export function registerRest(app: FastifyInstance, services: Services, router: A
       contextFromRequest(services, req, (n, v) => void (req as unknown as { reply: FastifyReply }).reply.header(n, v)),
     maxBodySize: 64 * 1024,
     onError: ({ error }: { error: import('@trpc/server').TRPCError }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR') services.logger.error({ err: error.cause ?? error }, 'unexpected error');
+      logProcedureError(services.logger, error);
     },
   } as never);
 
@@ -42,8 +43,13 @@ export function registerRest(app: FastifyInstance, services: Services, router: A
     res.setHeader = (k: string, v: string) => void reply.header(k, v);
     res.end = (data: string | undefined) => {
       if (reply.sent) return;
-      if (reply.statusCode >= 400 && data) void reply.send(JSON.stringify(rewriteError(data, request.id)));
-      else if (reply.statusCode === 204 || data === undefined) void reply.send();
+      if (reply.statusCode >= 400 && data) {
+        // The status follows BYO's code (one table), also where tRPC saw only an internal error:
+        // a database outage is a 503 to retry, a value the database refused is a 400.
+        const body = rewriteError(data, request.id);
+        if (body.code === 'database_unavailable' && !reply.hasHeader('retry-after')) void reply.header('retry-after', '2');
+        void reply.code(ERROR_STATUS[body.code] ?? reply.statusCode).send(JSON.stringify(body));
+      } else if (reply.statusCode === 204 || data === undefined) void reply.send();
       else void reply.send(data);
     };
     for (const k of ['once', 'on', 'off', 'emit', 'removeListener'] as const)

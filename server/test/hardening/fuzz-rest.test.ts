@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
 import { CONTENT_TYPES, type JsonSchema, junkValue, malformedBody, nastyString, nearArb, validArb } from './helpers/arbitraries.js';
-import { restContractProblems } from './helpers/checks.js';
+import { internalLeak, KNOWN_CODES, restContractProblems } from './helpers/checks.js';
 import { installDnsGuard } from './helpers/dns-guard.js';
 import { send } from './helpers/http.js';
 import { fuzzParams } from './helpers/report.js';
@@ -17,6 +17,8 @@ import { startStubUpstream, type StubUpstream } from './helpers/stub-upstream.js
  */
 
 interface Operation {
+  /** The tRPC procedure behind the route (operationId `keys-connect` → `keys.connect`). */
+  procedure: string;
   method: string;
   path: string;
   params: { name: string; in: 'path' | 'query' | 'header'; schema: JsonSchema; required?: boolean }[];
@@ -28,6 +30,7 @@ let project: TestProject;
 let upstream: StubUpstream;
 let ops: Operation[] = [];
 let dnsGuard: ReturnType<typeof installDnsGuard>;
+let endpointId = 'we_none';
 const RUNS = Number(process.env.BYO_FUZZ_RUNS ?? 400);
 
 beforeAll(async () => {
@@ -40,6 +43,9 @@ beforeAll(async () => {
     BYO_GOOGLE_BASE_URL: upstream.url,
     BYO_RATE_LIMIT_CONNECT_PER_KEY: '100000',
     BYO_RATE_LIMIT_CONNECT_PER_IP: '100000',
+    // Webhook URLs on loopback are accepted (deliveries to port 9 just fail), so endpoint routes get past validation.
+    BYO_ALLOWED_UPSTREAM_HOSTS: '127.0.0.1',
+    BYO_ALLOW_HTTP_UPSTREAMS: 'true',
   });
   project = await server.createProject();
   for (const [provider, refId, providerKey] of [
@@ -50,6 +56,8 @@ beforeAll(async () => {
     const r = await server.request('POST', '/v1/keys/connect', { key: project.skTest, body: { provider, refId, providerKey } });
     expect(r.status, r.text).toBe(200);
   }
+  const hook = await server.request('POST', '/v1/webhooks/endpoints', { key: project.skTest, body: { url: 'http://127.0.0.1:9/hook' } });
+  if (hook.status === 200 && typeof hook.body?.id === 'string') endpointId = hook.body.id;
   const doc = await server.request('GET', '/v1/openapi.json');
   expect(doc.status).toBe(200);
   ops = [];
@@ -57,6 +65,7 @@ beforeAll(async () => {
     for (const [method, op] of Object.entries(item)) {
       if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
       ops.push({
+        procedure: String(op.operationId ?? '').replace(/-/g, '.'),
         method: method.toUpperCase(),
         path: `/v1${path}`,
         params: (op.parameters ?? []) as Operation['params'],
@@ -138,6 +147,7 @@ function queryString(op: Operation): fc.Arbitrary<string> {
   const part = (name: string, schema: JsonSchema) =>
     fc.oneof(
       { weight: 3, arbitrary: validArb(schema, name).map((v) => `${pct(name)}=${pct(String(v))}`) },
+      { weight: 1, arbitrary: validArb(schema, name).map((v) => `${pct(name)}=${pct(String(v))}%00`) },
       { weight: 2, arbitrary: junkValue.map((v) => `${pct(name)}=${pct(typeof v === 'string' ? v : (JSON.stringify(v) ?? ''))}`) },
       {
         weight: 1,
@@ -206,7 +216,11 @@ function requestArb(creds: Cred[], realIds: string[]): fc.Arbitrary<Generated> {
         { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS') },
       ),
       path: fc.tuple(pathArb, queryString(op)).map(([p, q]) => `${p}${q}`),
-      cred: fc.constantFrom(...creds),
+      // Valid credentials three times as often: they reach the handlers.
+      cred: fc.oneof(
+        { weight: 3, arbitrary: fc.constantFrom(...creds.filter((c) => c.valid)) },
+        { weight: 1, arbitrary: fc.constantFrom(...creds) },
+      ),
       headers: fc.tuple(ODD_HEADERS, fc.option(fc.constantFrom(...CONTENT_TYPES), { nil: undefined })).map(([h, ct]) => ({
         ...h,
         ...(ct ? { 'content-type': ct } : {}),
@@ -254,6 +268,140 @@ describe('REST fuzzing (every route of /v1/openapi.json)', () => {
     expect(statuses.some((s) => s === 400)).toBe(true);
     expect(statuses.some((s) => s === 401)).toBe(true);
   }, 180_000);
+
+  it('the tRPC surface (/trpc) answers the same inputs with coded errors and never a 5xx', async () => {
+    const creds = credentials();
+    const arb = fc.constantFrom(...ops).chain((op) =>
+      fc.record({
+        op: fc.constant(op),
+        batch: fc.boolean(),
+        viaGet: fc.boolean(),
+        cred: fc.constantFrom(...creds),
+        contentType: fc.option(fc.constantFrom(...CONTENT_TYPES), { nil: undefined }),
+        input: fc.oneof(
+          {
+            weight: 3,
+            arbitrary: nearArb(op.body ?? { type: 'object', properties: Object.fromEntries(op.params.map((p) => [p.name, p.schema])) }).map(
+              (v) => JSON.stringify(v) ?? 'null',
+            ),
+          },
+          { weight: 1, arbitrary: malformedBody.map((b) => b.toString()) },
+        ),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(arb, async (g) => {
+        const name = g.batch ? `${g.op.procedure},${g.op.procedure}` : g.op.procedure;
+        const input = g.batch ? `{"0":${g.input},"1":${g.input}}` : g.input;
+        const path = `/trpc/${name}${g.batch ? '?batch=1' : ''}`;
+        const headers: Record<string, string> = { ...g.cred.headers, ...(g.contentType ? { 'content-type': g.contentType } : {}) };
+        const res = g.viaGet
+          ? await send(server.url, { method: 'GET', path: `${path}${g.batch ? '&' : '?'}input=${pct(input)}`, headers, timeoutMs: 15_000 })
+          : await send(server.url, { method: 'POST', path, headers, body: input, timeoutMs: 15_000 });
+        const problems: string[] = [];
+        if (res.status >= 500) problems.push(`status ${res.status}`);
+        if (!String(res.headers['content-type']).startsWith('application/json'))
+          problems.push(`content-type ${res.headers['content-type']}`);
+        if (res.headers['x-content-type-options'] !== 'nosniff') problems.push('no nosniff');
+        const leak = internalLeak(res.text);
+        if (leak) problems.push(`internal detail: ${leak}`);
+        if (res.status >= 400) {
+          // tRPC's shape ({ error: { data: { code } } }), or BYO's ({ code }) when Fastify refused the request first.
+          let codes = [...res.text.matchAll(/"data":\{"code":"([a-z_]+)"/g)].map((m) => m[1]);
+          if (codes.length === 0) codes = [...res.text.matchAll(/^\{"code":"([a-z_]+)"/g)].map((m) => m[1]);
+          if (codes.length === 0 || codes.some((c) => !KNOWN_CODES.has(c as string))) problems.push(`codes ${JSON.stringify(codes)}`);
+        }
+        if (!g.cred.valid && res.status < 400) problems.push(`status ${res.status} without a valid credential`);
+        if (problems.length)
+          throw new Error(
+            `${g.viaGet ? 'GET' : 'POST'} ${path} [${g.cred.label}] → ${res.status} ${res.text.slice(0, 300)}\n  ${problems.join('\n  ')}`,
+          );
+      }),
+      fuzzParams(Math.ceil(RUNS / 2)),
+    );
+  }, 180_000);
+
+  it('one field at a time: every string field and parameter with NUL, lone surrogates, huge and odd values', async () => {
+    const VALUES = [
+      '\u0000',
+      'a\u0000b',
+      '\ud800',
+      'x\udfff',
+      'z'.repeat(10_000),
+      '😀𝕏',
+      '\u202e',
+      '',
+      ' ',
+      '%00',
+      "'",
+      '\\',
+      '9'.repeat(40),
+      '-1',
+      '1e309',
+      '2026-13-45T99:99:99Z',
+    ];
+    const baseline = (schema: JsonSchema, name = ''): unknown => {
+      if ((schema as { examples?: unknown[] }).examples?.[0] !== undefined) return (schema as { examples: unknown[] }).examples[0];
+      if (schema.enum) return schema.enum[0];
+      const type = Array.isArray(schema.type) ? schema.type[0] : (schema.type ?? (schema.properties ? 'object' : 'string'));
+      if (type === 'object') {
+        const out: Record<string, unknown> = {};
+        for (const k of schema.required ?? []) if (schema.properties?.[k]) out[k] = baseline(schema.properties[k] as JsonSchema, k);
+        return out;
+      }
+      if (type === 'array') return schema.items ? [baseline(schema.items, name)] : [];
+      if (type === 'integer' || type === 'number') return schema.minimum ?? 1;
+      if (type === 'boolean') return false;
+      if (/url/i.test(name)) return 'http://127.0.0.1:9/hook';
+      if (schema.pattern) return fc.sample(fc.stringMatching(new RegExp(schema.pattern)), { seed: 1, numRuns: 1 })[0];
+      return 'value';
+    };
+    const credFor = (op: Operation) =>
+      op.path.startsWith('/v1/admin/') ? server.adminToken : op.path === '/v1/keys/connect' ? project.pkTest : project.skTest;
+    const realPath = (op: Operation, override?: [string, string]) =>
+      op.path.replace(/\{(\w+)\}/g, (_m, name: string) => {
+        if (override && override[0] === name) return pct(override[1]);
+        if (name === 'provider') return 'openai';
+        if (name === 'refId') return 'cust_1';
+        if (/project/i.test(name) || (name === 'id' && op.path.includes('/projects/'))) return project.id;
+        if (name === 'id' && op.path.includes('/api-keys/')) return project.keys[0]?.id ?? 'x';
+        if (name === 'id' && op.path.includes('/endpoints/')) return endpointId;
+        return 'x';
+      });
+    const problems: string[] = [];
+    let sent = 0;
+    for (const op of ops) {
+      const key = credFor(op);
+      const cases: { path: string; body?: unknown; label: string }[] = [];
+      const base = op.body ? (baseline(op.body) as Record<string, unknown>) : undefined;
+      for (const v of VALUES) {
+        for (const [name, schema] of Object.entries(op.body?.properties ?? {})) {
+          const t = Array.isArray(schema.type) ? schema.type : [schema.type];
+          if (t.includes('array') && schema.items)
+            cases.push({ path: realPath(op), body: { ...base, [name]: [v] }, label: `body.${name}[0]` });
+          else cases.push({ path: realPath(op), body: { ...base, [name]: v }, label: `body.${name}` });
+        }
+        for (const p of op.params) {
+          if (p.in === 'query') cases.push({ path: `${realPath(op)}?${pct(p.name)}=${pct(v)}`, body: base, label: `query.${p.name}` });
+          if (p.in === 'path') cases.push({ path: realPath(op, [p.name, v]), body: base, label: `path.${p.name}` });
+        }
+      }
+      for (const c of cases) {
+        const res = await send(server.url, {
+          method: op.method,
+          path: c.path,
+          headers: { authorization: `Bearer ${key}`, ...(c.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          body: c.body !== undefined ? JSON.stringify(c.body) : undefined,
+          timeoutMs: 15_000,
+        });
+        sent++;
+        const p = restContractProblems(res, { method: op.method });
+        if (p.length) problems.push(`${op.method} ${op.path} ${c.label} → ${res.status} ${res.text.slice(0, 160)}: ${p.join('; ')}`);
+      }
+    }
+    expect(sent).toBeGreaterThan(500);
+    expect(problems.slice(0, 20)).toEqual([]);
+  }, 300_000);
 
   it('keeps serving afterwards, and logged no unexpected error', async () => {
     expect((await server.request('GET', '/healthz')).status).toBe(200);

@@ -194,6 +194,16 @@ export function nearArb(s: JsonSchema, name = ''): fc.Arbitrary<unknown> {
       { weight: 1, arbitrary: junkValue },
     );
   }
+  if (types.includes('string'))
+    return fc.oneof(
+      { weight: 3, arbitrary: validArb(s, name) },
+      { weight: 2, arbitrary: junkValue },
+      // Valid but for one character the database or a parser may choke on.
+      {
+        weight: 1,
+        arbitrary: fc.tuple(validArb(s, name), fc.constantFrom('\u0000', '\ud800', '\u202e', '%00', '\\')).map(([v, c]) => `${v}${c}`),
+      },
+    );
   return fc.oneof({ weight: 3, arbitrary: validArb(s, name) }, { weight: 2, arbitrary: junkValue });
 }
 
