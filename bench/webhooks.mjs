@@ -8,7 +8,7 @@
 //
 // The server runs from source through tsx (BENCH_DIST=1: from server/dist, after pnpm build).
 // Each run uses a fresh PostgreSQL schema, dropped at the end.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -76,6 +76,23 @@ function cpuSeconds(pid) {
   }
 }
 const serversCpu = (list) => list.reduce((sum, s) => sum + cpuSeconds(s.child.pid), 0);
+
+/**
+ * The PostgreSQL backends serving these server processes (matched by the servers' local TCP
+ * ports, from `ss`, against pg_stat_activity.client_port), so their CPU can be counted too.
+ */
+async function backendPids(db, list) {
+  const pids = new Set(list.map((s) => String(s.child.pid)));
+  const ports = new Set();
+  const port = new URL(DATABASE_URL).port || '5432';
+  for (const line of execFileSync('ss', ['-tnpH'], { encoding: 'utf8' }).split('\n')) {
+    const m = /\S+\s+\d+\s+\d+\s+127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:(\d+)\s.*pid=(\d+),/.exec(line);
+    if (m && m[2] === port && pids.has(m[3])) ports.add(Number(m[1]));
+  }
+  const r = await db.query('select pid, client_port from pg_stat_activity where client_port is not null');
+  return r.rows.filter((x) => ports.has(x.client_port)).map((x) => x.pid);
+}
+const pgCpu = (pids) => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
 
 async function stopServer(s) {
   const done = new Promise((r) => s.child.once('exit', r));
@@ -256,14 +273,32 @@ async function main() {
         [projectId, BACKLOG, n],
       );
       await db.query('commit');
+      const backends = await backendPids(db, servers);
       const start = performance.now();
       const cpu0 = serversCpu(servers);
+      const pg0 = pgCpu(backends);
+      const rx0 = process.cpuUsage();
       await db.query('select pg_notify($1, $2)', [`byo_events_${schema}`, '']);
       await waitUntil(() => receiver.total - before >= BACKLOG, 600_000, 'backlog drained');
       const seconds = (performance.now() - start) / 1000;
       const cpu = serversCpu(servers) - cpu0;
+      // Backends opened during the drain count in full (they started after it began).
+      const later = (await backendPids(db, servers)).filter((pid) => !backends.includes(pid));
+      const pgUsed = pgCpu(backends) - pg0 + pgCpu(later);
+      backends.push(...later);
+      const rx = process.cpuUsage(rx0);
+      const benchUsed = (rx.user + rx.system) / 1e6;
       await new Promise((r) => setTimeout(r, 500));
-      drains.push({ n, seconds, rate: BACKLOG / seconds, dup: receiver.total - before - BACKLOG, cpuMsPer: (cpu * 1000) / BACKLOG });
+      drains.push({
+        n,
+        seconds,
+        rate: BACKLOG / seconds,
+        dup: receiver.total - before - BACKLOG,
+        cpuMsPer: (cpu * 1000) / BACKLOG,
+        pgMsPer: (pgUsed * 1000) / BACKLOG,
+        receiverMsPer: (benchUsed * 1000) / BACKLOG,
+        backends: backends.length,
+      });
     }
 
     const lines = [
@@ -280,7 +315,9 @@ async function main() {
       `backlog of ${BACKLOG} events drained:`,
       ...drains.map(
         (d) =>
-          `  ${d.n} instance(s): ${f1(d.rate)} deliveries/s (${f1(d.seconds)} s; ${d.dup} duplicates; server CPU ${d.cpuMsPer.toFixed(2)} ms per delivery)`,
+          `  ${d.n} instance(s): ${f1(d.rate)} deliveries/s (${f1(d.seconds)} s; ${d.dup} duplicates)\n` +
+          `    CPU per delivery: BYO ${d.cpuMsPer.toFixed(2)} ms, PostgreSQL (${d.backends} backends) ${d.pgMsPer.toFixed(2)} ms, receiver ${d.receiverMsPer.toFixed(2)} ms` +
+          ` -> ${f1(1000 / (d.cpuMsPer + d.pgMsPer + d.receiverMsPer))} deliveries per CPU-second`,
       ),
       '',
     ];

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { EVENTS_CHANNEL } from '../domain/events.js';
 import type { Services } from '../services.js';
 import { attemptDelivery, type ClaimedDelivery, claimDeliveries, leaseMsFor, SuccessBatcher } from './deliveries.js';
@@ -28,7 +29,9 @@ export class WebhookDispatcher {
   private readonly opts: DispatcherOptions;
   private stopped = false;
   private loop: Promise<void> | null = null;
-  private readonly inflight = new Map<string, { promise: Promise<void>; abort: AbortController }>();
+  private readonly inflight = new Map<string, Promise<void>>();
+  /** Aborted once, at stop, for the attempts still running after the grace period. */
+  private readonly shutdown = new AbortController();
   private fanOutRequested = true;
   private lastFanOut = 0;
   private lastClaim = 0;
@@ -58,6 +61,8 @@ export class WebhookDispatcher {
     };
     this.successes = new SuccessBatcher(s.db);
     this.refillAt = Math.max(1, Math.floor(this.opts.concurrency / 4));
+    // Every attempt in flight listens on the shutdown signal.
+    setMaxListeners(this.opts.concurrency + 16, this.shutdown.signal);
   }
 
   async start(): Promise<void> {
@@ -96,15 +101,15 @@ export class WebhookDispatcher {
     if (pending.length > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.allSettled(pending.map((p) => p.promise)),
+        Promise.allSettled(pending),
         new Promise<void>((r) => {
           timer = setTimeout(r, this.opts.shutdownGraceMs);
         }),
       ]);
       clearTimeout(timer);
       // Still running: abort; their claims are released so another instance (or the next start) sends them.
-      for (const p of this.inflight.values()) p.abort.abort();
-      await Promise.allSettled([...this.inflight.values()].map((p) => p.promise));
+      this.shutdown.abort();
+      await Promise.allSettled([...this.inflight.values()]);
     }
   }
 
@@ -155,15 +160,15 @@ export class WebhookDispatcher {
   }
 
   private launch(d: ClaimedDelivery): void {
-    const abort = new AbortController();
+    const signal = this.shutdown.signal;
     this.stats.attempts++;
-    const promise = attemptDelivery(this.s, d, { retry: true, signal: abort.signal, recordSuccess: this.successes.record })
+    const promise = attemptDelivery(this.s, d, { retry: true, signal, recordSuccess: this.successes.record })
       .then(
         (r) => {
           if (r.ok) this.stats.succeeded++;
-          else if (abort.signal.aborted) this.stats.released++;
+          else if (signal.aborted) this.stats.released++;
           else this.stats.failed++;
-          if (!abort.signal.aborted) this.opts.onAttempt?.(r);
+          if (!signal.aborted) this.opts.onAttempt?.(r);
         },
         (err) => this.s.logger.warn({ err, deliveryId: d.id }, 'webhook delivery: could not record the attempt'),
       )
@@ -171,7 +176,7 @@ export class WebhookDispatcher {
         this.inflight.delete(d.id);
         if (this.moreDue && this.freeSlots() >= this.refillAt) this.interruptSleep();
       });
-    this.inflight.set(d.id, { promise, abort });
+    this.inflight.set(d.id, promise);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -75,9 +75,12 @@ export async function sendWebhook(req: SendRequest): Promise<AttemptResult> {
       statusCode: null,
       latencyMs: elapsed(),
       responseBody: null,
-      error: describeError(err, req),
+      error: timedOut ? `timed out after ${req.timeoutMs} ms` : describeError(err, req),
       retryAfterSeconds: null,
     };
+  } finally {
+    clearTimeout(timer);
+    req.signal?.removeEventListener('abort', onOuterAbort);
   }
 }
 

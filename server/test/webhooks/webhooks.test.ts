@@ -436,6 +436,23 @@ describe('test event', () => {
     expect(res.text).not.toContain('whsec_');
   });
 
+  it('gives up on an endpoint slower than BYO_WEBHOOK_TIMEOUT', async () => {
+    const { p, endpoint, path } = await setup();
+    const prev = receiver.respond;
+    receiver.respond = async (r, n) => {
+      if (r.path !== path) return prev(r, n);
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      return { status: 200 };
+    };
+    try {
+      const res = await server.request('POST', `/v1/webhooks/endpoints/${endpoint.id}/test`, { key: p.skTest });
+      expect(res.body).toMatchObject({ success: false, statusCode: null, error: 'timed out after 2000 ms' });
+      expect(res.body.latencyMs).toBeGreaterThanOrEqual(1_900);
+    } finally {
+      receiver.respond = prev;
+    }
+  });
+
   it('reports a failing endpoint without retrying it', async () => {
     const { p, endpoint, path } = await setup();
     const prev = receiver.respond;
