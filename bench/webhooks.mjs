@@ -106,6 +106,11 @@ async function startReceiver() {
   let total = 0;
   const server = createServer((req, res) => {
     const id = req.headers['webhook-id'];
+    if (!id) {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+      return;
+    }
     req.resume();
     req.on('end', () => {
       total++;
@@ -178,6 +183,39 @@ async function main() {
     //      commit time is when that statement returned.
     //    - api: each event made by a real POST /v1/keys/connect; "commit" is when the API
     //      answered (it commits before answering), and "request" when the call was sent.
+    // 0. Control: a plain HTTP POST to the receiver at the same rate, for the same time. Its
+    //    latency is what this machine adds to any local request (scheduling, load from others).
+    const control = [];
+    {
+      const pool = new Pool(new URL(receiver.url).origin, { connections: 64 });
+      const total = RATE * Math.min(SECONDS, 10);
+      const t0 = performance.now();
+      const inflight = new Set();
+      await new Promise((resolve) => {
+        let i = 0;
+        const tick = () => {
+          while (i < total && t0 + (i * 1000) / RATE <= performance.now()) {
+            i++;
+            const started = performance.now();
+            const p = pool
+              .request({ method: 'POST', path: '/control', headers: { 'content-type': 'application/json' }, body: '{}' })
+              .then(async (res) => {
+                await res.body.dump();
+                control.push(performance.now() - started);
+              })
+              .catch(() => {})
+              .finally(() => inflight.delete(p));
+            inflight.add(p);
+          }
+          if (i < total) setTimeout(tick, 1);
+          else Promise.allSettled([...inflight]).then(resolve);
+        };
+        tick();
+      });
+      await pool.close();
+      control.sort((x, y) => x - y);
+    }
+
     const steady = [];
     for (const mode of STEADY) {
       const total = RATE * SECONDS;
@@ -304,6 +342,9 @@ async function main() {
     const lines = [
       '',
       `Webhooks on PostgreSQL (${new URL(DATABASE_URL).host}), BYO_WEBHOOK_CONCURRENCY=${CONCURRENCY}, ${cpus().length} CPUs, load average at start ${loadAtStart}`,
+      '',
+      `control: a plain 127.0.0.1 POST at ${RATE}/s (what this machine adds to any request)`,
+      `  p50 ${f1(pct(control, 50))} ms   p99 ${f1(pct(control, 99))} ms`,
       '',
       ...steady.flatMap((x) => [
         `steady ${RATE} events/s for ${SECONDS} s via ${x.mode} (achieved ${f1(x.achieved)}/s, ${x.n} events, ${x.errors} errors)`,
