@@ -442,6 +442,30 @@ describe('provider answers about the key', () => {
   });
 });
 
+describe('stored key integrity', () => {
+  it('a ciphertext moved to another row fails closed (500, no key material) and counts a decrypt failure', async () => {
+    await env.connect('openai', 'row_a', 'sk-proj-rowAkey000000000000000000');
+    await env.connect('openai', 'row_b', 'sk-proj-rowBkey000000000000000000');
+    const db = env.server.app.services.db;
+    const a = await db
+      .selectFrom('provider_keys')
+      .select(['ciphertext', 'wrapped_key', 'master_key_id'])
+      .where('ref_id', '=', 'row_a')
+      .executeTakeFirstOrThrow();
+    await db.updateTable('provider_keys').set(a).where('ref_id', '=', 'row_b').execute(); // row B now holds A's sealed key
+    env.mock.reset();
+    const res = await fetch(url('/models'), { headers: { ...auth(), 'x-byo-ref-id': 'row_b' } });
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(text).toContain('internal_error');
+    expect(text).not.toContain('rowAkey');
+    expect(env.mock.requests).toHaveLength(0);
+    const metrics = await (await fetch(`${env.server.url}/metrics`)).text();
+    expect(metrics).toMatch(/byo_provider_key_decrypt_failures_total [1-9]/);
+    expect(env.server.logs.join('')).not.toContain('rowAkey');
+  });
+});
+
 describe('concurrency cap per project (BYO_PROXY_MAX_CONCURRENCY)', () => {
   it('answers 429 with Retry-After beyond the cap, and frees the slot when a call ends', async () => {
     const hold = gate();
