@@ -57,6 +57,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     dataDir: config.BYO_DATA_DIR,
     memory: config.BYO_EMBEDDED_STORAGE === 'memory',
     logger,
+    queryTimeoutMs: config.BYO_DATABASE_QUERY_TIMEOUT,
   });
   await migrateToLatest(storage.db, config.BYO_DATABASE_SCHEMA);
 

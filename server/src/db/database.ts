@@ -30,6 +30,11 @@ export interface StorageOptions {
   memory: boolean;
   logger: Logger;
   poolSize?: number;
+  /**
+   * Client-side limit for one query on PostgreSQL. A network partition leaves sockets open and
+   * silent; without it a request would wait for the database forever.
+   */
+  queryTimeoutMs?: number | undefined;
 }
 
 export async function openStorage(opts: StorageOptions): Promise<Storage> {
@@ -65,11 +70,34 @@ async function openPostgres(opts: StorageOptions & { databaseUrl: string }): Pro
   const clientOptions = {
     connectionString: opts.databaseUrl,
     connectionTimeoutMillis: 3000,
+    // Dead peers are noticed on idle connections too.
+    keepAlive: true,
+    ...(opts.queryTimeoutMs ? { query_timeout: opts.queryTimeoutMs } : {}),
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   };
   const pool = new pg.Pool({ ...clientOptions, max: opts.poolSize ?? 20, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection must not crash the process.
   pool.on('error', (err) => logger.warn({ err }, 'postgres pool client error'));
+  // A query that timed out leaves its connection in an unknown state (still waiting for the
+  // answer, maybe inside a transaction whose ROLLBACK never went out). Close it, so the pool
+  // drops it instead of handing it to the next request; PostgreSQL then rolls back whatever
+  // that connection had open.
+  pool.on('connect', (client) => {
+    // The pool listens for errors only while a client is idle: a connection lost while a
+    // request holds it (between two queries of a transaction) would be an uncaught 'error'
+    // event, and end the process. The query in flight, if any, fails with the error anyway.
+    client.on('error', (err) => logger.warn({ err }, 'postgres connection lost'));
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      const result = query(...args);
+      if (result instanceof Promise)
+        result.catch((err: unknown) => {
+          if ((err as Error | null)?.message === 'Query read timeout')
+            (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+        });
+      return result;
+    };
+  });
   const counter = queryCounter();
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: counter.log });
 
