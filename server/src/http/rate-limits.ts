@@ -50,6 +50,11 @@ export class RateLimits {
     }
   }
 
+  /** `memory`, or the Redis connection's state (`ready` when limits are shared; else the in-memory fallback counts). */
+  get store(): string {
+    return this.redis ? this.redis.status : 'memory';
+  }
+
   async close(): Promise<void> {
     if (this.redis) this.redis.disconnect();
   }
