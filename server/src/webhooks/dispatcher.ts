@@ -35,15 +35,15 @@ export class WebhookDispatcher {
   private fanOutRequested = true;
   private lastFanOut = 0;
   private lastClaim = 0;
+  private pollTick = false;
   /** The last claim filled every free slot: freed slots should claim again at once. */
   private moreDue = false;
   /** With a backlog, claim again once this many slots are free (not one query per finished attempt). */
   private readonly refillAt: number;
   private sleeper: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
-  private notifying = false;
-  private notifyAgain = false;
   private errorStreak = 0;
   private readonly successes: SuccessBatcher;
+  private readonly notifier: EventsNotifier;
   /** Attempts made by this process, by outcome (for metrics and tests). */
   readonly stats = { attempts: 0, succeeded: 0, failed: 0, released: 0 };
 
@@ -60,6 +60,7 @@ export class WebhookDispatcher {
       onAttempt: opts.onAttempt,
     };
     this.successes = new SuccessBatcher(s.db);
+    this.notifier = new EventsNotifier(s);
     this.refillAt = Math.max(1, Math.floor(this.opts.concurrency / 4));
     // Every attempt in flight listens on the shutdown signal.
     setMaxListeners(this.opts.concurrency + 16, this.shutdown.signal);
@@ -81,7 +82,7 @@ export class WebhookDispatcher {
   /** Called right after this process commits events: wake here, and tell the other instances. */
   eventsCommitted(): void {
     this.wake();
-    if (this.s.storage.kind === 'postgres') this.notifyOthers();
+    this.notifier.notify();
   }
 
   private freeSlots(): number {
@@ -95,6 +96,7 @@ export class WebhookDispatcher {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.notifier.close();
     this.interruptSleep();
     await this.loop;
     const pending = [...this.inflight.values()];
@@ -118,8 +120,11 @@ export class WebhookDispatcher {
     while (!this.stopped) {
       try {
         const now = Date.now();
+        // A full poll-interval sleep just ended (timers may fire a hair early by Date.now()).
+        const tick = this.pollTick;
+        this.pollTick = false;
         let fannedOut = false;
-        if (this.fanOutRequested || now - this.lastFanOut >= poll) {
+        if (this.fanOutRequested || tick || now - this.lastFanOut >= poll) {
           this.fanOutRequested = false;
           this.lastFanOut = now;
           const claim = this.stopped ? 0 : this.freeSlots();
@@ -138,7 +143,7 @@ export class WebhookDispatcher {
         // Due retries (and fresh deliveries the fan-out had no slot for). Right after a fan-out
         // that claimed its new deliveries, this waits for the next poll unless work is queued.
         const free = this.freeSlots();
-        if (free > 0 && !this.stopped && (!fannedOut || this.moreDue || now - this.lastClaim >= poll)) {
+        if (free > 0 && !this.stopped && (!fannedOut || this.moreDue || tick || now - this.lastClaim >= poll)) {
           this.lastClaim = now;
           const claimed = await claimDeliveries(this.s.db, { limit: free, leaseMs: this.opts.leaseMs });
           this.moreDue = claimed.length === free;
@@ -183,6 +188,7 @@ export class WebhookDispatcher {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.sleeper = null;
+        this.pollTick = true;
         resolve();
       }, ms);
       this.sleeper = { timer, resolve };
@@ -196,23 +202,41 @@ export class WebhookDispatcher {
     clearTimeout(s.timer);
     s.resolve();
   }
+}
 
-  /** One NOTIFY in flight at a time; commits arriving meanwhile are folded into one more. */
-  private notifyOthers(): void {
+/**
+ * Tells the other instances that events were committed (PostgreSQL NOTIFY on the events
+ * channel). One NOTIFY in flight at a time; commits arriving meanwhile fold into one more.
+ * Instances that do not run the dispatcher (BYO_WEBHOOKS=false) use it too, so the ones that do
+ * wake at once for their events.
+ */
+export class EventsNotifier {
+  private notifying = false;
+  private again = false;
+  private closed = false;
+
+  constructor(private readonly s: Pick<Services, 'storage' | 'logger'>) {}
+
+  notify(): void {
+    if (this.closed || this.s.storage.kind !== 'postgres') return;
     if (this.notifying) {
-      this.notifyAgain = true;
+      this.again = true;
       return;
     }
     this.notifying = true;
     this.s.storage
       .notify(EVENTS_CHANNEL, '')
-      .catch((err) => this.s.logger.debug({ err }, 'webhook dispatcher: notify failed'))
+      .catch((err) => this.s.logger.debug({ err }, 'webhooks: notify failed'))
       .finally(() => {
         this.notifying = false;
-        if (this.notifyAgain && !this.stopped) {
-          this.notifyAgain = false;
-          this.notifyOthers();
+        if (this.again && !this.closed) {
+          this.again = false;
+          this.notify();
         }
       });
+  }
+
+  close(): void {
+    this.closed = true;
   }
 }

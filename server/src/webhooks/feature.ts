@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { App } from '../app.js';
 import { metricsFor } from '../observability/metrics.js';
 import type { Services } from '../services.js';
-import { WebhookDispatcher } from './dispatcher.js';
+import { EventsNotifier, WebhookDispatcher } from './dispatcher.js';
 
 const running = new WeakMap<Services, WebhookDispatcher>();
 
@@ -19,7 +19,16 @@ export function dispatcherOf(services: Services): WebhookDispatcher | undefined 
  */
 export async function webhooksFeature(app: App): Promise<void> {
   const { services } = app;
-  if (!services.config.BYO_WEBHOOKS) return;
+  if (!services.config.BYO_WEBHOOKS) {
+    // No dispatcher here: still wake the instances that run one (PostgreSQL).
+    const notifier = new EventsNotifier(services);
+    services.onEventsCommitted = () => notifier.notify();
+    app.onClose(() => {
+      services.onEventsCommitted = () => {};
+      notifier.close();
+    });
+    return;
+  }
   const registry = metricsFor(services).registry;
   const duration = new Histogram({
     name: 'byo_webhook_attempt_duration_seconds',

@@ -86,4 +86,35 @@ describe.runIf(usingPostgres)('several instances, one database', () => {
       .executeTakeFirstOrThrow();
     expect(Number(pending.n)).toBe(0);
   }, 300_000);
+
+  it('an instance without the dispatcher (BYO_WEBHOOKS=false) wakes the one that has it', async () => {
+    const env = {
+      BYO_ALLOWED_UPSTREAM_HOSTS: '127.0.0.1',
+      BYO_ALLOW_HTTP_UPSTREAMS: 'true',
+      BYO_DATABASE_SCHEMA: `t_${randomBytes(6).toString('hex')}`,
+      BYO_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      BYO_ADMIN_TOKEN: `admin_${randomBytes(24).toString('hex')}`,
+      // Polling alone would take up to 30 s: only the NOTIFY can make this quick.
+      BYO_WEBHOOK_POLL_INTERVAL: '30s',
+    };
+    const api = await startTestServer({ ...env, BYO_WEBHOOKS: 'false' });
+    servers.push(api);
+    servers.push(await startTestServer(env));
+    expect(dispatcherOf(api.app.services)).toBeUndefined();
+    const p = await api.createProject();
+    const ep = await api.request('POST', '/v1/webhooks/endpoints', { key: p.skTest, body: { url: `${receiver.url}/wake` } });
+    expect(ep.status, ep.text).toBe(200);
+    // Let the dispatcher finish its start-up pass and go to sleep.
+    await new Promise((r) => setTimeout(r, 1_000));
+    const before = receiver.received.length;
+    const t0 = Date.now();
+    const res = await api.request('POST', '/v1/keys/connect', {
+      key: p.skTest,
+      body: { provider: 'openai', refId: 'cust_wake', providerKey: 'sk-byo-test-valid' },
+    });
+    expect(res.status).toBe(200);
+    await receiver.waitFor(() => receiver.received.length > before, 60_000, 'the delivery');
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(receiver.received.at(-1)?.body).toMatchObject({ type: 'key.connected', data: { refId: 'cust_wake' } });
+  }, 300_000);
 });
