@@ -81,10 +81,11 @@ export function decodeSafePath(url: string): string {
 
 function rewriteError(raw: string, requestId: string): ErrorBody {
   try {
-    const parsed = JSON.parse(raw) as { data?: { code?: string; issues?: unknown }; message?: string };
+    const parsed = JSON.parse(raw) as { data?: { code?: string; issues?: unknown; message?: string }; message?: string };
     const body: ErrorBody = {
       code: (parsed.data?.code ?? 'internal_error') as ErrorBody['code'],
-      message: parsed.message ?? 'Error',
+      // The adapter replaces the message of input errors with a generic one; the formatter's is in data.
+      message: parsed.data?.message ?? parsed.message ?? 'Error',
       requestId,
     };
     if (Array.isArray(parsed.data?.issues)) body.issues = parsed.data.issues as ErrorBody['issues'];
