@@ -55,6 +55,9 @@ export function registerRest(app: FastifyInstance, services: Services, router: A
     for (const k of ['once', 'on', 'off', 'emit', 'removeListener'] as const)
       res[k] = (reply.raw[k] as (...a: unknown[]) => unknown).bind(reply.raw);
     res.socket = reply.raw.socket;
+    // The adapter's request signal aborts on 'close' unless the response has ended: without this
+    // every completed request was "aborted" (an AbortController and a DOMException per request).
+    Object.defineProperty(res, 'writableEnded', { get: () => reply.raw.writableEnded, configurable: true });
     await handler(req as never, res as never);
     return reply;
   };
