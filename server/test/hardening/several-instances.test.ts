@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockUpstream, startMockUpstream } from '../helpers/mock-upstream.js';
-import { startTestServer, type TestProject, type TestServer, usingPostgres } from '../helpers/server.js';
+import { startTestServer, type TestServer, usingPostgres } from '../helpers/server.js';
 import { Receiver } from '../webhooks/receiver.js';
 import { send } from './helpers/http.js';
 
