@@ -4,7 +4,7 @@ import { startTestServer, type TestServer } from './helpers/server.js';
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
-});
+}, 180_000);
 afterAll(async () => {
   await server?.close();
 });
