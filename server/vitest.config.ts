@@ -6,5 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The leak scan: captures logs, secrets and database dumps of every test server, and
+    // searches them for every secret after the run (test/hardening/leak-scan.global.ts).
+    globalSetup: ['test/hardening/leak-scan.global.ts'],
   },
 });

@@ -2,7 +2,18 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
-import { CONTENT_TYPES, type JsonSchema, junkValue, malformedBody, nastyString, nearArb, validArb } from './helpers/arbitraries.js';
+import { markPublic } from '../helpers/leak-capture.js';
+import {
+  CONTENT_TYPES,
+  type JsonSchema,
+  junkValue,
+  malformedBody,
+  NASTY_STRINGS,
+  NASTY_URLS,
+  nastyString,
+  nearArb,
+  validArb,
+} from './helpers/arbitraries.js';
 import { internalLeak, KNOWN_CODES, restContractProblems } from './helpers/checks.js';
 import { installDnsGuard } from './helpers/dns-guard.js';
 import { send } from './helpers/http.js';
@@ -34,6 +45,7 @@ let endpointId = 'we_none';
 const RUNS = Number(process.env.BYO_FUZZ_RUNS ?? 400);
 
 beforeAll(async () => {
+  markPublic([...NASTY_STRINGS, ...NASTY_URLS]);
   dnsGuard = installDnsGuard();
   // Validation calls go to a local stub, never to a real provider.
   upstream = await startStubUpstream();
@@ -340,6 +352,7 @@ describe('REST fuzzing (every route of /v1/openapi.json)', () => {
       '1e309',
       '2026-13-45T99:99:99Z',
     ];
+    markPublic(VALUES); // sent as provider keys and as names or ref ids alike
     const baseline = (schema: JsonSchema, name = ''): unknown => {
       if ((schema as { examples?: unknown[] }).examples?.[0] !== undefined) return (schema as { examples: unknown[] }).examples[0];
       if (schema.enum) return schema.enum[0];

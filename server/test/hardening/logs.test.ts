@@ -155,11 +155,11 @@ describe('a server logging at trace level', () => {
       headers: { authorization: `Bearer ${sk}`, 'x-byo-ref-id': 'cust_sandbox', 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: odd }] }),
     });
-    // Credentials in the wrong places: a secret key where a publishable key goes, a key as a refId.
-    await server.request('POST', '/v1/keys/connect', {
-      key: sk,
-      headers: { origin: 'https://x.test' },
-      body: { provider: 'openai', refId: sk, providerKey },
+    // Credentials in the wrong places: a publishable key on the proxy, a mistyped secret key.
+    await send(server.url, {
+      method: 'GET',
+      path: '/v1/proxy/openai/models',
+      headers: { authorization: `Bearer ${project.pkTest}`, 'x-byo-ref-id': 'cust_log' },
     });
     await server.request('GET', '/v1/keys', { key: `${sk.slice(0, -1)}X` });
     await send(server.url, { method: 'GET', path: '/v1/keys', headers: { 'x-api-key': odd, authorization: `Basic ${odd}` } });

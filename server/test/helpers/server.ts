@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { type RunningServer, startServer } from '../../src/server.js';
+import { leakCapture } from './leak-capture.js';
 
 /** Every log line every test server wrote, for the leak scan. */
 export const capturedLogs: string[] = [];
@@ -68,16 +69,19 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...env,
   });
   const logs: string[] = [];
+  const capture = leakCapture(); // the leak scan's capture, when the suite runs under it
   const dest = new Writable({
     write(chunk, _enc, cb) {
       const line = chunk.toString();
       logs.push(line);
       capturedLogs.push(line);
+      capture?.log(line);
       cb();
     },
   });
   const logger = createLogger({ level: config.LOG_LEVEL, destination: dest });
   const running = await startServer(config, logger);
+  capture?.attach(running, config);
   const ownSchema = usingPostgres && schema !== undefined && env.BYO_DATABASE_SCHEMA === undefined;
   if (schema) schemaUsers.set(schema, (schemaUsers.get(schema) ?? 0) + 1);
   const request: TestServer['request'] = async (method, path, opts = {}) => {
@@ -105,6 +109,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       if (!schema) return;
       const left = (schemaUsers.get(schema) ?? 1) - 1;
       schemaUsers.set(schema, left);
+      if (left === 0) await capture?.dump(schema);
       if (left === 0 && ownSchema) await dropSchema(schema);
     },
     logs,
