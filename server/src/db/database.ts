@@ -70,8 +70,9 @@ async function openPostgres(opts: StorageOptions & { databaseUrl: string }): Pro
   const clientOptions = {
     connectionString: opts.databaseUrl,
     connectionTimeoutMillis: 3000,
-    // Dead peers are noticed on idle connections too.
+    // Dead peers are noticed on idle connections too (the LISTEN connection is always idle).
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     ...(opts.queryTimeoutMs ? { query_timeout: opts.queryTimeoutMs } : {}),
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   };
