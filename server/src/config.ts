@@ -81,6 +81,10 @@ export const EnvSchema = z.object({
   BYO_WEBHOOKS: bool.default(true),
   /** Webhook deliveries in flight at once per server process. */
   BYO_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
+  /** Days finished webhook events and deliveries are kept before the pruner deletes them; 0 keeps them forever. The audit log is never pruned. */
+  BYO_EVENT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
+  /** How often the retention pruner runs (±10 % jitter; the first run comes shortly after start). */
+  BYO_EVENT_RETENTION_INTERVAL: duration.refine((ms) => ms > 0, 'must be more than 0').default(3_600_000),
   BYO_USAGE_FLUSH_INTERVAL: duration.default(1000),
   /** One access log line per proxied call (off by default: metrics and usage records cover every call). */
   BYO_PROXY_ACCESS_LOG: bool.default(false),

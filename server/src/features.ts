@@ -3,6 +3,7 @@ import { connectEmbed } from './connect-embed/index.js';
 import { docsPage } from './docs-page/index.js';
 import { proxyFeature } from './proxy/index.js';
 import { webhooksFeature } from './webhooks/feature.js';
+import { retentionFeature } from './webhooks/retention.js';
 
 /**
  * Subsystems that attach to a built app (routes, background workers). Each registers its
@@ -10,4 +11,4 @@ import { webhooksFeature } from './webhooks/feature.js';
  */
 export type Feature = (app: App) => Promise<void> | void;
 
-export const FEATURES: Feature[] = [docsPage, webhooksFeature, connectEmbed, proxyFeature];
+export const FEATURES: Feature[] = [docsPage, webhooksFeature, retentionFeature, connectEmbed, proxyFeature];

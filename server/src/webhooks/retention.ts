@@ -1,0 +1,268 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Kysely, sql } from 'kysely';
+import { Counter } from 'prom-client';
+import type { App } from '../app.js';
+import type { Database } from '../db/schema.js';
+import { metricsFor } from '../observability/metrics.js';
+import type { Services } from '../services.js';
+
+/**
+ * Retention of the webhook history (docs/decisions/0022-event-retention.md). The outbox
+ * (`events`) and the delivery log (`webhook_deliveries`) would otherwise grow forever; every
+ * BYO_EVENT_RETENTION_INTERVAL this deletes what is finished and older than
+ * BYO_EVENT_RETENTION_DAYS:
+ *
+ * - a delivery that succeeded or failed for good, last changed before the cutoff (a
+ *   redelivery counts as a change, so a redelivered row lives on);
+ * - a `pending` delivery nobody will send: no next attempt scheduled (`next_attempt_at` null,
+ *   which only a test send interrupted by a crash leaves behind), no lease held, last changed
+ *   before the cutoff;
+ * - an event older than the cutoff that was fanned out and has no delivery left (all of them
+ *   pruned above, or it matched no endpoint).
+ *
+ * Never an event still waiting for fan-out, never a delivery scheduled for an attempt or being
+ * attempted, so an event is only ever deleted after the last delivery that could send it.
+ * The audit log, usage roll-ups, projects and keys are not touched.
+ *
+ * Each statement deletes at most `batchSize` rows (`FOR UPDATE SKIP LOCKED`: rows another
+ * transaction is writing are left for the next run, nothing waits on a lock), and the loop
+ * pauses between batches so the proxy and the dispatcher keep the database (on PGlite, the
+ * single connection) to themselves most of the time. On PostgreSQL one instance at a time
+ * prunes a schema: a session advisory lock, tried without waiting, on a pinned connection.
+ */
+
+export const RETENTION_BATCH = 1000;
+/** Pause between two batches. */
+const BATCH_PAUSE_MS = 20;
+/** First advisory-lock key ('BYOR'); the second is the schema's hash, so schemas prune independently. */
+const LOCK_CLASS = 0x42594f52;
+
+export interface PruneOptions {
+  /** Finished rows older than this many milliseconds go. */
+  retentionMs: number;
+  batchSize?: number | undefined;
+  pauseMs?: number | undefined;
+  /** Stops between batches (shutdown). */
+  signal?: AbortSignal | undefined;
+}
+
+export interface PruneResult {
+  deliveries: number;
+  events: number;
+  /** Statements run. */
+  batches: number;
+  /** Another instance was pruning this schema: nothing done. */
+  skipped: boolean;
+}
+
+type Step = {
+  table: 'deliveries' | 'events';
+  run: (db: Kysely<Database>, cutoff: ReturnType<typeof cutoffExpr>, limit: number) => Promise<number>;
+};
+
+const cutoffExpr = (retentionMs: number) => sql<Date>`now() - ${Math.max(0, Math.round(retentionMs))} * interval '1 millisecond'`;
+
+async function count(db: Kysely<Database>, statement: ReturnType<typeof sql>): Promise<number> {
+  const r = await sql<{ n: string | number }>`with gone as (${statement}) select count(*) as n from gone`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+const STEPS: Step[] = [
+  {
+    table: 'deliveries',
+    run: (db, cutoff, limit) =>
+      count(
+        db,
+        sql`delete from webhook_deliveries where id in (
+          select id from webhook_deliveries
+          where status <> 'pending' and updated_at < ${cutoff}
+          order by updated_at
+          limit ${limit}
+          for update skip locked
+        ) returning 1`,
+      ),
+  },
+  {
+    table: 'deliveries',
+    run: (db, cutoff, limit) =>
+      count(
+        db,
+        sql`delete from webhook_deliveries where id in (
+          select id from webhook_deliveries
+          where status = 'pending' and next_attempt_at is null
+            and (locked_until is null or locked_until < now())
+            and updated_at < ${cutoff}
+          limit ${limit}
+          for update skip locked
+        ) returning 1`,
+      ),
+  },
+  {
+    table: 'events',
+    run: (db, cutoff, limit) =>
+      count(
+        db,
+        sql`delete from events where seq in (
+          select e.seq from events e
+          where e.fanned_out_at is not null and e.created_at < ${cutoff}
+            and not exists (select 1 from webhook_deliveries d where d.event_id = e.id)
+          order by e.created_at
+          limit ${limit}
+          for update of e skip locked
+        ) returning 1`,
+      ),
+  },
+];
+
+async function pruneBatches(db: Kysely<Database>, opts: PruneOptions): Promise<PruneResult> {
+  const limit = Math.max(1, opts.batchSize ?? RETENTION_BATCH);
+  const pause = opts.pauseMs ?? BATCH_PAUSE_MS;
+  const cutoff = cutoffExpr(opts.retentionMs);
+  const result: PruneResult = { deliveries: 0, events: 0, batches: 0, skipped: false };
+  for (const step of STEPS) {
+    for (;;) {
+      if (opts.signal?.aborted) return result;
+      const n = await step.run(db, cutoff, limit);
+      result.batches++;
+      result[step.table] += n;
+      if (n < limit) break;
+      // Let queued queries (the proxy, the dispatcher) run before the next batch.
+      await sleep(pause);
+    }
+  }
+  return result;
+}
+
+/**
+ * Deletes the finished webhook history older than `retentionMs`, in batches. On PostgreSQL,
+ * returns `skipped` at once when another instance is already pruning this schema.
+ */
+export async function pruneWebhookHistory(s: Pick<Services, 'db' | 'storage'>, opts: PruneOptions): Promise<PruneResult> {
+  if (s.storage.kind !== 'postgres') return pruneBatches(s.db, opts);
+  return s.db.connection().execute(async (conn) => {
+    const got = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${LOCK_CLASS}, hashtext(current_schema())) as locked`.execute(
+      conn,
+    );
+    if (!got.rows[0]?.locked) return { deliveries: 0, events: 0, batches: 0, skipped: true };
+    try {
+      return await pruneBatches(conn, opts);
+    } finally {
+      // A broken connection is closed by the pool, which releases the lock as well.
+      await sql`select pg_advisory_unlock(${LOCK_CLASS}, hashtext(current_schema()))`.execute(conn).catch(() => {});
+    }
+  });
+}
+
+export interface PrunerOptions {
+  retentionMs: number;
+  intervalMs: number;
+  /** Delay before the first run. */
+  firstDelayMs: number;
+  onResult?: ((r: PruneResult) => void) | undefined;
+}
+
+/** Runs `pruneWebhookHistory` shortly after start, then every interval with ±10 % jitter. */
+export class RetentionPruner {
+  private timer: NodeJS.Timeout | null = null;
+  private current: Promise<PruneResult> | null = null;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  /** Completed runs and rows deleted by this process (tests, logs). */
+  readonly stats = { runs: 0, deliveries: 0, events: 0 };
+
+  constructor(
+    private readonly s: Pick<Services, 'db' | 'storage' | 'logger'>,
+    private readonly opts: PrunerOptions,
+  ) {}
+
+  start(): void {
+    this.schedule(this.opts.firstDelayMs);
+  }
+
+  /** Prunes now (or joins the run in progress). */
+  runNow(): Promise<PruneResult> {
+    if (this.current) return this.current;
+    const run = pruneWebhookHistory(this.s, { retentionMs: this.opts.retentionMs, signal: this.abort.signal })
+      .then((r) => {
+        this.stats.runs++;
+        this.stats.deliveries += r.deliveries;
+        this.stats.events += r.events;
+        if (r.deliveries + r.events > 0)
+          this.s.logger.info(
+            { deliveries: r.deliveries, events: r.events, batches: r.batches },
+            'retention: pruned finished webhook history',
+          );
+        this.opts.onResult?.(r);
+        return r;
+      })
+      .finally(() => {
+        this.current = null;
+      });
+    this.current = run;
+    return run;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.abort.abort();
+    await this.current?.catch(() => {});
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), Math.max(0, Math.round(ms)));
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    this.timer = null;
+    try {
+      await this.runNow();
+    } catch (err) {
+      if (!this.stopped) this.s.logger.warn({ err }, 'retention: pruning failed; trying again at the next run');
+    }
+    this.schedule(this.opts.intervalMs * (0.9 + 0.2 * Math.random()));
+  }
+}
+
+const running = new WeakMap<Services, RetentionPruner>();
+
+/** The pruner running for these services, if any (tests, an admin trigger). */
+export function retentionOf(services: Services): RetentionPruner | undefined {
+  return running.get(services);
+}
+
+/**
+ * The retention pruner as a server feature: runs on every instance (one prunes at a time),
+ * whether or not it runs the dispatcher; BYO_EVENT_RETENTION_DAYS=0 turns it off.
+ */
+export function retentionFeature(app: App): void {
+  const { services } = app;
+  const days = services.config.BYO_EVENT_RETENTION_DAYS;
+  if (days === 0) {
+    services.logger.debug('retention: BYO_EVENT_RETENTION_DAYS=0, webhook events and deliveries are kept forever');
+    return;
+  }
+  const interval = services.config.BYO_EVENT_RETENTION_INTERVAL;
+  const deleted = new Counter({
+    name: 'byo_retention_deleted_rows_total',
+    help: 'Finished webhook events and deliveries deleted by the retention pruner of this process, by table.',
+    labelNames: ['table'] as const,
+    registers: [metricsFor(services).registry],
+  });
+  const pruner = new RetentionPruner(services, {
+    retentionMs: days * 86_400_000,
+    intervalMs: interval,
+    // Soon after start (not during it), spread so that instances started together do not collide.
+    firstDelayMs: Math.min(interval, 60_000) * (0.5 + 0.5 * Math.random()),
+    onResult: (r) => {
+      deleted.inc({ table: 'webhook_deliveries' }, r.deliveries);
+      deleted.inc({ table: 'events' }, r.events);
+    },
+  });
+  pruner.start();
+  running.set(services, pruner);
+  app.onClose(() => pruner.stop());
+}
