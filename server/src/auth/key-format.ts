@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { pooledRandomBytes } from '../vault/random.js';
 
 /**
  * BYO API keys: `byo_{pk|sk}_{live|test}_<43 base62 chars of 32 random bytes><6 base62 CRC32 chars>`.
@@ -65,5 +66,5 @@ export function apiKeyHint(key: string): string {
 }
 
 export function randomId(prefix: string, bytes = 16): string {
-  return `${prefix}_${base62(randomBytes(bytes), Math.ceil((bytes * 8) / Math.log2(62)))}`;
+  return `${prefix}_${base62(pooledRandomBytes(bytes), Math.ceil((bytes * 8) / Math.log2(62)))}`;
 }

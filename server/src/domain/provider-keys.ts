@@ -1,6 +1,6 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { hashSecret, randomId } from '../auth/key-format.js';
-import type { Database, Mode, Project, ProviderKeyRow, ProviderName } from '../db/schema.js';
+import type { Database, Mode, Project, ProviderName } from '../db/schema.js';
 import { BYOError } from '../errors.js';
 import { providerKeyHint } from '../providers/catalog.js';
 import { validateWithProvider, type ValidationOutcome } from '../providers/validate.js';
@@ -9,24 +9,9 @@ import { checkBaseUrl } from './base-url.js';
 import { type Actor, audit, auditRow } from './audit.js';
 import { emitEvent } from './events.js';
 import { keyCacheId, type CachedProviderKey } from './key-cache.js';
+import { type KeyMeta, keyWriter, META_COLUMNS } from './key-writes.js';
 
-/** Columns safe to read anywhere: never ciphertext. */
-const META_COLUMNS = [
-  'id',
-  'project_id',
-  'mode',
-  'provider',
-  'ref_id',
-  'status',
-  'key_hint',
-  'base_url',
-  'status_reason',
-  'last_validated_at',
-  'last_validation_result',
-  'created_at',
-  'updated_at',
-] as const;
-type KeyMeta = Pick<ProviderKeyRow, (typeof META_COLUMNS)[number]>;
+/** Columns safe to read anywhere (never ciphertext): META_COLUMNS, from key-writes.ts. */
 
 export function keyView(r: KeyMeta) {
   return {
@@ -153,14 +138,40 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
     }
   }
 
-  // One statement per attempt (no BEGIN/COMMIT round trips): the upsert, its outbox event and
-  // its audit row commit together. The data key is bound to the row id, so the id must be known
-  // before sealing: a new refId gets a fresh id (one round trip); if the refId already has a
-  // row, the upsert changes nothing, and the next attempt seals for that row's id.
+  // One statement per attempt (key-writes.ts; concurrent connects share it): the upsert, its
+  // outbox event and its audit row commit together. The data key is bound to the row id, so the
+  // id must be known before sealing: a new refId gets a fresh id (one round trip); if the refId
+  // already has a row, the upsert changes nothing, and the next attempt seals for that row's id.
   let id = randomId('key');
   let result: { row: KeyMeta; updated: boolean } | null = null;
   for (let attempt = 0; attempt < 4 && !result; attempt++) {
-    const row = await upsertKey(s, scope, who, req, { id, hint, baseUrl, validation, pkWithoutToken, viaToken: Boolean(tokenGrant) });
+    const row = await keyWriter(s).write({
+      id,
+      projectId: scope.project.id,
+      mode: scope.mode,
+      provider: req.provider,
+      refId: req.refId,
+      hint,
+      baseUrl,
+      sealed: s.vault.seal(
+        PROVIDER_KEY_KIND,
+        aadFor({ project_id: scope.project.id, mode: scope.mode, provider: req.provider, ref_id: req.refId, id }),
+        req.providerKey,
+      ),
+      validatedAt: validation ? new Date() : null,
+      validationResult: validation ? validation.result : null,
+      firstOnly: pkWithoutToken,
+      event: { provider: req.provider, refId: req.refId, keyHint: hint },
+      audit: {
+        ...auditRow(who, { projectId: scope.project.id, mode: scope.mode, action: 'key.connected' }),
+        metadata: {
+          provider: req.provider,
+          refId: req.refId,
+          via: req.publishable ? 'publishable' : 'secret',
+          connectToken: Boolean(tokenGrant),
+        },
+      },
+    });
     if (row) {
       const { inserted, ...meta } = row;
       result = { row: meta, updated: !inserted };
@@ -192,59 +203,6 @@ async function findRow(db: Kysely<Database>, scope: Scope, provider: ProviderNam
     .where('provider', '=', provider)
     .where('ref_id', '=', refId)
     .executeTakeFirst();
-}
-
-/**
- * Inserts the key as row `id`, or replaces the row of its refId if that row has this id (and,
- * for a publishable key without a token, is not active); writes the `key.connected` event and
- * the audit row in the same statement. Returns null when it changed nothing.
- */
-async function upsertKey(
-  s: Services,
-  scope: Scope,
-  who: Actor,
-  req: ConnectRequest,
-  o: { id: string; hint: string; baseUrl: string | null; validation: ValidationOutcome | null; pkWithoutToken: boolean; viaToken: boolean },
-): Promise<(KeyMeta & { inserted: boolean }) | null> {
-  const project = scope.project.id;
-  const sealed = s.vault.seal(
-    PROVIDER_KEY_KIND,
-    aadFor({ project_id: project, mode: scope.mode, provider: req.provider, ref_id: req.refId, id: o.id }),
-    req.providerKey,
-  );
-  const now = new Date();
-  const event = JSON.stringify({ provider: req.provider, refId: req.refId, keyHint: o.hint });
-  const metadata = JSON.stringify({
-    provider: req.provider,
-    refId: req.refId,
-    via: req.publishable ? 'publishable' : 'secret',
-    connectToken: o.viaToken,
-  });
-  const a = auditRow(who, { projectId: project, mode: scope.mode, action: '' });
-  const { rows } = await sql<KeyMeta & { inserted: boolean }>`
-    with up as (
-      insert into provider_keys (id, project_id, mode, provider, ref_id, status, key_hint, base_url, ciphertext, wrapped_key,
-        master_key_id, status_reason, last_validated_at, last_validation_result, created_at, updated_at)
-      values (${o.id}, ${project}, ${scope.mode}, ${req.provider}, ${req.refId}, 'active', ${o.hint}, ${o.baseUrl},
-        ${sealed.ciphertext}, ${sealed.wrappedKey}, ${sealed.masterKeyId}, null, ${o.validation ? now : null},
-        ${o.validation ? o.validation.result : null}, ${now}, ${now})
-      on conflict on constraint provider_keys_ref_uq do update set
-        status = excluded.status, key_hint = excluded.key_hint, base_url = excluded.base_url, ciphertext = excluded.ciphertext,
-        wrapped_key = excluded.wrapped_key, master_key_id = excluded.master_key_id, status_reason = null,
-        last_validated_at = excluded.last_validated_at, last_validation_result = excluded.last_validation_result,
-        updated_at = excluded.updated_at
-      where provider_keys.id = excluded.id ${o.pkWithoutToken ? sql`and provider_keys.status <> 'active'` : sql``}
-      returning ${sql.join(META_COLUMNS.map((c) => sql.ref(c)))}, (xmax = 0) as inserted
-    ), ev as (
-      insert into events (id, project_id, mode, type, data)
-      select ${randomId('evt')}, ${project}, ${scope.mode}, 'key.connected', cast(${event} as jsonb) from up
-    ), au as (
-      insert into audit_log (project_id, mode, actor, action, target, ip, user_agent, metadata)
-      select ${project}, ${scope.mode}, ${a.actor}, case when up.inserted then 'key.connected' else 'key.replaced' end, up.id,
-        ${a.ip}, ${a.user_agent}, cast(${metadata} as jsonb) from up
-    )
-    select * from up`.execute(s.db);
-  return rows[0] ?? null;
 }
 
 const keyExists = () =>

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Keyring } from './keyring.js';
+import { pooledRandomBytes } from './random.js';
 
 /**
  * Envelope encryption (ENC-1..3): a fresh 32-byte data key per record encrypts the secret
@@ -32,7 +33,8 @@ export function encodeAad(kind: string, context: AadContext): Buffer {
 }
 
 function gcmEncrypt(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
-  const iv = randomBytes(IV_LEN);
+  // Unique per encryption (96 random bits); not secret, so from the pool.
+  const iv = pooledRandomBytes(IV_LEN);
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LEN });
   cipher.setAAD(aad);
   const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
