@@ -5,6 +5,7 @@
 //   pnpm build && node bench/proxy.mjs            # full run (~3 min)
 //   BENCH_DURATION=5 node bench/proxy.mjs         # shorter phases
 //   BENCH_SKIP_PORTKEY=1 node bench/proxy.mjs     # BYO and direct only
+//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node bench/proxy.mjs   # BYO on PostgreSQL
 //
 // Portkey (`@portkey-ai/gateway`) is installed by this script into bench/.portkey (gitignored).
 import { execFileSync, spawn } from 'node:child_process';
@@ -191,6 +192,14 @@ async function main() {
   const upstream = `http://127.0.0.1:${mock.port}/v1`;
 
   const admin = `bench_admin_${randomBytes(16).toString('hex')}`;
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  if (process.env.DATABASE_URL) {
+    process.on('exit', () => {
+      try {
+        execFileSync('psql', [process.env.DATABASE_URL, '-qc', `drop schema if exists "${schema}" cascade`], { stdio: 'ignore' });
+      } catch {}
+    });
+  }
   const byo = await startChild(
     process.execPath,
     [serverMain],
@@ -203,7 +212,10 @@ async function main() {
       BYO_MASTER_KEYS: `bench:${randomBytes(32).toString('base64')}`,
       BYO_OPENAI_BASE_URL: upstream,
       BYO_SEED_DEV_PROJECT: 'false',
-      DATABASE_URL: '',
+      // PostgreSQL when DATABASE_URL is set (a fresh schema, dropped at the end), as in production;
+      // otherwise the embedded PGlite in memory, which adds its own ~400 MB to BYO's RSS.
+      DATABASE_URL: process.env.DATABASE_URL ?? '',
+      ...(process.env.DATABASE_URL ? { BYO_DATABASE_SCHEMA: schema } : {}),
     },
     (o) => {
       const m = /listening on (http:\/\/[^\s]+)/.exec(o);

@@ -37,9 +37,9 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
     .optional(),
-  /** PostgreSQL schema to use (tests run each server in its own schema). */
   /** Longest wait for one PostgreSQL query before the request fails with 503 (a partitioned database never answers). */
   BYO_DATABASE_QUERY_TIMEOUT: duration.default(10_000),
+  /** PostgreSQL schema to use (tests run each server in its own schema). */
   BYO_DATABASE_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/)
