@@ -10,7 +10,7 @@
 // Portkey (`@portkey-ai/gateway`) is installed by this script into bench/.portkey (gitignored).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -168,15 +168,20 @@ async function openStreamsRss(target, pid, n = 1000) {
 async function ensurePortkey() {
   const dir = join(here, '.portkey');
   const entry = join(dir, 'node_modules/@portkey-ai/gateway/build/start-server.js');
-  if (!existsSync(entry)) {
+  const manifest = JSON.stringify({
+    private: true,
+    dependencies: { '@portkey-ai/gateway': PORTKEY_VERSION },
+    // Newer @hono/node-server versions hand Portkey immutable response headers, which it then tries
+    // to modify: streamed requests fail with `TypeError: immutable` on Node 20 (Portkey-AI/gateway#1389;
+    // 1.14.2 still fails here, 1.13.8 works).
+    overrides: { '@hono/node-server': '1.13.8' },
+  });
+  const current = existsSync(join(dir, 'package.json')) ? readFileSync(join(dir, 'package.json'), 'utf8') : '';
+  if (!existsSync(entry) || current !== manifest) {
     process.stderr.write(`installing @portkey-ai/gateway@${PORTKEY_VERSION} into bench/.portkey ...\n`);
-    execFileSync(
-      'npm',
-      ['install', '--prefix', dir, '--no-save', '--ignore-scripts', '--no-audit', '--no-fund', `@portkey-ai/gateway@${PORTKEY_VERSION}`],
-      {
-        stdio: 'inherit',
-      },
-    );
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), manifest);
+    execFileSync('npm', ['install', '--prefix', dir, '--ignore-scripts', '--no-audit', '--no-fund'], { stdio: 'inherit' });
   }
   return entry;
 }
