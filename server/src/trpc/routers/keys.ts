@@ -127,7 +127,18 @@ export const connectTokensRouter = router({
     })
     .input(CreateConnectTokenInputSchema)
     .output(ConnectTokenOutputSchema)
-    .mutation(({ ctx, input }) => createConnectToken(ctx.services, ctx.key, ctx.key.actor, input)),
+    .mutation(({ ctx, input }) =>
+      withIdempotency(
+        ctx.services.db,
+        { projectId: ctx.key.project.id, mode: ctx.key.mode },
+        ctx.idempotencyKey,
+        'connectTokens.create',
+        input,
+        () => createConnectToken(ctx.services, ctx.key, ctx.key.actor, input),
+        // The token is a credential: the stored copy keeps it sealed.
+        { vault: ctx.services.vault, secretFields: ['token'] },
+      ),
+    ),
 });
 
 /** Exact match (WEB-1); a test-mode project with no allowed origins accepts any. */

@@ -26,7 +26,33 @@ import {
   testEndpoint,
   updateEndpoint,
 } from '../../webhooks/endpoints.js';
+import { withIdempotency } from '../../domain/idempotency.js';
+import type { Mode } from '../../db/schema.js';
+import type { Services } from '../../services.js';
 import { router, secretProcedure } from '../init.js';
+
+/**
+ * `Idempotency-Key` on the writes a retry would repeat (a second endpoint, a second secret, a
+ * second delivery). Responses holding a secret shown once keep it sealed in the stored copy.
+ */
+function idempotent<T>(
+  ctx: { services: Services; key: { project: { id: string }; mode: Mode }; idempotencyKey: string | null },
+  operation: string,
+  input: unknown,
+  run: () => Promise<T>,
+  secretFields?: readonly string[],
+): Promise<T> {
+  const { services, key } = ctx;
+  return withIdempotency(
+    services.db,
+    { projectId: key.project.id, mode: key.mode },
+    ctx.idempotencyKey,
+    operation,
+    input,
+    run,
+    secretFields ? { vault: services.vault, secretFields } : undefined,
+  );
+}
 
 const TAGS = ['Webhooks'];
 const E = '/webhooks/endpoints';
@@ -46,7 +72,9 @@ const endpointsRouter = router({
     })
     .input(CreateEndpointInputSchema)
     .output(CreatedEndpointSchema)
-    .mutation(({ ctx, input }) => createEndpoint(ctx.services, ctx.key, ctx.key.actor, input)),
+    .mutation(({ ctx, input }) =>
+      idempotent(ctx, 'webhooks.endpoints.create', input, () => createEndpoint(ctx.services, ctx.key, ctx.key.actor, input), ['secret']),
+    ),
 
   list: secretProcedure
     .meta({ openapi: { method: 'GET', path: E, tags: TAGS, summary: 'List webhook endpoints' } })
@@ -93,7 +121,11 @@ const endpointsRouter = router({
     })
     .input(RotateSecretInputSchema)
     .output(RotatedSecretSchema)
-    .mutation(({ ctx, input }) => rotateSecret(ctx.services, ctx.key, ctx.key.actor, input)),
+    .mutation(({ ctx, input }) =>
+      idempotent(ctx, 'webhooks.endpoints.rotateSecret', input, () => rotateSecret(ctx.services, ctx.key, ctx.key.actor, input), [
+        'secret',
+      ]),
+    ),
 
   test: secretProcedure
     .meta({
@@ -136,7 +168,9 @@ const deliveriesRouter = router({
     })
     .input(DeliveryRefInputSchema)
     .output(WebhookDeliverySchema)
-    .mutation(({ ctx, input }) => redeliver(ctx.services, ctx.key, ctx.key.actor, input.id)),
+    .mutation(({ ctx, input }) =>
+      idempotent(ctx, 'webhooks.deliveries.redeliver', input, () => redeliver(ctx.services, ctx.key, ctx.key.actor, input.id)),
+    ),
 });
 
 export const webhooksRouter = router({ endpoints: endpointsRouter, deliveries: deliveriesRouter });
