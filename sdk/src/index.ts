@@ -38,6 +38,7 @@ export {
   type KeyConnectedEvent,
   type KeyDisabledEvent,
   type KeyEventData,
+  type KeyEventDataWithReason,
   type KeyRevokedEvent,
   type KeyValidationFailedEvent,
   type TestHeadersParams,
@@ -48,6 +49,7 @@ export {
   Webhooks,
   WebhooksResource,
   type WebhookTestEvent,
+  type WebhookTestEventData,
   webhooks,
 } from './resources/webhooks.js';
 export { VERSION } from './version.js';

@@ -6,13 +6,29 @@ import { getHeader, type HeadersLike, isObject, uuid4 } from '../internal/utils.
 import type { Provider } from './keys.js';
 import { WebhookDeliveries, WebhookEndpoints } from './webhook-endpoints.js';
 
-/** Data carried by the key lifecycle events (never key material). */
+/**
+ * Data carried by every key lifecycle event (never key material). A replaced key sends
+ * `key.connected` again; the event does not say whether the key was new or replaced.
+ */
 export interface KeyEventData {
   provider: Provider;
   refId: string;
-  keyHint?: string | null;
-  /** Why the key was disabled or failed validation, when known. */
-  reason?: string | null;
+  /** Like `sk-...abcd`. */
+  keyHint: string;
+  [key: string]: unknown;
+}
+
+/** `key.disabled` and `key.validation_failed` also say why. */
+export interface KeyEventDataWithReason extends KeyEventData {
+  /** Why the provider or an operator refused the key, e.g. `The provider rejected the key (HTTP 401).` */
+  reason: string;
+}
+
+/** Data of a `webhook.test` event. */
+export interface WebhookTestEventData {
+  /** The endpoint that was tested (`we_...`). */
+  endpointId: string;
+  message: string;
   [key: string]: unknown;
 }
 
@@ -26,15 +42,15 @@ interface EventBase<T extends string, D> {
   data: D;
 }
 
-/** A key was stored, or replaced (`data.updated`). */
-export type KeyConnectedEvent = EventBase<'key.connected', KeyEventData & { updated?: boolean }>;
+/** A key was stored, or replaced. */
+export type KeyConnectedEvent = EventBase<'key.connected', KeyEventData>;
 export type KeyRevokedEvent = EventBase<'key.revoked', KeyEventData>;
 /** The provider rejected the stored key during a proxied call, or an operator disabled it. */
-export type KeyDisabledEvent = EventBase<'key.disabled', KeyEventData>;
-/** Validation on connect refused the key. */
-export type KeyValidationFailedEvent = EventBase<'key.validation_failed', KeyEventData>;
-/** Sent by the endpoint's "test" action. */
-export type WebhookTestEvent = EventBase<'webhook.test', Record<string, unknown>>;
+export type KeyDisabledEvent = EventBase<'key.disabled', KeyEventDataWithReason>;
+/** Validation on connect refused the key (it was not stored). */
+export type KeyValidationFailedEvent = EventBase<'key.validation_failed', KeyEventDataWithReason>;
+/** Sent by the endpoint's "test" action (without another `event` type). */
+export type WebhookTestEvent = EventBase<'webhook.test', WebhookTestEventData>;
 
 export type WebhookEvent = KeyConnectedEvent | KeyRevokedEvent | KeyDisabledEvent | KeyValidationFailedEvent | WebhookTestEvent;
 export type WebhookEventType = WebhookEvent['type'];
