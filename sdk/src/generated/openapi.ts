@@ -324,8 +324,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Send a webhook.test event now and return the result
-         * @description One signed attempt through the normal delivery path; the answer has the status code, latency and the first bytes of the response.
+         * Send a webhook.test (or a sample key) event now and return the result
+         * @description One signed attempt through the normal delivery path, to this endpoint only (its event filter is not applied); the answer has the status code, latency and the first bytes of the response. `event` picks the type: a sample key event has the shape of the real one, with sample data (`refId: "ref_test"`).
          */
         post: operations["webhooks-endpoints-test"];
         delete?: never;
@@ -2853,7 +2853,18 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The type of the sample event to send (default `webhook.test`). A key event carries sample data shaped like the real one (`refId: "ref_test"`, `keyHint: "sk-...test"`); nothing is stored or changed.
+                     * @default webhook.test
+                     * @enum {string}
+                     */
+                    event?: "key.connected" | "key.revoked" | "key.disabled" | "key.validation_failed" | "webhook.test";
+                };
+            };
+        };
         responses: {
             /** @description Successful response */
             200: {

@@ -12,6 +12,7 @@ export interface WebhookEndpointRotateSecretParams extends JSONBody<'webhooks-en
 /** The new `secret`, and until when the previous one still signs deliveries. */
 export interface RotatedWebhookSecret extends JSONResponse<'webhooks-endpoints-rotateSecret'> {}
 export interface WebhookEndpointTestResult extends JSONResponse<'webhooks-endpoints-test'> {}
+export interface WebhookEndpointTestParams extends JSONBody<'webhooks-endpoints-test'> {}
 export interface DeletedWebhookEndpoint extends JSONResponse<'webhooks-endpoints-delete'> {}
 export type WebhookEndpointListParams = Omit<QueryParams<'webhooks-endpoints-list'>, 'cursor'> & { cursor?: string | undefined };
 
@@ -52,9 +53,12 @@ export class WebhookEndpoints extends APIResource {
     );
   }
 
-  /** Sends a `webhook.test` event now and reports how the endpoint answered. */
-  test(id: string, options?: RequestOptions): Promise<WebhookEndpointTestResult> {
-    return this._transport.json({ method: 'POST', path: `/v1/webhooks/endpoints/${enc(id)}/test`, body: {} }, options);
+  /**
+   * Sends a `webhook.test` event now (or, with `{ event: 'key.disabled' }` and the like, a sample
+   * key event with `refId: 'ref_test'`) and reports how the endpoint answered.
+   */
+  test(id: string, params: WebhookEndpointTestParams = {}, options?: RequestOptions): Promise<WebhookEndpointTestResult> {
+    return this._transport.json({ method: 'POST', path: `/v1/webhooks/endpoints/${enc(id)}/test`, body: params }, options);
   }
 }
 

@@ -71,6 +71,14 @@ export const UpdateEndpointInputSchema = z.strictObject({
 
 export const EndpointRefInputSchema = z.strictObject({ id: EndpointIdSchema });
 
+export const TestEndpointInputSchema = z.strictObject({
+  id: EndpointIdSchema,
+  event: WebhookEventTypeSchema.default('webhook.test').meta({
+    description:
+      'The type of the sample event to send (default `webhook.test`). A key event carries sample data shaped like the real one (`refId: "ref_test"`, `keyHint: "sk-...test"`); nothing is stored or changed.',
+  }),
+});
+
 export const ListEndpointsInputSchema = z.strictObject({ limit: LimitSchema, cursor: CursorSchema });
 export const ListEndpointsOutputSchema = z.object({ data: z.array(WebhookEndpointSchema), nextCursor: z.string().nullable() });
 

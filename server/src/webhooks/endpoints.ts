@@ -3,6 +3,7 @@ import { randomId } from '../auth/key-format.js';
 import type { Database, WebhookEndpointRow } from '../db/schema.js';
 import { type Actor, audit } from '../domain/audit.js';
 import { checkBaseUrl } from '../domain/base-url.js';
+import type { EventType } from '../domain/events.js';
 import { decodeCursor, encodeCursor, type Scope } from '../domain/provider-keys.js';
 import { BYOError } from '../errors.js';
 import type { Services } from '../services.js';
@@ -255,12 +256,33 @@ export async function rotateSecret(s: Services, scope: Scope, who: Actor, input:
 }
 
 /**
- * Sends a `webhook.test` event to one endpoint now, through the same signer, SSRF guard and
- * timeout as every delivery (WH-8), and answers with the result. The event goes to this
- * endpoint only, is logged as a delivery, and is not retried (redeliver it to try again).
- * A disabled endpoint can be tested, so it can be checked before it is enabled again.
+ * The `data` of the sample event `testEndpoint` sends: `webhook.test` names the endpoint; a key
+ * event has exactly the fields the real event of that type carries (domain/provider-keys.ts,
+ * domain/key-writes.ts), filled with sample values, so a receiver's handler can be exercised.
  */
-export async function testEndpoint(s: Services, scope: Scope, who: Actor, id: string) {
+export function sampleEventData(type: EventType, endpointId: string): Record<string, unknown> {
+  const key = { provider: 'openai', refId: 'ref_test', keyHint: 'sk-...test' };
+  switch (type) {
+    case 'webhook.test':
+      return { endpointId, message: 'A test event sent from BYO.' };
+    case 'key.connected':
+    case 'key.revoked':
+      return key;
+    case 'key.disabled':
+      return { ...key, reason: 'The provider rejected the key (HTTP 401) on a proxied call. (Sample event sent from BYO.)' };
+    case 'key.validation_failed':
+      return { ...key, reason: 'The provider rejected the key (HTTP 401). (Sample event sent from BYO.)' };
+  }
+}
+
+/**
+ * Sends a sample event (`webhook.test` by default, or a key event with sample data) to one
+ * endpoint now, through the same signer, SSRF guard and timeout as every delivery (WH-8), and
+ * answers with the result. The event goes to this endpoint only (whatever its event filter), is
+ * logged as a delivery, and is not retried (redeliver it to try again). A disabled endpoint can
+ * be tested, so it can be checked before it is enabled again.
+ */
+export async function testEndpoint(s: Services, scope: Scope, who: Actor, id: string, type: EventType = 'webhook.test') {
   const ep = await findEndpoint(s.db, scope, id);
   const eventId = randomId('evt');
   const deliveryId = randomId('wd');
@@ -271,8 +293,8 @@ export async function testEndpoint(s: Services, scope: Scope, who: Actor, id: st
         id: eventId,
         project_id: scope.project.id,
         mode: scope.mode,
-        type: 'webhook.test',
-        data: JSON.stringify({ endpointId: ep.id, message: 'A test event sent from BYO.' }),
+        type,
+        data: JSON.stringify(sampleEventData(type, ep.id)),
         fanned_out_at: sql`now()`,
       })
       .execute();
@@ -285,13 +307,19 @@ export async function testEndpoint(s: Services, scope: Scope, who: Actor, id: st
         endpoint_id: ep.id,
         project_id: scope.project.id,
         mode: scope.mode,
-        event_type: 'webhook.test',
+        event_type: type,
         status: 'pending',
         attempts: 0,
         next_attempt_at: null,
       })
       .execute();
-    await audit(trx, who, { projectId: scope.project.id, mode: scope.mode, action: 'webhook_endpoint.tested', target: ep.id });
+    await audit(trx, who, {
+      projectId: scope.project.id,
+      mode: scope.mode,
+      action: 'webhook_endpoint.tested',
+      target: ep.id,
+      metadata: { event: type },
+    });
   });
   const [claimed] = await claimDeliveries(s.db, { limit: 1, ids: [deliveryId], leaseMs: leaseMsFor(s.config.BYO_WEBHOOK_TIMEOUT) });
   if (!claimed) throw new BYOError('endpoint_not_found', `No webhook endpoint ${id}.`);

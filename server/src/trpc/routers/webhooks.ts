@@ -10,6 +10,7 @@ import {
   ListEndpointsOutputSchema,
   RotatedSecretSchema,
   RotateSecretInputSchema,
+  TestEndpointInputSchema,
   TestEndpointOutputSchema,
   UpdateEndpointInputSchema,
   WebhookDeliverySchema,
@@ -133,14 +134,14 @@ const endpointsRouter = router({
         method: 'POST',
         path: `${E}/{id}/test`,
         tags: TAGS,
-        summary: 'Send a webhook.test event now and return the result',
+        summary: 'Send a webhook.test (or a sample key) event now and return the result',
         description:
-          'One signed attempt through the normal delivery path; the answer has the status code, latency and the first bytes of the response.',
+          'One signed attempt through the normal delivery path, to this endpoint only (its event filter is not applied); the answer has the status code, latency and the first bytes of the response. `event` picks the type: a sample key event has the shape of the real one, with sample data (`refId: "ref_test"`).',
       },
     })
-    .input(EndpointRefInputSchema)
+    .input(TestEndpointInputSchema)
     .output(TestEndpointOutputSchema)
-    .mutation(({ ctx, input }) => testEndpoint(ctx.services, ctx.key, ctx.key.actor, input.id)),
+    .mutation(({ ctx, input }) => testEndpoint(ctx.services, ctx.key, ctx.key.actor, input.id, input.event)),
 });
 
 const deliveriesRouter = router({
