@@ -1,8 +1,10 @@
 export { BYOK, BYOK as default, type ClientOptions, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from './client.js';
 export {
   APIConnectionError,
+  type APIErrorBody,
   APIUserAbortError,
   AuthenticationError,
+  type BYOErrorCode,
   BYOKError,
   ConflictError,
   InternalServerError,

@@ -3,7 +3,14 @@
  * from BYO get one subclass per status family, errors a provider returned are `ProviderError`.
  */
 
+import type { components } from '../generated/openapi.js';
+
 export type ErrorSource = 'byo' | 'provider';
+
+/** The body of every error BYO's REST API sends (the OpenAPI document's `Error` schema). */
+export type APIErrorBody = components['schemas']['Error'];
+/** BYO's own error codes (`key_not_found`, `idempotency_conflict`, ...): the values `error.code` takes when BYO produced the error. */
+export type BYOErrorCode = APIErrorBody['code'];
 
 export interface ErrorInit {
   statusCode?: number | undefined;
