@@ -19,7 +19,13 @@ export interface Storage {
   readonly stats: { queries: number };
   ping(): Promise<void>;
   notify(channel: string, payload: string): Promise<void>;
-  listen(channel: string, onMessage: (payload: string) => void): Promise<void>;
+  /**
+   * Calls `onMessage` for every notification on `channel`. `onListening(false)` says the
+   * connection carrying notifications was lost (or could not be opened): messages sent from
+   * then on may never arrive; `onListening(true)` says it is listening again. PGlite never
+   * loses it.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onListening?: (listening: boolean) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -106,15 +112,26 @@ async function openPostgres(opts: StorageOptions & { databaseUrl: string }): Pro
   let listenClient: pg.Client | undefined;
   let closed = false;
   let reconnectTimer: NodeJS.Timeout | undefined;
+  const listeningHandlers = new Set<(listening: boolean) => void>();
+  let listening = true;
+  const setListening = (value: boolean) => {
+    if (listening === value) return;
+    listening = value;
+    for (const fn of listeningHandlers) fn(value);
+  };
 
   const connectListener = async (): Promise<void> => {
     if (closed || listeners.size === 0) return;
     const client = new pg.Client(clientOptions);
+    // Only the connection in use: a failed connect is retried below, and a replaced one is done.
     client.on('error', (err) => {
+      if (client !== listenClient) return;
       logger.warn({ err }, 'postgres listen connection lost; reconnecting');
       scheduleReconnect();
     });
-    client.on('end', () => scheduleReconnect());
+    client.on('end', () => {
+      if (client === listenClient) scheduleReconnect();
+    });
     client.on('notification', (msg) => {
       const set = listeners.get(msg.channel);
       if (set && msg.payload !== undefined) for (const fn of set) fn(msg.payload);
@@ -123,6 +140,7 @@ async function openPostgres(opts: StorageOptions & { databaseUrl: string }): Pro
       await client.connect();
       for (const ch of listeners.keys()) await client.query(`LISTEN "${ch}"`);
       listenClient = client;
+      setListening(true);
     } catch (err) {
       logger.warn({ err }, 'postgres listen connection failed; retrying');
       client.removeAllListeners('end');
@@ -131,7 +149,9 @@ async function openPostgres(opts: StorageOptions & { databaseUrl: string }): Pro
     }
   };
   const scheduleReconnect = () => {
-    if (closed || reconnectTimer) return;
+    if (closed) return;
+    setListening(false);
+    if (reconnectTimer) return;
     listenClient = undefined;
     reconnectTimer = setTimeout(() => {
       reconnectTimer = undefined;
@@ -150,8 +170,9 @@ async function openPostgres(opts: StorageOptions & { databaseUrl: string }): Pro
     async notify(channel, payload) {
       await sql`select pg_notify(${channelName(channel, schema)}, ${payload})`.execute(db);
     },
-    async listen(channel, onMessage) {
+    async listen(channel, onMessage, onListening) {
       const ch = channelName(channel, schema);
+      if (onListening) listeningHandlers.add(onListening);
       let set = listeners.get(ch);
       if (!set) {
         set = new Set();

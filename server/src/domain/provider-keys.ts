@@ -323,13 +323,21 @@ export async function revokeKey(s: Services, scope: Scope, who: Actor, provider:
   return keyView(row);
 }
 
+/** The stored version of a key that was used: its row id and ciphertext (see CachedProviderKey.version). */
+export interface KeyVersion {
+  id: string;
+  version: Buffer;
+}
+
 /**
- * Marks a key disabled (the provider rejected it, or an operator did it) and emits
- * `key.disabled` once: only the transition from active writes the event.
+ * Marks a key disabled (the provider rejected it) and emits `key.disabled` once: only the
+ * transition from active writes the event. Only the version that was used is disabled: if the
+ * key was replaced (new ciphertext) or its row changed since, nothing happens.
  */
 export async function disableKey(
   s: Services,
   ref: { projectId: string; mode: Mode; provider: ProviderName; refId: string },
+  used: KeyVersion,
   who: Actor,
   reason: string,
 ): Promise<boolean> {
@@ -337,6 +345,8 @@ export async function disableKey(
     const row = await trx
       .updateTable('provider_keys')
       .set({ status: 'disabled', status_reason: reason, updated_at: new Date() })
+      .where('id', '=', used.id)
+      .where('ciphertext', '=', used.version)
       .where('project_id', '=', ref.projectId)
       .where('mode', '=', ref.mode)
       .where('provider', '=', ref.provider)
@@ -354,9 +364,10 @@ export async function disableKey(
     await audit(trx, who, { projectId: ref.projectId, mode: ref.mode, action: 'key.disabled', target: row.id, metadata: { reason } });
     return true;
   });
+  if (!changed) return false; // already disabled, revoked or replaced: whatever changed it invalidated the caches
   await s.keyCache.invalidate(keyCacheId(ref.projectId, ref.mode, ref.provider, ref.refId));
-  if (changed) s.onEventsCommitted();
-  return changed;
+  s.onEventsCommitted();
+  return true;
 }
 
 /** Decrypts a stored key for the proxy; the caller caches the result. */
@@ -393,7 +404,7 @@ export async function loadProviderKey(
       masterKeyId: row.master_key_id,
     });
   }
-  return { id: row.id, status: row.status, key, baseUrl: row.base_url, keyHint: row.key_hint };
+  return { id: row.id, status: row.status, key, baseUrl: row.base_url, keyHint: row.key_hint, version: key ? row.ciphertext : null };
 }
 
 export async function validateKey(s: Services, scope: Scope, who: Actor, provider: ProviderName, refId: string) {
@@ -412,7 +423,8 @@ export async function validateKey(s: Services, scope: Scope, who: Actor, provide
     .set({ last_validated_at: checkedAt, last_validation_result: outcome.result })
     .where('id', '=', meta.id)
     .execute();
-  if (outcome.result === 'invalid') await disableKey(s, ref, who, outcome.reason ?? 'provider rejected the key');
+  if (outcome.result === 'invalid' && loaded.version)
+    await disableKey(s, ref, { id: loaded.id, version: loaded.version }, who, outcome.reason ?? 'provider rejected the key');
   const after = await findMeta(s.db, scope, provider, refId);
   return {
     valid: outcome.result === 'valid',

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { ProviderName } from '../db/schema.js';
-import { disableKey } from '../domain/provider-keys.js';
+import { disableKey, type KeyVersion } from '../domain/provider-keys.js';
 import { BYOError, toBYOError } from '../errors.js';
 import { SsrfError } from '../net/ssrf.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -35,6 +35,8 @@ class Call {
   status = 0;
   source: Source = 'byo';
   ref: KeyRef | null = null;
+  /** The stored key version sent upstream: a provider 401/403 disables this version only. */
+  used: KeyVersion | null = null;
   /** Model named in the URL (Gemini), used when the response names none. */
   urlModel: string | null = null;
   tap: UsageTap | null = null;
@@ -144,6 +146,7 @@ export class ProxyHandler {
     if (call.provider === 'google') call.urlModel = /\/models\/([^/:?]+)/.exec(subPath)?.[1] ?? null;
 
     const stored = await this.deps.keys.resolve(ref);
+    if (stored.version) call.used = { id: stored.id, version: stored.version };
     if (call.clientGone) return this.finish(call);
 
     if (principal.mode === 'test' && services.config.BYO_SANDBOX && isSandboxKey(stored.key)) {
@@ -309,7 +312,7 @@ export class ProxyHandler {
       totalTokens: usage?.totalTokens ?? null,
       createdAt: new Date(),
     });
-    if ((status === 401 || status === 403) && call.source !== 'byo') this.disable(ref, status);
+    if ((status === 401 || status === 403) && call.source !== 'byo' && call.used) this.disable(ref, call.used, status);
   }
 
   private counter(provider: string, status: number, source: Source): { inc(): void } {
@@ -322,12 +325,21 @@ export class ProxyHandler {
     return c;
   }
 
-  /** The provider rejected the stored key: mark it disabled (emits `key.disabled` once). */
-  private disable(ref: KeyRef, status: number): void {
-    const id = `${ref.projectId}|${ref.mode}|${ref.provider}|${ref.refId}`;
+  /**
+   * The provider rejected the key this call sent: mark that version disabled (emits
+   * `key.disabled` once; nothing if the key was replaced meanwhile).
+   */
+  private disable(ref: KeyRef, used: KeyVersion, status: number): void {
+    const id = `${used.id}|${used.version.toString('base64')}`;
     if (this.disabling.has(id)) return;
     this.disabling.add(id);
-    disableKey(this.deps.services, ref, { actor: 'system:proxy' }, `The provider rejected the key (HTTP ${status}) on a proxied call.`)
+    disableKey(
+      this.deps.services,
+      ref,
+      used,
+      { actor: 'system:proxy' },
+      `The provider rejected the key (HTTP ${status}) on a proxied call.`,
+    )
       .catch((err: unknown) => this.deps.services.logger.warn({ err, provider: ref.provider }, 'could not disable a rejected key'))
       .finally(() => this.disabling.delete(id));
   }

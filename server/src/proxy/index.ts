@@ -29,7 +29,6 @@ export async function proxyFeature(app: App): Promise<void> {
   app.onClose(() => recorder.close());
 
   const keys = new ProviderKeyResolver(services, () => metrics.keyDecryptFailures.inc());
-  await keys.start();
   const handler = new ProxyHandler({ services, metrics, recorder, keys });
 
   await fastify.register(async (scope) => {
