@@ -27,6 +27,12 @@ export const AUTH_CHANNEL = 'byo_auth';
 export class Authenticator {
   private readonly cache = new Map<string, Entry>();
   private readonly adminHash: Buffer | null;
+  /**
+   * Bumped by every invalidation: a load that started before one may have read the old row,
+   * so its result answers its own request but is not cached. Invalidations are rare (a key
+   * revoked or rolled, a project changed), so one counter for all keys is enough.
+   */
+  private generation = 0;
 
   constructor(
     private readonly storage: Storage,
@@ -39,10 +45,18 @@ export class Authenticator {
   }
 
   async start(): Promise<void> {
-    await this.storage.listen(AUTH_CHANNEL, (payload) => this.onInvalidate(payload));
+    await this.storage.listen(
+      AUTH_CHANNEL,
+      (payload) => this.onInvalidate(payload),
+      // Notifications sent while the LISTEN connection was down are lost: start over when it is back.
+      (listening) => {
+        if (listening) this.onInvalidate('*');
+      },
+    );
   }
 
   private onInvalidate(payload: string): void {
+    this.generation++;
     if (payload === '*') {
       this.cache.clear();
       return;
@@ -93,6 +107,7 @@ export class Authenticator {
 
   private async load(hash: string, now: number): Promise<Entry> {
     const db: Kysely<Database> = this.storage.db;
+    const generation = this.generation;
     const row = await db
       .selectFrom('api_keys')
       .innerJoin('projects', 'projects.id', 'api_keys.project_id')
@@ -114,6 +129,7 @@ export class Authenticator {
       project: project as Project,
       loadedAt: now,
     };
+    if (generation !== this.generation) return entry;
     if (this.cache.size >= this.maxEntries) {
       const first = this.cache.keys().next().value;
       if (first !== undefined) this.cache.delete(first);

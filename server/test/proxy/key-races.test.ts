@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import OpenAI from 'openai';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTH_CHANNEL } from '../../src/auth/authenticator.js';
 import type { Database } from '../../src/db/schema.js';
 import { KEYS_CHANNEL, keyCacheId } from '../../src/domain/key-cache.js';
 import type { Services } from '../../src/services.js';
@@ -279,6 +280,39 @@ describe.skipIf(!usingPostgres)('two instances on the same PostgreSQL', () => {
     expect(await during).toBe('409 key_revoked');
     expect(await first).toBe('ok');
     expect(await outcome(client(a, 'remote_revoke').models.list())).toBe('409 key_revoked');
+  });
+
+  it("an API key revoked on B while A's LISTEN connection was down is refused by A once it listens again", async () => {
+    const created = await a.request('POST', `/v1/admin/projects/${project.id}/api-keys`, {
+      key: a.adminToken,
+      body: { kind: 'sk', mode: 'live' },
+    });
+    expect(created.status, created.text).toBe(200);
+    const sk: string = created.body.key;
+    const list = () => a.request('GET', '/v1/keys', { key: sk });
+    expect((await list()).status).toBe(200); // cached on A's authenticator (TTL 30 s)
+    const down = gate();
+    const up = gate();
+    await a.app.services.storage.listen(
+      AUTH_CHANNEL,
+      () => {},
+      (listening) => (listening ? up.open() : down.open()),
+    );
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    try {
+      await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where pid <> pg_backend_pid() and query like $1`, [
+        `LISTEN "%${schema}"`,
+      ]);
+    } finally {
+      await admin.end();
+    }
+    await down.promise;
+    const revoked = await b.request('POST', `/v1/admin/api-keys/${created.body.id}/revoke`, { key: b.adminToken });
+    expect(revoked.status, revoked.text).toBe(200);
+    await up.promise; // A drops every cached API key: it may have missed invalidations
+    const after = await list();
+    expect(after.status, after.text).toBe(401);
   });
 
   it("a revoke that A's lost LISTEN connection missed is honoured once A listens again", async () => {
