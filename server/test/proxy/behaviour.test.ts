@@ -131,6 +131,12 @@ describe('header hygiene', () => {
     expect(sized.status).toBe(404); // the mock has no /files; it answered, having read it all
     expect(env.mock.last()?.body.equals(big)).toBe(true);
 
+    // A small body that arrived with its headers goes upstream in the same write: still exact and sized.
+    const small = Buffer.from('{"model":"m","input":"h\u00e9"}');
+    expect((await rawRequest('POST', url('/files'), { ...auth(), 'content-type': 'application/json' }, small)).status).toBe(404);
+    expect(env.mock.last()?.body.equals(small)).toBe(true);
+    expect(env.mock.last()?.headers['content-length']).toBe(String(small.length));
+
     const chunked = await new Promise<number>((resolve, reject) => {
       const req = httpRequest(url('/files'), { method: 'POST', headers: { ...auth(), 'content-type': 'text/plain' } }, (res) => {
         res.resume();
