@@ -5,6 +5,7 @@
 //   pnpm build && node bench/proxy.mjs            # full run (~3 min)
 //   BENCH_DURATION=5 node bench/proxy.mjs         # shorter phases
 //   BENCH_SKIP_PORTKEY=1 node bench/proxy.mjs     # BYO and direct only
+//   BENCH_SKIP_BARE=1 node bench/proxy.mjs        # without the bare-proxy column (bench/bare-proxy.mjs)
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node bench/proxy.mjs   # BYO on PostgreSQL
 //
 // Portkey (`@portkey-ai/gateway`) is installed by this script into bench/.portkey (gitignored).
@@ -257,6 +258,18 @@ async function main() {
       pid: byo.child.pid,
     },
   ];
+  if (!process.env.BENCH_SKIP_BARE) {
+    const bare = await startChild(process.execPath, [join(here, 'bare-proxy.mjs'), `http://127.0.0.1:${mock.port}`], {}, (o) => {
+      const m = /\{"port":(\d+)\}/.exec(o);
+      return m ? { port: Number(m[1]) } : null;
+    });
+    targets.push({
+      name: 'bare',
+      url: `http://127.0.0.1:${bare.port}/chat/completions`,
+      headers: { authorization: `Bearer ${UPSTREAM_KEY}`, 'content-type': 'application/json' },
+      pid: bare.child.pid,
+    });
+  }
   if (!process.env.BENCH_SKIP_PORTKEY) {
     const entry = await ensurePortkey();
     // Portkey takes a fixed --port; pick one at random in a quiet range.
@@ -354,6 +367,13 @@ async function main() {
   console.log(
     `BYO throughput vs direct: JSON ${f((100 * b.jsonMax.rps) / d.jsonMax.rps, 0)}%, SSE ${f((100 * b.sseMax.rps) / d.sseMax.rps, 0)}%`,
   );
+  console.log(`BYO added latency at 1000/s: SSE ${f(b.sseRate.p50 - d.sseRate.p50)} ms p50, ${f(b.sseRate.p99 - d.sseRate.p99)} ms p99`);
+  const bare = results.bare;
+  if (bare?.jsonMax && bare?.sseMax) {
+    console.log(
+      `BYO throughput vs the bare Node.js proxy: JSON ${f((100 * b.jsonMax.rps) / bare.jsonMax.rps, 0)}%, SSE ${f((100 * b.sseMax.rps) / bare.sseMax.rps, 0)}%`,
+    );
+  }
   process.exit(0);
 }
 
