@@ -3,6 +3,7 @@ import {
   APIConnectionError,
   APIUserAbortError,
   BYOK,
+  ConflictError,
   InternalServerError,
   ProviderError,
   RateLimitError,
@@ -84,6 +85,26 @@ describe('retries', () => {
     const err = await catchErr(byok.keys.list({}, { maxRetries: 0 }));
     expect(err).toBeInstanceOf(RateLimitError);
     expect((err as RateLimitError).retryAfter).toBe(1);
+  });
+
+  it('retries 409 idempotency_in_progress after its Retry-After, with the same Idempotency-Key; not idempotency_conflict', async () => {
+    mock.reply(
+      byoError(409, 'idempotency_in_progress', 'Another request with this Idempotency-Key is in progress; retry after it completes.', {
+        'retry-after': '1',
+      }),
+      json(200, KEY),
+    );
+    const t0 = Date.now();
+    expect(await byok.keys.connect({ provider: 'openai', refId: 'c1', providerKey: 'sk-byo-test-valid' })).toEqual(KEY);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(mock.requests).toHaveLength(2);
+    expect(mock.requests[1]?.headers['idempotency-key']).toBe(mock.requests[0]?.headers['idempotency-key']);
+
+    mock.reply(byoError(409, 'idempotency_conflict', 'used with another request'), json(200, KEY));
+    const err = await catchErr(byok.keys.connect({ provider: 'openai', refId: 'c1', providerKey: 'sk-byo-test-valid' }));
+    expect(err).toBeInstanceOf(ConflictError);
+    expect(err).toMatchObject({ statusCode: 409, code: 'idempotency_conflict' });
+    expect(mock.requests).toHaveLength(1);
   });
 
   it('does not wait for a Retry-After longer than a minute: the error goes to the caller', async () => {

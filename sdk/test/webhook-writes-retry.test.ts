@@ -99,6 +99,48 @@ describe('retried webhook writes happen once', () => {
   });
 });
 
+describe('a write whose Idempotency-Key another request holds', () => {
+  it("waits out 409 idempotency_in_progress (Retry-After) and gets that request's response", async () => {
+    const statuses: number[] = [];
+    const fetchImpl: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (init?.method === 'POST') statuses.push(res.status);
+      return res;
+    };
+    const byok = new BYOK({ apiKey: project.skTest, baseURL: server.url, fetch: fetchImpl });
+    const body = { provider: 'openai' as const, refId: 'cust_held', providerKey: 'sk-held-000000000000000000000000' };
+    const first = await byok.keys.connect(body, { idempotencyKey: 'sdk-held-1' });
+    statuses.length = 0;
+
+    // Make the key look claimed by a request still running (say on another instance)...
+    const db = server.app.services.db;
+    const row = db.updateTable('idempotency_keys').where('project_id', '=', project.id).where('key', '=', 'sdk-held-1');
+    const stored = await db
+      .selectFrom('idempotency_keys')
+      .select('response')
+      .where('project_id', '=', project.id)
+      .where('key', '=', 'sdk-held-1')
+      .executeTakeFirstOrThrow();
+    await row.set({ status: 'in_progress', claim_id: 'another-request', response: null }).execute();
+    const t0 = Date.now();
+    const retried = byok.keys.connect(body, { idempotencyKey: 'sdk-held-1' });
+    // ...which completes 300 ms later with the response it stored.
+    await new Promise((r) => setTimeout(r, 300));
+    await row.set({ status: 'completed', claim_id: null, response: JSON.stringify(stored.response) }).execute();
+
+    expect(await retried).toEqual(first);
+    expect(statuses).toEqual([409, 200]);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900); // Retry-After: 1
+    const keys = await db
+      .selectFrom('provider_keys')
+      .select('id')
+      .where('project_id', '=', project.id)
+      .where('ref_id', '=', 'cust_held')
+      .execute();
+    expect(keys).toHaveLength(1);
+  });
+});
+
 describe('endpoints.test with an event type', () => {
   it('sends a sample key.disabled event that verifies and is typed', async () => {
     const byok = new BYOK({ apiKey: project.skTest, baseURL: server.url });

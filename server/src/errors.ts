@@ -25,6 +25,7 @@ export const ERROR_STATUS = {
   key_revoked: 409,
   key_disabled: 409,
   idempotency_conflict: 409,
+  idempotency_in_progress: 409,
   endpoint_disabled: 409,
   delivery_in_progress: 409,
   endpoint_limit_reached: 409,

@@ -208,8 +208,10 @@ export class Transport {
 }
 
 /**
- * Connection errors, timeouts, and BYO's own 408/429/5xx are retried (BYO's `x-should-retry`
- * header has the last word); a provider's errors are not.
+ * Connection errors, timeouts, BYO's own 408/429/5xx, and BYO's 409 `idempotency_in_progress`
+ * (another request with this `Idempotency-Key` is still running: the retry, after its
+ * `Retry-After`, gets that request's response) are retried (BYO's `x-should-retry` header has
+ * the last word); a provider's errors are not.
  */
 export function shouldRetry(error: BYOKError): boolean {
   if (error instanceof APIConnectionError) return true;
@@ -217,6 +219,7 @@ export function shouldRetry(error: BYOKError): boolean {
   const hint = error.headers?.get('x-should-retry');
   if (hint === 'true') return true;
   if (hint === 'false') return false;
+  if (error.statusCode === 409) return error.code === 'idempotency_in_progress';
   return error.statusCode === 408 || error.statusCode === 429 || error.statusCode >= 500;
 }
 

@@ -2,12 +2,14 @@ import { type Kysely, type Migration, type MigrationProvider, type MigrationResu
 import * as m0001 from './migrations/20261127_0001_init.js';
 import * as m0100 from './migrations/20261127_0100_usage_requests.js';
 import * as m0200 from './migrations/20261127_0200_event_retention.js';
+import * as m0300 from './migrations/20261127_0300_idempotency_claims.js';
 
 /** Migrations are listed statically so the compiled server and tests see the same set. */
 const migrations: Record<string, Migration> = {
   '20261127_0001_init': m0001,
   '20261127_0100_usage_requests': m0100,
   '20261127_0200_event_retention': m0200,
+  '20261127_0300_idempotency_claims': m0300,
 };
 
 class StaticProvider implements MigrationProvider {

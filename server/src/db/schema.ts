@@ -153,7 +153,13 @@ export interface IdempotencyKeysTable {
   key: string;
   operation: string;
   request_hash: string;
-  response: Json<unknown>;
+  /** The stored response; null while `in_progress`. */
+  response: ColumnType<unknown, string | null | undefined, string | null>;
+  /** `in_progress` while the first request runs (a claim), `completed` once its response is stored. */
+  status: Generated<'in_progress' | 'completed'>;
+  /** The request holding an `in_progress` claim; null once completed. */
+  claim_id: string | null;
+  /** When the claim was taken, then when the response was stored. */
   created_at: Timestamp;
 }
 

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { createHash, randomUUID } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
 import type { Database, Mode } from '../db/schema.js';
 import { BYOError } from '../errors.js';
 import type { Vault } from '../vault/vault.js';
@@ -23,10 +23,26 @@ interface SealedField {
   masterKeyId: string;
 }
 
+/** How long a stored response is replayed. */
+export const IDEMPOTENCY_TTL_MS = 86_400_000;
 /**
- * `Idempotency-Key` on secret-key writes (REL-4): the first response is stored for 24 h and
- * replayed for a retry with the same key and body; another body with the same key is a 409.
- * A key belongs to one operation: the same key on another operation is a 409 too.
+ * How long an `in_progress` claim holds its key. A request that crashed (or whose server died)
+ * never completes or releases its claim: after this lease another request with the key runs.
+ */
+export const IDEMPOTENCY_LEASE_MS = 60_000;
+
+/**
+ * `Idempotency-Key` on secret-key writes (REL-4), as Stripe does it:
+ *
+ * - The first request claims the key atomically: one `insert ... on conflict do update ... where`
+ *   writes an `in_progress` row (or takes over an expired one), so of two simultaneous requests
+ *   exactly one runs the operation.
+ * - Another request with the key while it runs: 409 `idempotency_in_progress`, `Retry-After: 1`.
+ * - Success: the response is stored (`completed`) and replayed for 24 h to a retry with the same
+ *   key and body. Another body, or another operation, with the same key: 409 `idempotency_conflict`.
+ * - Failure: nothing is stored, for 4xx and 5xx alike (only successful responses are kept, as
+ *   before claims existed): the claim is released and a retry with the key runs the operation again.
+ * - A claim older than {@link IDEMPOTENCY_LEASE_MS} (its request crashed) can be taken over.
  */
 export async function withIdempotency<T>(
   db: Kysely<Database>,
@@ -43,35 +59,112 @@ export async function withIdempotency<T>(
     .update(operation)
     .update(JSON.stringify(input ?? null))
     .digest('hex');
-  const since = new Date(Date.now() - 86_400_000);
-  const prior = await db
-    .selectFrom('idempotency_keys')
-    .select(['request_hash', 'response', 'created_at'])
-    .where('project_id', '=', scope.projectId)
-    .where('mode', '=', scope.mode)
-    .where('key', '=', key)
-    .executeTakeFirst();
-  if (prior && prior.created_at > since) {
+  const claimId = randomUUID();
+  const row = () =>
+    db.selectFrom('idempotency_keys').where('project_id', '=', scope.projectId).where('mode', '=', scope.mode).where('key', '=', key);
+
+  // A released claim can vanish between the claim attempt and the read: try again (bounded).
+  for (let attempt = 0; ; attempt++) {
+    const claimed = await claim(db, scope, key, operation, requestHash, claimId);
+    if (claimed) break;
+    const prior = await row().select(['request_hash', 'response', 'status']).executeTakeFirst();
+    if (!prior) {
+      if (attempt < 3) continue;
+      throw inProgress();
+    }
     if (prior.request_hash !== requestHash)
       throw new BYOError(
         'idempotency_conflict',
         'This Idempotency-Key was used with a different request. Use a new key for a new request.',
       );
+    if (prior.status !== 'completed') throw inProgress();
     return opts ? openFields(opts, scope, key, prior.response as Record<string, unknown>) : (prior.response as T);
   }
-  const result = await run();
+
+  const own = () =>
+    db.updateTable('idempotency_keys').where('project_id', '=', scope.projectId).where('mode', '=', scope.mode).where('key', '=', key);
+  let result: T;
+  try {
+    result = await run();
+  } catch (err) {
+    // Errors are not stored: release the claim so a retry runs. If the database cannot be
+    // reached now, the lease frees the key instead.
+    await db
+      .deleteFrom('idempotency_keys')
+      .where('project_id', '=', scope.projectId)
+      .where('mode', '=', scope.mode)
+      .where('key', '=', key)
+      .where('claim_id', '=', claimId)
+      .execute()
+      .catch(() => undefined);
+    throw err;
+  }
   const stored = opts ? sealFields(opts, scope, key, result as Record<string, unknown>) : result;
-  await db
+  try {
+    // Only while the claim is still this request's: one taken over after the lease is the
+    // other request's to complete.
+    await own()
+      .set({ status: 'completed', claim_id: null, response: JSON.stringify(stored), created_at: sql<Date>`now()` })
+      .where('claim_id', '=', claimId)
+      .execute();
+  } catch {
+    // The operation happened: its result is the answer. The claim, left in progress, expires
+    // with its lease.
+  }
+  return result;
+}
+
+/**
+ * One atomic statement: insert the key as `in_progress`, or take over its row when that row
+ * no longer holds it (a response older than 24 h, a claim older than the lease). Returns whether
+ * this request now holds the claim. Times are the database's, the same for every instance.
+ */
+async function claim(
+  db: Kysely<Database>,
+  scope: { projectId: string; mode: Mode },
+  key: string,
+  operation: string,
+  requestHash: string,
+  claimId: string,
+): Promise<boolean> {
+  const values = {
+    operation,
+    request_hash: requestHash,
+    response: null,
+    status: 'in_progress' as const,
+    claim_id: claimId,
+    created_at: sql<Date>`now()`,
+  };
+  const t = 'idempotency_keys';
+  const res = await db
     .insertInto('idempotency_keys')
-    .values({ project_id: scope.projectId, mode: scope.mode, key, operation, request_hash: requestHash, response: JSON.stringify(stored) })
+    .values({ project_id: scope.projectId, mode: scope.mode, key, ...values })
     .onConflict((oc) =>
       oc
         .columns(['project_id', 'mode', 'key'])
-        .doUpdateSet({ request_hash: requestHash, response: JSON.stringify(stored), created_at: new Date(), operation }),
+        .doUpdateSet(values)
+        .where((eb) =>
+          eb.or([
+            eb.and([
+              eb(`${t}.status`, '=', 'completed'),
+              eb(`${t}.created_at`, '<=', sql<Date>`now() - ${sql.lit(`${IDEMPOTENCY_TTL_MS} milliseconds`)}::interval`),
+            ]),
+            eb.and([
+              eb(`${t}.status`, '<>', 'completed'),
+              eb(`${t}.created_at`, '<=', sql<Date>`now() - ${sql.lit(`${IDEMPOTENCY_LEASE_MS} milliseconds`)}::interval`),
+            ]),
+          ]),
+        ),
     )
-    .execute();
-  return result;
+    .returning('claim_id')
+    .executeTakeFirst();
+  return res?.claim_id === claimId;
 }
+
+const inProgress = () =>
+  new BYOError('idempotency_in_progress', 'Another request with this Idempotency-Key is in progress; retry after it completes.', {
+    retryAfter: 1,
+  });
 
 const fieldContext = (scope: { projectId: string; mode: Mode }, key: string, field: string) => [scope.projectId, scope.mode, key, field];
 

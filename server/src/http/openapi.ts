@@ -72,7 +72,7 @@ const DEFAULT_DESCRIPTION: Record<number, string> = {
   401: 'Missing, invalid or expired API key (`unauthorized`)',
   403: 'This key may not do this (`permission_denied`)',
   404: 'Not found',
-  409: 'Conflict with the current state, or an `Idempotency-Key` reused with another request',
+  409: 'Conflict with the current state, an `Idempotency-Key` reused with another request (`idempotency_conflict`), or one whose first request is still running (`idempotency_in_progress`; retry after `Retry-After` seconds)',
   413: 'Body too large (`payload_too_large`)',
   415: 'Body is not JSON (`unsupported_media_type`)',
   422: 'The provider rejected the key (`key_invalid`)',
@@ -132,7 +132,7 @@ export function withErrorSchema(doc: Doc, declared: Record<string, Record<string
         // operation to the next: only the procedure's own meta, else the defaults above.
         responses[String(n)] = {
           description: own[String(n)] ?? DEFAULT_DESCRIPTION[n] ?? 'Error',
-          ...(n === 429 || n === 503 ? { headers: RETRY_AFTER } : {}),
+          ...(n === 409 || n === 429 || n === 503 ? { headers: RETRY_AFTER } : {}),
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
         };
       }

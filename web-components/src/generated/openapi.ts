@@ -399,7 +399,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "missing_ref_id" | "invalid_base_url" | "unsupported_media_type" | "unauthorized" | "api_key_expired" | "connect_token_invalid" | "permission_denied" | "origin_not_allowed" | "connect_token_mismatch" | "not_found" | "key_not_found" | "project_not_found" | "api_key_not_found" | "endpoint_not_found" | "delivery_not_found" | "conflict" | "key_exists" | "key_revoked" | "key_disabled" | "idempotency_conflict" | "endpoint_disabled" | "delivery_in_progress" | "endpoint_limit_reached" | "request_timeout" | "payload_too_large" | "key_invalid" | "rate_limited" | "headers_too_large" | "internal_error" | "upstream_unreachable" | "database_unavailable" | "upstream_timeout";
+            code: "bad_request" | "validation_failed" | "missing_ref_id" | "invalid_base_url" | "unsupported_media_type" | "unauthorized" | "api_key_expired" | "connect_token_invalid" | "permission_denied" | "origin_not_allowed" | "connect_token_mismatch" | "not_found" | "key_not_found" | "project_not_found" | "api_key_not_found" | "endpoint_not_found" | "delivery_not_found" | "conflict" | "key_exists" | "key_revoked" | "key_disabled" | "idempotency_conflict" | "idempotency_in_progress" | "endpoint_disabled" | "delivery_in_progress" | "endpoint_limit_reached" | "request_timeout" | "payload_too_large" | "key_invalid" | "rate_limited" | "headers_too_large" | "internal_error" | "upstream_unreachable" | "database_unavailable" | "upstream_timeout";
             /**
              * @description What went wrong and what to do; for humans, may change.
              * @example refId: Required
@@ -518,9 +518,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A key exists (publishable key without token) */
+            /** @description A key exists (publishable key without token), or the `Idempotency-Key` was used with another request (`idempotency_conflict`) or its first request is still running (`idempotency_in_progress`, retry after `Retry-After`) */
             409: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -697,9 +699,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state, or an `Idempotency-Key` reused with another request */
+            /** @description Conflict with the current state, an `Idempotency-Key` reused with another request (`idempotency_conflict`), or one whose first request is still running (`idempotency_in_progress`; retry after `Retry-After` seconds) */
             409: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -840,9 +844,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state, or an `Idempotency-Key` reused with another request */
+            /** @description Conflict with the current state, an `Idempotency-Key` reused with another request (`idempotency_conflict`), or one whose first request is still running (`idempotency_in_progress`; retry after `Retry-After` seconds) */
             409: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1174,9 +1180,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state, or an `Idempotency-Key` reused with another request */
+            /** @description Conflict with the current state, an `Idempotency-Key` reused with another request (`idempotency_conflict`), or one whose first request is still running (`idempotency_in_progress`; retry after `Retry-After` seconds) */
             409: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2664,9 +2672,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many endpoints */
+            /** @description Too many endpoints (`endpoint_limit_reached`), or `idempotency_conflict` / `idempotency_in_progress` */
             409: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3148,9 +3158,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state, or an `Idempotency-Key` reused with another request */
+            /** @description Conflict with the current state, an `Idempotency-Key` reused with another request (`idempotency_conflict`), or one whose first request is still running (`idempotency_in_progress`; retry after `Retry-After` seconds) */
             409: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3535,9 +3547,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state, or an `Idempotency-Key` reused with another request */
+            /** @description Conflict with the current state, an `Idempotency-Key` reused with another request (`idempotency_conflict`), or one whose first request is still running (`idempotency_in_progress`; retry after `Retry-After` seconds) */
             409: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -35,7 +35,7 @@ export const keysRouter = router({
           400: 'Invalid input',
           401: 'Bad API key',
           403: 'Origin or key not allowed',
-          409: 'A key exists (publishable key without token)',
+          409: 'A key exists (publishable key without token), or the `Idempotency-Key` was used with another request (`idempotency_conflict`) or its first request is still running (`idempotency_in_progress`, retry after `Retry-After`)',
           422: 'The provider rejected the key',
           429: 'Rate limited',
         },

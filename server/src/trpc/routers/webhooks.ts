@@ -68,7 +68,12 @@ const endpointsRouter = router({
         summary: 'Create a webhook endpoint; its signing secret is returned once',
         description:
           "Events of this key's mode (live or test) are POSTed to `url`, signed with `X-BYO-Signature` and the Standard Webhooks headers. The `whsec_` secret appears only in this response and in rotate-secret's.",
-        errorResponses: { 400: 'Invalid input or URL not allowed', 401: 'Bad API key', 403: 'Not a secret key', 409: 'Too many endpoints' },
+        errorResponses: {
+          400: 'Invalid input or URL not allowed',
+          401: 'Bad API key',
+          403: 'Not a secret key',
+          409: 'Too many endpoints (`endpoint_limit_reached`), or `idempotency_conflict` / `idempotency_in_progress`',
+        },
       },
     })
     .input(CreateEndpointInputSchema)
