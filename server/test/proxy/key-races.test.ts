@@ -256,6 +256,20 @@ describe.skipIf(!usingPostgres)('two instances on the same PostgreSQL', () => {
     const res = await server.request('POST', '/v1/keys/connect', { key: project.skLive, body: { provider: 'openai', refId, providerKey } });
     expect(res.status, res.text).toBe(200);
   };
+  /** Kills the LISTEN connections of this schema (A's and B's); they reconnect after 500 ms. */
+  const killListenConnections = async (): Promise<number> => {
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    try {
+      const { rowCount } = await admin.query(
+        `select pg_terminate_backend(pid) from pg_stat_activity where pid <> pg_backend_pid() and query like $1`,
+        [`LISTEN "%${schema}"`],
+      );
+      return rowCount ?? 0;
+    } finally {
+      await admin.end();
+    }
+  };
   const revoke = async (server: TestServer, refId: string) => {
     const res = await server.request('POST', '/v1/keys/revoke', { key: project.skLive, body: { provider: 'openai', refId } });
     expect(res.status, res.text).toBe(200);
@@ -298,15 +312,7 @@ describe.skipIf(!usingPostgres)('two instances on the same PostgreSQL', () => {
       () => {},
       (listening) => (listening ? up.open() : down.open()),
     );
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    try {
-      await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where pid <> pg_backend_pid() and query like $1`, [
-        `LISTEN "%${schema}"`,
-      ]);
-    } finally {
-      await admin.end();
-    }
+    await killListenConnections();
     await down.promise;
     const revoked = await b.request('POST', `/v1/admin/api-keys/${created.body.id}/revoke`, { key: b.adminToken });
     expect(revoked.status, revoked.text).toBe(200);
@@ -325,18 +331,7 @@ describe.skipIf(!usingPostgres)('two instances on the same PostgreSQL', () => {
       () => {},
       (listening) => (listening ? up.open() : down.open()),
     );
-    // Kill the LISTEN connections of this schema (A's and B's); they reconnect after 500 ms.
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    try {
-      const { rowCount } = await admin.query(
-        `select pg_terminate_backend(pid) from pg_stat_activity where pid <> pg_backend_pid() and query like $1`,
-        [`LISTEN "%${schema}"`],
-      );
-      expect(rowCount).toBeGreaterThanOrEqual(2);
-    } finally {
-      await admin.end();
-    }
+    expect(await killListenConnections()).toBeGreaterThanOrEqual(2);
     await down.promise;
     await revoke(b, 'missed'); // its NOTIFY reaches no one on A (A reconnects 500 ms after the loss)
     await up.promise; // A drops every cached key: it may have missed invalidations
