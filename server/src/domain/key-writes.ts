@@ -60,9 +60,25 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+const refOf = (w: KeyWrite) => `${w.projectId}|${w.mode}|${w.provider}|${w.refId}`;
+
+/**
+ * SQLSTATE classes after which the statement is known to have been rolled back and one row is
+ * to blame (22 data exception, 23 integrity constraint) or the statement was chosen as a
+ * victim (40 transaction rollback: deadlock, serialization): each write can be retried alone.
+ * After anything else (a lost connection, a timeout) the statement may have committed, so no
+ * write is retried; each caller gets the error.
+ */
+function retryableAlone(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|40)/.test(code);
+}
+
 export class KeyWriteBatcher {
   private queue: Pending[] = [];
   private inFlight = 0;
+  /** Refs of the writes in statements in flight: a second write for one waits for the first. */
+  private readonly inFlightRefs = new Set<string>();
   private scheduled = false;
   /** Statements and rows written, for tests and the benchmark. */
   readonly stats = { statements: 0, rows: 0 };
@@ -94,29 +110,43 @@ export class KeyWriteBatcher {
   private flush(): void {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
       const batch = this.take();
+      if (batch.length === 0) return; // every queued ref is in flight: the next completion reschedules
+      const refs = batch.map((p) => refOf(p.write));
+      for (const r of refs) this.inFlightRefs.add(r);
       this.inFlight++;
       void this.run(batch).finally(() => {
+        for (const r of refs) this.inFlightRefs.delete(r);
         this.inFlight--;
         this.schedule();
       });
     }
   }
 
-  /** Up to MAX_BATCH writes of one kind (firstOnly or not), at most one per refId. */
+  /**
+   * Up to MAX_BATCH writes of one kind (firstOnly or not), at most one per ref and none whose
+   * ref is in a statement in flight, sorted by ref: concurrent statements then lock the rows
+   * they share in the same order, so they cannot deadlock each other.
+   */
   private take(): Pending[] {
-    const first = this.queue[0] as Pending;
     const batch: Pending[] = [];
     const rest: Pending[] = [];
     const refs = new Set<string>();
+    let firstOnly: boolean | null = null;
     for (const p of this.queue) {
-      const ref = `${p.write.projectId}|${p.write.mode}|${p.write.provider}|${p.write.refId}`;
-      if (batch.length < MAX_BATCH && p.write.firstOnly === first.write.firstOnly && !refs.has(ref)) {
+      const ref = refOf(p.write);
+      const fits =
+        batch.length < MAX_BATCH &&
+        !refs.has(ref) &&
+        !this.inFlightRefs.has(ref) &&
+        (firstOnly === null || p.write.firstOnly === firstOnly);
+      if (fits) {
+        firstOnly = p.write.firstOnly;
         refs.add(ref);
         batch.push(p);
       } else rest.push(p);
     }
     this.queue = rest;
-    return batch;
+    return batch.sort((a, b) => (refOf(a.write) < refOf(b.write) ? -1 : 1));
   }
 
   private async run(batch: Pending[]): Promise<void> {
@@ -125,21 +155,20 @@ export class KeyWriteBatcher {
       const byId = new Map(rows.map((r) => [r.id, r]));
       for (const p of batch) p.resolve(byId.get(p.write.id) ?? null);
     } catch (err) {
-      if (batch.length === 1) {
-        (batch[0] as Pending).reject(err);
+      if (batch.length === 1 || !retryableAlone(err)) {
+        for (const p of batch) p.reject(err);
         return;
       }
-      // One bad row fails the statement: write each alone, so only that one fails.
-      await Promise.all(
-        batch.map(async (p) => {
-          try {
-            const [row] = await this.execute([p.write]);
-            p.resolve(row ?? null);
-          } catch (e) {
-            p.reject(e);
-          }
-        }),
-      );
+      // The statement was rolled back because of one row (or as a deadlock victim): write each
+      // alone, one after another in this statement's slot, so only a bad row fails.
+      for (const p of batch) {
+        try {
+          const [row] = await this.execute([p.write]);
+          p.resolve(row ?? null);
+        } catch (e) {
+          p.reject(e);
+        }
+      }
     }
   }
 

@@ -479,7 +479,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
  * of the provider's server). Nothing waits for a body here: one still arriving streams through.
  */
 function wholeBody(req: IncomingMessage, te: string | undefined, cl: string | undefined): Buffer | null {
-  if (!req.complete || te !== undefined || cl === undefined || req.readableFlowing !== null) return null;
+  if (!req.complete || te !== undefined || cl === undefined || req.readableFlowing !== null || req.readableEncoding !== null) return null;
   if (req.readableLength === 0 || req.readableLength !== Number(cl)) return null;
   const chunk: unknown = req.read();
   return Buffer.isBuffer(chunk) ? chunk : null;

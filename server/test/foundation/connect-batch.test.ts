@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomId } from '../../src/auth/key-format.js';
+import { type KeyWrite, KeyWriteBatcher } from '../../src/domain/key-writes.js';
+import { aadFor, PROVIDER_KEY_KIND } from '../../src/domain/provider-keys.js';
 import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
 import { canaryKey, expectNoLeaks, type MockProvider, mockProviderEnv, startMockProvider } from './support.js';
 
@@ -106,5 +109,80 @@ describe('concurrent connects written together', () => {
     const v = await server.request('POST', '/v1/keys/validate', { key: p.skTest, body: { provider: 'openai', refId: 'same_ref' } });
     expect(v.status, v.text).toBe(200);
     expect(`sk-...${mock.requests.at(-1)?.key?.slice(-4)}`).toBe(stored.body.keyHint);
+  });
+});
+
+describe('KeyWriteBatcher on the real database', () => {
+  const write = (refId: string, over: Partial<KeyWrite> = {}): KeyWrite => {
+    const id = randomId('key');
+    const sealed = server.app.services.vault.seal(
+      PROVIDER_KEY_KIND,
+      aadFor({ project_id: p.id, mode: 'test', provider: 'openai', ref_id: refId, id }),
+      'sk-batcher-0000000000000000',
+    );
+    return {
+      id,
+      projectId: p.id,
+      mode: 'test',
+      provider: 'openai',
+      refId,
+      hint: 'sk-...0000',
+      baseUrl: null,
+      sealed,
+      validatedAt: null,
+      validationResult: null,
+      firstOnly: false,
+      event: { provider: 'openai', refId, keyHint: 'sk-...0000' },
+      audit: { actor: 'test', ip: null, user_agent: null, metadata: {} },
+      ...over,
+    };
+  };
+
+  it('a row the database refuses fails alone; the rest of its statement is written', async () => {
+    const b = new KeyWriteBatcher(server.app.services);
+    // NUL is not allowed in PostgreSQL text: a data exception (SQLSTATE 22021) for the statement.
+    const results = await Promise.allSettled([
+      b.write(write('wb_ok_1')),
+      b.write(write('wb_bad', { hint: 'sk-...\u0000' })),
+      b.write(write('wb_ok_2')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(b.stats.statements).toBe(2); // (stats count statements that succeeded) the two good rows, one by one
+    for (const ref of ['wb_ok_1', 'wb_ok_2']) {
+      expect((await server.request('GET', `/v1/keys/openai/${ref}`, { key: p.skTest })).status).toBe(200);
+    }
+    expect((await server.request('GET', '/v1/keys/openai/wb_bad', { key: p.skTest })).status).toBe(404);
+  });
+
+  it('writes for one ref never share or overlap statements: the second waits for the first', async () => {
+    const b = new KeyWriteBatcher(server.app.services);
+    const first = write('wb_same');
+    const second = write('wb_same');
+    const [r1, r2] = await Promise.all([b.write(first), b.write(second)]);
+    expect(r1?.id).toBe(first.id);
+    expect(r1?.inserted).toBe(true);
+    expect(r2).toBeNull(); // the ref has another row now: the caller re-seals for that row's id
+    expect(b.stats.statements).toBe(2);
+  });
+
+  it('an error that leaves the outcome unknown (not a data error) fails every write of the statement, none retried', async () => {
+    const services = server.app.services;
+    const lost = new Error('Connection terminated unexpectedly');
+    let attempts = 0;
+    // The real executor compiles the statement; sending it fails as a dropped connection would.
+    const real = services.db.getExecutor();
+    const executor = {
+      transformQuery: (node: unknown, id: unknown) => (real.transformQuery as (n: unknown, i: unknown) => unknown)(node, id),
+      compileQuery: (node: unknown, id: unknown) => (real.compileQuery as (n: unknown, i: unknown) => unknown)(node, id),
+      executeQuery: async () => {
+        attempts++;
+        throw lost;
+      },
+    };
+    const failing = { ...services, db: { getExecutor: () => executor } as unknown as typeof services.db };
+    const b = new KeyWriteBatcher(failing);
+    const results = await Promise.allSettled([b.write(write('wb_lost_1')), b.write(write('wb_lost_2'))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(attempts).toBe(1); // the one statement; neither write was sent again on its own
   });
 });
