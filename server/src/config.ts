@@ -21,6 +21,13 @@ export function parseDuration(value: string): number {
   return n * mult;
 }
 
+/**
+ * The longest delay Node.js timers accept (2^31-1 ms, about 24.8 days). A longer one is
+ * replaced by 1 ms (with a TimeoutOverflowWarning), so a timer meant to wait a month would fire
+ * back to back instead.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 const csv = z.string().transform((s) =>
   s
     .split(',')
@@ -83,8 +90,11 @@ export const EnvSchema = z.object({
   BYO_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
   /** Days finished webhook events and deliveries are kept before the pruner deletes them; 0 keeps them forever. The audit log is never pruned. */
   BYO_EVENT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
-  /** How often the retention pruner runs (±10 % jitter; the first run comes shortly after start). */
-  BYO_EVENT_RETENTION_INTERVAL: duration.refine((ms) => ms > 0, 'must be more than 0').default(3_600_000),
+  /** How often the retention pruner runs (±10 % jitter; the first run comes shortly after start). At most MAX_TIMER_MS (24d 20h 31m). */
+  BYO_EVENT_RETENTION_INTERVAL: duration
+    .refine((ms) => ms > 0, 'must be more than 0')
+    .refine((ms) => ms <= MAX_TIMER_MS, 'must be at most 2147483647ms (about 24.8 days, the longest timer Node.js can set), e.g. 24d')
+    .default(3_600_000),
   BYO_USAGE_FLUSH_INTERVAL: duration.default(1000),
   /** One access log line per proxied call (off by default: metrics and usage records cover every call). */
   BYO_PROXY_ACCESS_LOG: bool.default(false),

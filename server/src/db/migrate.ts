@@ -3,6 +3,7 @@ import * as m0001 from './migrations/20261127_0001_init.js';
 import * as m0100 from './migrations/20261127_0100_usage_requests.js';
 import * as m0200 from './migrations/20261127_0200_event_retention.js';
 import * as m0300 from './migrations/20261127_0300_idempotency_claims.js';
+import * as m0400 from './migrations/20261127_0400_unfanned_event_retention.js';
 
 /** Migrations are listed statically so the compiled server and tests see the same set. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '20261127_0100_usage_requests': m0100,
   '20261127_0200_event_retention': m0200,
   '20261127_0300_idempotency_claims': m0300,
+  '20261127_0400_unfanned_event_retention': m0400,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Kysely, sql } from 'kysely';
 import { Counter } from 'prom-client';
 import type { App } from '../app.js';
+import { MAX_TIMER_MS } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { metricsFor } from '../observability/metrics.js';
 import type { Services } from '../services.js';
@@ -9,7 +10,7 @@ import type { Services } from '../services.js';
 /**
  * Retention of the webhook history (docs/decisions/0022-event-retention.md). The outbox
  * (`events`) and the delivery log (`webhook_deliveries`) would otherwise grow forever; every
- * BYO_EVENT_RETENTION_INTERVAL this deletes what is finished and older than
+ * BYO_EVENT_RETENTION_INTERVAL this deletes what is finished or abandoned and older than
  * BYO_EVENT_RETENTION_DAYS:
  *
  * - a delivery that succeeded or failed for good, last changed before the cutoff (a
@@ -18,24 +19,36 @@ import type { Services } from '../services.js';
  *   which only a test send interrupted by a crash leaves behind), no lease held, last changed
  *   before the cutoff;
  * - an event older than the cutoff that was fanned out and has no delivery left (all of them
- *   pruned above, or it matched no endpoint).
+ *   pruned above, or it matched no endpoint);
+ * - an event older than the cutoff that was never fanned out (webhooks off on every instance):
+ *   not delivered within the retention period, it is abandoned. It has no delivery (fan-out
+ *   creates them in the statement that marks it), and the statement checks that too.
  *
- * Never an event still waiting for fan-out, never a delivery scheduled for an attempt or being
- * attempted, so an event is only ever deleted after the last delivery that could send it.
+ * Never a delivery scheduled for an attempt or being attempted, nor an event any delivery could
+ * still send. A fan-out racing the pruner for an old event is safe: both lock the event row with
+ * `SKIP LOCKED`, and the pruner re-checks `fanned_out_at is null` on the row it locks, so the
+ * event is either fanned out (and then kept while its deliveries are) or deleted, never both.
  * The audit log, usage roll-ups, projects and keys are not touched.
  *
  * Each statement deletes at most `batchSize` rows (`FOR UPDATE SKIP LOCKED`: rows another
  * transaction is writing are left for the next run, nothing waits on a lock), and the loop
  * pauses between batches so the proxy and the dispatcher keep the database (on PGlite, the
- * single connection) to themselves most of the time. On PostgreSQL one instance at a time
- * prunes a schema: a session advisory lock, tried without waiting, on a pinned connection.
+ * single connection) to themselves most of the time.
+ *
+ * On PostgreSQL one instance at a time prunes a schema: each batch statement first tries
+ * `pg_try_advisory_xact_lock` (never waiting) and deletes nothing without it. The lock belongs
+ * to that statement's own transaction, so PostgreSQL releases it when the statement ends,
+ * whatever happens to it; there is no unlock that could fail and leave a pooled connection
+ * holding the lock (which would make every instance skip pruning from then on). An instance
+ * that does not get the lock stops its run: another one is pruning. PGlite is a single instance
+ * and prunes without the lock.
  */
 
 export const RETENTION_BATCH = 1000;
 /** Pause between two batches. */
 const BATCH_PAUSE_MS = 20;
 /** First advisory-lock key ('BYOR'); the second is the schema's hash, so schemas prune independently. */
-const LOCK_CLASS = 0x42594f52;
+export const RETENTION_LOCK_CLASS = 0x42594f52;
 
 export interface PruneOptions {
   /** Finished rows older than this many milliseconds go. */
@@ -49,72 +62,105 @@ export interface PruneOptions {
 export interface PruneResult {
   deliveries: number;
   events: number;
-  /** Statements run. */
+  /** Statements that deleted (or could have deleted) rows. */
   batches: number;
-  /** Another instance was pruning this schema: nothing done. */
+  /**
+   * Another instance was pruning this schema: the run stopped at the first batch that did not
+   * get the lock (nothing done if `batches` is 0).
+   */
   skipped: boolean;
 }
 
+type Fragment = ReturnType<typeof sql>;
+
+/**
+ * One delete of at most `limit` rows. `gate` is a boolean expression: the statement must delete
+ * nothing when it is false (it is true when this statement holds the pruning lock).
+ */
 type Step = {
   table: 'deliveries' | 'events';
-  run: (db: Kysely<Database>, cutoff: ReturnType<typeof cutoffExpr>, limit: number) => Promise<number>;
+  statement: (cutoff: Fragment, limit: number, gate: Fragment) => Fragment;
 };
 
-const cutoffExpr = (retentionMs: number) => sql<Date>`now() - ${Math.max(0, Math.round(retentionMs))} * interval '1 millisecond'`;
-
-async function count(db: Kysely<Database>, statement: ReturnType<typeof sql>): Promise<number> {
-  const r = await sql<{ n: string | number }>`with gone as (${statement}) select count(*) as n from gone`.execute(db);
-  return Number(r.rows[0]?.n ?? 0);
-}
+const cutoffExpr = (retentionMs: number): Fragment => sql`now() - ${Math.max(0, Math.round(retentionMs))} * interval '1 millisecond'`;
 
 const STEPS: Step[] = [
   {
     table: 'deliveries',
-    run: (db, cutoff, limit) =>
-      count(
-        db,
-        sql`delete from webhook_deliveries where id in (
-          select id from webhook_deliveries
-          where status <> 'pending' and updated_at < ${cutoff}
-          order by updated_at
-          limit ${limit}
-          for update skip locked
-        ) returning 1`,
-      ),
+    statement: (cutoff, limit, gate) => sql`delete from webhook_deliveries where id in (
+      select id from webhook_deliveries
+      where status <> 'pending' and updated_at < ${cutoff} and ${gate}
+      order by updated_at
+      limit ${limit}
+      for update skip locked
+    ) returning 1`,
   },
   {
     table: 'deliveries',
-    run: (db, cutoff, limit) =>
-      count(
-        db,
-        sql`delete from webhook_deliveries where id in (
-          select id from webhook_deliveries
-          where status = 'pending' and next_attempt_at is null
-            and (locked_until is null or locked_until < now())
-            and updated_at < ${cutoff}
-          limit ${limit}
-          for update skip locked
-        ) returning 1`,
-      ),
+    statement: (cutoff, limit, gate) => sql`delete from webhook_deliveries where id in (
+      select id from webhook_deliveries
+      where status = 'pending' and next_attempt_at is null
+        and (locked_until is null or locked_until < now())
+        and updated_at < ${cutoff} and ${gate}
+      limit ${limit}
+      for update skip locked
+    ) returning 1`,
   },
   {
     table: 'events',
-    run: (db, cutoff, limit) =>
-      count(
-        db,
-        sql`delete from events where seq in (
-          select e.seq from events e
-          where e.fanned_out_at is not null and e.created_at < ${cutoff}
-            and not exists (select 1 from webhook_deliveries d where d.event_id = e.id)
-          order by e.created_at
-          limit ${limit}
-          for update of e skip locked
-        ) returning 1`,
-      ),
+    statement: (cutoff, limit, gate) => sql`delete from events where seq in (
+      select e.seq from events e
+      where e.fanned_out_at is not null and e.created_at < ${cutoff} and ${gate}
+        and not exists (select 1 from webhook_deliveries d where d.event_id = e.id)
+      order by e.created_at
+      limit ${limit}
+      for update of e skip locked
+    ) returning 1`,
+  },
+  {
+    // Never fanned out within the retention period: abandoned. `fanned_out_at is null` is
+    // re-checked on the locked row, so an event a dispatcher fanned out meanwhile is kept.
+    table: 'events',
+    statement: (cutoff, limit, gate) => sql`delete from events where seq in (
+      select e.seq from events e
+      where e.fanned_out_at is null and e.created_at < ${cutoff} and ${gate}
+        and not exists (select 1 from webhook_deliveries d where d.event_id = e.id)
+      order by e.created_at
+      limit ${limit}
+      for update of e skip locked
+    ) returning 1`,
   },
 ];
 
-async function pruneBatches(db: Kysely<Database>, opts: PruneOptions): Promise<PruneResult> {
+/**
+ * Runs one batch as a single statement (one implicit transaction). With `lock`, the statement
+ * first tries the transaction-level advisory lock of this schema; `got` is false when another
+ * instance holds it, and then the delete is gated off.
+ */
+async function runBatch(
+  db: Kysely<Database>,
+  step: Step,
+  cutoff: Fragment,
+  limit: number,
+  lock: boolean,
+): Promise<{ got: boolean; n: number }> {
+  const take = lock
+    ? sql`select pg_try_advisory_xact_lock(${RETENTION_LOCK_CLASS}, hashtext(current_schema())) as got`
+    : sql`select true as got`;
+  const r = await sql<{ got: boolean; n: string | number }>`
+    with lock as materialized (${take}),
+    gone as (${step.statement(cutoff, limit, sql`(select got from lock)`)})
+    select (select got from lock) as got, (select count(*) from gone) as n`.execute(db);
+  const row = r.rows[0];
+  return { got: row?.got === true, n: Number(row?.n ?? 0) };
+}
+
+/**
+ * Deletes the finished webhook history older than `retentionMs`, in batches. On PostgreSQL,
+ * stops (`skipped`) as soon as another instance holds the pruning lock of this schema.
+ */
+export async function pruneWebhookHistory(s: Pick<Services, 'db' | 'storage'>, opts: PruneOptions): Promise<PruneResult> {
+  const lock = s.storage.kind === 'postgres';
   const limit = Math.max(1, opts.batchSize ?? RETENTION_BATCH);
   const pause = opts.pauseMs ?? BATCH_PAUSE_MS;
   const cutoff = cutoffExpr(opts.retentionMs);
@@ -122,7 +168,11 @@ async function pruneBatches(db: Kysely<Database>, opts: PruneOptions): Promise<P
   for (const step of STEPS) {
     for (;;) {
       if (opts.signal?.aborted) return result;
-      const n = await step.run(db, cutoff, limit);
+      const { got, n } = await runBatch(s.db, step, cutoff, limit, lock);
+      if (!got) {
+        result.skipped = true;
+        return result;
+      }
       result.batches++;
       result[step.table] += n;
       if (n < limit) break;
@@ -131,26 +181,6 @@ async function pruneBatches(db: Kysely<Database>, opts: PruneOptions): Promise<P
     }
   }
   return result;
-}
-
-/**
- * Deletes the finished webhook history older than `retentionMs`, in batches. On PostgreSQL,
- * returns `skipped` at once when another instance is already pruning this schema.
- */
-export async function pruneWebhookHistory(s: Pick<Services, 'db' | 'storage'>, opts: PruneOptions): Promise<PruneResult> {
-  if (s.storage.kind !== 'postgres') return pruneBatches(s.db, opts);
-  return s.db.connection().execute(async (conn) => {
-    const got = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${LOCK_CLASS}, hashtext(current_schema())) as locked`.execute(
-      conn,
-    );
-    if (!got.rows[0]?.locked) return { deliveries: 0, events: 0, batches: 0, skipped: true };
-    try {
-      return await pruneBatches(conn, opts);
-    } finally {
-      // A broken connection is closed by the pool, which releases the lock as well.
-      await sql`select pg_advisory_unlock(${LOCK_CLASS}, hashtext(current_schema()))`.execute(conn).catch(() => {});
-    }
-  });
 }
 
 export interface PrunerOptions {
@@ -212,7 +242,8 @@ export class RetentionPruner {
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), Math.max(0, Math.round(ms)));
+    // Never past the longest timer Node.js can set: a longer one would fire at once.
+    this.timer = setTimeout(() => void this.tick(), Math.min(MAX_TIMER_MS, Math.max(0, Math.round(ms))));
     this.timer.unref();
   }
 

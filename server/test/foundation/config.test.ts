@@ -51,6 +51,8 @@ describe('loadConfig', () => {
       [{ BYO_SANDBOX: 'maybe' }, 'BYO_SANDBOX', 'maybe'],
       [{ BYO_OPENAI_BASE_URL: 'not a url' }, 'BYO_OPENAI_BASE_URL', 'not a url'],
       [{ BYO_WEBHOOK_SCHEDULE: '0,soon' }, 'BYO_WEBHOOK_SCHEDULE', 'soon'],
+      // Beyond the longest timer Node.js can set (2^31-1 ms): it would fire back to back.
+      [{ BYO_EVENT_RETENTION_INTERVAL: '30d' }, 'BYO_EVENT_RETENTION_INTERVAL', '30d'],
     ];
     for (const [env, name, value] of cases) {
       const message = configError(env);

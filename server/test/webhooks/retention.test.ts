@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RetentionPruner, retentionOf } from '../../src/webhooks/retention.js';
+import { pruneWebhookHistory, RETENTION_LOCK_CLASS, RetentionPruner, retentionOf } from '../../src/webhooks/retention.js';
 import { startTestServer, type TestProject, type TestServer, usingPostgres } from '../helpers/server.js';
 import { Receiver } from './receiver.js';
 
@@ -17,9 +17,10 @@ let periodic: TestServer;
 /** BYO_EVENT_RETENTION_DAYS=0. */
 let disabled: TestServer;
 
+const common = { BYO_ALLOWED_UPSTREAM_HOSTS: '127.0.0.1', BYO_ALLOW_HTTP_UPSTREAMS: 'true', BYO_WEBHOOK_POLL_INTERVAL: '50ms' };
+
 beforeAll(async () => {
   await receiver.start();
-  const common = { BYO_ALLOWED_UPSTREAM_HOSTS: '127.0.0.1', BYO_ALLOW_HTTP_UPSTREAMS: 'true', BYO_WEBHOOK_POLL_INTERVAL: '50ms' };
   [server, periodic, disabled] = await Promise.all([
     startTestServer(common),
     startTestServer({ ...common, BYO_WEBHOOKS: 'false', BYO_EVENT_RETENTION_INTERVAL: '100ms' }),
@@ -94,6 +95,29 @@ async function seed(
   else await sql`with e as (${insertEvent.returning('id')}) ${db.insertInto('webhook_deliveries').values(rows)}`.execute(db);
   return { eventId, deliveryIds: ids };
 }
+
+/** `n` events `days` old, each with one succeeded delivery as old, in one statement. */
+async function seedBulk(s: TestServer, projectId: string, endpointId: string, n: number, days: number, tag: string) {
+  await sql`
+    with e as (
+      insert into events (id, project_id, mode, type, data, created_at, fanned_out_at)
+      select 'evt_' || ${tag} || '_' || ${projectId} || '_' || g, ${projectId}, 'test', 'key.connected', '{}'::jsonb,
+             now() - ${days} * interval '1 day', now() - ${days} * interval '1 day'
+      from generate_series(1, ${n}) g
+      returning id
+    )
+    insert into webhook_deliveries (id, event_id, endpoint_id, project_id, mode, event_type, status, attempts, created_at, updated_at, delivered_at)
+    select 'wd_' || substr(id, 5), id, ${endpointId}, ${projectId}, 'test', 'key.connected', 'succeeded', 1,
+           now() - ${days} * interval '1 day', now() - ${days} * interval '1 day', now() - ${days} * interval '1 day'
+    from e`.execute(s.app.services.db);
+}
+
+const rowsOf = async (s: TestServer, table: 'events' | 'webhook_deliveries', projectId: string) => {
+  const db = s.app.services.db;
+  return Number(
+    (await db.selectFrom(table).select(db.fn.countAll<string>().as('n')).where('project_id', '=', projectId).executeTakeFirstOrThrow()).n,
+  );
+};
 
 const eventExists = async (s: TestServer, eventId: string) =>
   Boolean(await s.app.services.db.selectFrom('events').select('id').where('id', '=', eventId).executeTakeFirst());
@@ -267,19 +291,103 @@ describe('webhook history retention', () => {
     }
   });
 
-  it('runs on its own every BYO_EVENT_RETENTION_INTERVAL, also without a dispatcher; events never fanned out are kept', async () => {
+  it.runIf(usingPostgres)(
+    'on PostgreSQL two instances on one schema prune it together; no advisory lock outlives a batch, even a failed one',
+    async () => {
+      const pg = (await import('pg')).default;
+      const schema = server.app.services.config.BYO_DATABASE_SCHEMA as string;
+      const second = await startTestServer({ ...common, BYO_DATABASE_SCHEMA: schema });
+      const other = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await other.connect();
+      /** Advisory locks on this schema's pruning key, held by any session. */
+      const locksHeld = async () =>
+        (
+          await other.query<{ n: number }>(
+            `select count(*)::int as n from pg_locks
+             where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())
+               and classid = $1::int::oid and objid = hashtext($2)::oid and objsubid = 2 and granted`,
+            [RETENTION_LOCK_CLASS, schema],
+          )
+        ).rows[0]?.n;
+      try {
+        await retentionOf(second.app.services)?.stop();
+        // The query finds the lock when a session holds it.
+        await other.query('select pg_advisory_lock($1, hashtext($2))', [RETENTION_LOCK_CLASS, schema]);
+        expect(await locksHeld()).toBe(1);
+        await other.query('select pg_advisory_unlock($1, hashtext($2))', [RETENTION_LOCK_CLASS, schema]);
+        expect(await locksHeld()).toBe(0);
+
+        const { p, endpointId } = await projectWithEndpoint(server);
+        const n = 1_200;
+        await seedBulk(server, p.id, endpointId, n, 45, 'two');
+        const opts = { retentionMs: 30 * DAY, batchSize: 100, pauseMs: 5 };
+        const [a, b] = await Promise.all([pruneWebhookHistory(server.app.services, opts), pruneWebhookHistory(second.app.services, opts)]);
+        expect(a.skipped && b.skipped).toBe(false);
+        expect(a.deliveries + b.deliveries).toBeGreaterThanOrEqual(n);
+        expect(a.events + b.events).toBeGreaterThanOrEqual(n);
+        expect(await rowsOf(server, 'events', p.id)).toBe(0);
+        expect(await rowsOf(server, 'webhook_deliveries', p.id)).toBe(0);
+        expect(await locksHeld()).toBe(0);
+
+        // A batch that fails: the lock went with its statement, and the other instance prunes next.
+        await seedBulk(server, p.id, endpointId, 50, 45, 'fail');
+        await other.query(`create function "${schema}".retention_test_refuse() returns trigger language plpgsql as $$
+          begin raise exception 'retention test: delete refused'; end $$`);
+        await other.query(`create trigger retention_test_refuse before delete on "${schema}".webhook_deliveries
+          for each row execute function "${schema}".retention_test_refuse()`);
+        try {
+          await expect(pruneWebhookHistory(server.app.services, opts)).rejects.toThrow(/delete refused/);
+          expect(await locksHeld()).toBe(0);
+        } finally {
+          await other.query(`drop trigger if exists retention_test_refuse on "${schema}".webhook_deliveries`);
+          await other.query(`drop function if exists "${schema}".retention_test_refuse()`);
+        }
+        const after = await pruneWebhookHistory(second.app.services, opts);
+        expect(after.skipped).toBe(false);
+        expect(after.deliveries).toBeGreaterThanOrEqual(50);
+        expect(await rowsOf(server, 'events', p.id)).toBe(0);
+        expect(await locksHeld()).toBe(0);
+        // And the first instance, whose batch failed, still prunes too.
+        await seedBulk(server, p.id, endpointId, 10, 45, 'again');
+        const again = await pruneWebhookHistory(server.app.services, opts);
+        expect(again.skipped).toBe(false);
+        expect(await rowsOf(server, 'events', p.id)).toBe(0);
+        expect(await rowsOf(server, 'webhook_deliveries', p.id)).toBe(0);
+      } finally {
+        await other.end();
+        await second.close();
+      }
+    },
+  );
+
+  it('runs on its own every BYO_EVENT_RETENTION_INTERVAL, also without a dispatcher; events never fanned out go after the retention period', async () => {
     const { p, endpointId } = await projectWithEndpoint(periodic);
     const old = await seed(periodic, p.id, [endpointId], 40, [{ status: 'failed', age: 40 }]);
+    // BYO_WEBHOOKS=false on this server: nothing ever fans these out.
     const notFannedOut = await seed(periodic, p.id, [], 40, [], { fannedOut: false });
+    const recentNotFannedOut = await seed(periodic, p.id, [], 29, [], { fannedOut: false });
+    // Not a state BYO writes (fan-out creates deliveries and marks the event in one statement),
+    // but the rule holds anyway: an event with a delivery still to be sent stays.
+    const notFannedOutRetrying = await seed(
+      periodic,
+      p.id,
+      [endpointId],
+      40,
+      [{ status: 'pending', age: 39, nextAttemptAt: new Date(Date.now() + 3_600_000) }],
+      { fannedOut: false },
+    );
     const runs = retentionOf(periodic.app.services)?.stats.runs ?? 0;
     await vi.waitFor(async () => expect(await eventExists(periodic, old.eventId)).toBe(false), { timeout: 10_000, interval: 50 });
     expect(await deliveryExists(periodic, old.deliveryIds[0] as string)).toBe(false);
-    // A further full run after that one still keeps the event waiting for its fan-out.
+    await vi.waitFor(async () => expect(await eventExists(periodic, notFannedOut.eventId)).toBe(false), { timeout: 10_000, interval: 50 });
+    // Further full runs after that one keep the recent event (it may still be fanned out) and the retrying one.
     await vi.waitFor(() => expect(retentionOf(periodic.app.services)?.stats.runs).toBeGreaterThan(runs + 2), {
       timeout: 10_000,
       interval: 50,
     });
-    expect(await eventExists(periodic, notFannedOut.eventId)).toBe(true);
+    expect(await eventExists(periodic, recentNotFannedOut.eventId)).toBe(true);
+    expect(await eventExists(periodic, notFannedOutRetrying.eventId)).toBe(true);
+    expect(await deliveryExists(periodic, notFannedOutRetrying.deliveryIds[0] as string)).toBe(true);
     const metrics = await periodic.request('GET', '/metrics');
     expect(metrics.text).toMatch(/byo_retention_deleted_rows_total\{table="events"\} [1-9]/);
   });
@@ -302,5 +410,42 @@ describe('webhook history retention', () => {
     expect(() => loadConfig({ BYO_EVENT_RETENTION_DAYS: 'thirty' })).toThrow(/BYO_EVENT_RETENTION_DAYS/);
     expect(() => loadConfig({ BYO_EVENT_RETENTION_INTERVAL: '0' })).toThrow(/BYO_EVENT_RETENTION_INTERVAL/);
     expect(loadConfig({}).BYO_EVENT_RETENTION_DAYS).toBe(30);
+  });
+
+  it('bounds BYO_EVENT_RETENTION_INTERVAL by the longest timer Node.js can set (2^31-1 ms)', async () => {
+    const { ConfigError, loadConfig } = await import('../../src/config.js');
+    for (const value of ['30d', '25d', '2147483648']) {
+      let error: unknown;
+      try {
+        loadConfig({ BYO_EVENT_RETENTION_INTERVAL: value });
+      } catch (err) {
+        error = err;
+      }
+      expect(error, value).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(/BYO_EVENT_RETENTION_INTERVAL: must be at most 2147483647ms/);
+    }
+    expect(loadConfig({ BYO_EVENT_RETENTION_INTERVAL: '24d' }).BYO_EVENT_RETENTION_INTERVAL).toBe(24 * DAY);
+    expect(loadConfig({ BYO_EVENT_RETENTION_INTERVAL: '2147483647' }).BYO_EVENT_RETENTION_INTERVAL).toBe(2 ** 31 - 1);
+  });
+
+  it('a pruner with an interval beyond the longest timer runs once, not back to back, and sets no overflowing timer', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    // The longest configurable interval, plus up to 10 % jitter, and far beyond it.
+    const pruners = [2 ** 31 - 1, 30 * DAY].map(
+      (intervalMs) => new RetentionPruner(server.app.services, { retentionMs: 30 * DAY, intervalMs, firstDelayMs: 0 }),
+    );
+    try {
+      for (const p of pruners) p.start();
+      await vi.waitFor(() => expect(pruners.every((p) => p.stats.runs === 1)).toBe(true), { timeout: 10_000, interval: 20 });
+      // Overflowing timers would fire after 1 ms, again and again.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(pruners.map((p) => p.stats.runs)).toEqual([1, 1]);
+      expect(warnings.filter((w) => w.name === 'TimeoutOverflowWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await Promise.all(pruners.map((p) => p.stop()));
+    }
   });
 });
