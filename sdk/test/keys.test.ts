@@ -56,7 +56,8 @@ describe('keys against a real server', () => {
     const c = await byok.keys.connect(params);
     expect(c.updated).toBe(true);
     const err = await catchErr(byok.keys.connect({ ...params, refId: 'idem_2' }, { idempotencyKey: 'idem-connect-1' }));
-    expect(err).toBeInstanceOf(ConflictError);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err?.statusCode).toBe(422);
     expect(err?.code).toBe('idempotency_conflict');
   });
 

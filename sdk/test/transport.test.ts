@@ -3,7 +3,6 @@ import {
   APIConnectionError,
   APIUserAbortError,
   BYOK,
-  ConflictError,
   InternalServerError,
   ProviderError,
   RateLimitError,
@@ -100,10 +99,10 @@ describe('retries', () => {
     expect(mock.requests).toHaveLength(2);
     expect(mock.requests[1]?.headers['idempotency-key']).toBe(mock.requests[0]?.headers['idempotency-key']);
 
-    mock.reply(byoError(409, 'idempotency_conflict', 'used with another request'), json(200, KEY));
+    mock.reply(byoError(422, 'idempotency_conflict', 'used with another request'), json(200, KEY));
     const err = await catchErr(byok.keys.connect({ provider: 'openai', refId: 'c1', providerKey: 'sk-byo-test-valid' }));
-    expect(err).toBeInstanceOf(ConflictError);
-    expect(err).toMatchObject({ statusCode: 409, code: 'idempotency_conflict' });
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err).toMatchObject({ statusCode: 422, code: 'idempotency_conflict' });
     expect(mock.requests).toHaveLength(1);
   });
 

@@ -24,7 +24,7 @@ export const ERROR_STATUS = {
   key_exists: 409,
   key_revoked: 409,
   key_disabled: 409,
-  idempotency_conflict: 409,
+  idempotency_conflict: 422,
   idempotency_in_progress: 409,
   endpoint_disabled: 409,
   delivery_in_progress: 409,

@@ -44,7 +44,10 @@ export class BYOKError extends Error {
   }
 }
 
-/** 400, 413, 415, 422: the request was invalid, or the provider rejected the key (`key_invalid`). */
+/**
+ * 400, 413, 415, 422: the request was invalid, an `Idempotency-Key` was reused with another body
+ * (`idempotency_conflict`), or the provider rejected the key (`key_invalid`).
+ */
 export class ValidationError extends BYOKError {
   /** Per-field problems, when BYO reported them. */
   readonly issues: { path?: string; message: string }[] | undefined;
@@ -59,7 +62,7 @@ export class AuthenticationError extends BYOKError {}
 export class PermissionDeniedError extends BYOKError {}
 /** 404: no such key, route or resource. */
 export class NotFoundError extends BYOKError {}
-/** 409: a state conflict, e.g. the stored key is revoked or disabled (`key_revoked`, `key_disabled`). */
+/** 409: a state conflict, e.g. the stored key is revoked or disabled (`key_revoked`, `key_disabled`), or `idempotency_in_progress` after the retries. */
 export class ConflictError extends BYOKError {}
 /** 429: rate limited by BYO. `retryAfter` is in seconds, when the server said. */
 export class RateLimitError extends BYOKError {

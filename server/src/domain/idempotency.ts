@@ -1,19 +1,21 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHmac, hkdfSync, randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Database, Mode } from '../db/schema.js';
 import { BYOError } from '../errors.js';
+import type { Keyring, MasterKey } from '../vault/keyring.js';
 import type { Vault } from '../vault/vault.js';
 
 /** Vault kind of a secret inside a stored response (a `whsec_` secret, a connect token). */
 export const IDEMPOTENCY_SECRET_KIND = 'idempotency_response';
 
 export interface IdempotencyOptions {
+  /** Its keyring keys the stored request hash; it seals `secretFields`. */
+  vault: Vault;
   /**
    * Top-level response fields holding a secret shown once (`secret`, `token`): stored sealed
    * with the vault (never in plaintext), opened again for a replay.
    */
-  secretFields: readonly string[];
-  vault: Vault;
+  secretFields?: readonly string[];
 }
 
 interface SealedField {
@@ -39,7 +41,7 @@ export const IDEMPOTENCY_LEASE_MS = 60_000;
  *   exactly one runs the operation.
  * - Another request with the key while it runs: 409 `idempotency_in_progress`, `Retry-After: 1`.
  * - Success: the response is stored (`completed`) and replayed for 24 h to a retry with the same
- *   key and body. Another body, or another operation, with the same key: 409 `idempotency_conflict`.
+ *   key and body. Another body, or another operation, with the same key: 422 `idempotency_conflict`.
  * - Failure: nothing is stored, for 4xx and 5xx alike (only successful responses are kept, as
  *   before claims existed): the claim is released and a retry with the key runs the operation again.
  * - A claim older than {@link IDEMPOTENCY_LEASE_MS} (its request crashed) can be taken over.
@@ -51,14 +53,12 @@ export async function withIdempotency<T>(
   operation: string,
   input: unknown,
   run: () => Promise<T>,
-  opts?: IdempotencyOptions,
+  opts: IdempotencyOptions,
 ): Promise<T> {
   if (!key) return run();
   if (key.length > 255) throw new BYOError('validation_failed', 'Idempotency-Key must be at most 255 characters.');
-  const requestHash = createHash('sha256')
-    .update(operation)
-    .update(JSON.stringify(input ?? null))
-    .digest('hex');
+  const keyring = opts.vault.keyring;
+  const requestHash = hashRequest(keyring.active, operation, input);
   const claimId = randomUUID();
   const row = () =>
     db.selectFrom('idempotency_keys').where('project_id', '=', scope.projectId).where('mode', '=', scope.mode).where('key', '=', key);
@@ -72,13 +72,13 @@ export async function withIdempotency<T>(
       if (attempt < 3) continue;
       throw inProgress();
     }
-    if (prior.request_hash !== requestHash)
+    if (!sameRequest(keyring, prior.request_hash, requestHash, operation, input))
       throw new BYOError(
         'idempotency_conflict',
         'This Idempotency-Key was used with a different request. Use a new key for a new request.',
       );
     if (prior.status !== 'completed') throw inProgress();
-    return opts ? openFields(opts, scope, key, prior.response as Record<string, unknown>) : (prior.response as T);
+    return opts.secretFields?.length ? openFields(opts, scope, key, prior.response as Record<string, unknown>) : (prior.response as T);
   }
 
   const own = () =>
@@ -99,7 +99,7 @@ export async function withIdempotency<T>(
       .catch(() => undefined);
     throw err;
   }
-  const stored = opts ? sealFields(opts, scope, key, result as Record<string, unknown>) : result;
+  const stored = opts.secretFields?.length ? sealFields(opts, scope, key, result as Record<string, unknown>) : result;
   try {
     // Only while the claim is still this request's: one taken over after the lease is the
     // other request's to complete.
@@ -112,6 +112,43 @@ export async function withIdempotency<T>(
     // with its lease.
   }
   return result;
+}
+
+/** HKDF `info` of the request-hash key derived from a master key. */
+const REQUEST_HASH_INFO = 'byo idempotency request hash v1';
+const requestHashKeys = new WeakMap<MasterKey, Buffer>();
+
+/**
+ * `request_hash`: HMAC-SHA256 of the operation and its input, keyed with a key derived (HKDF) from
+ * a master key. A plain hash would let anyone holding a database dump confirm a guessed input
+ * (for `keys.connect`, the customer's provider key); the master keys are never in the database.
+ */
+function hashRequest(mk: MasterKey, operation: string, input: unknown): string {
+  let k = requestHashKeys.get(mk);
+  if (!k) {
+    k = Buffer.from(hkdfSync('sha256', mk.key, Buffer.alloc(0), REQUEST_HASH_INFO, 32));
+    requestHashKeys.set(mk, k);
+  }
+  return createHmac('sha256', k)
+    .update(JSON.stringify([operation, input ?? null]))
+    .digest('hex');
+}
+
+/**
+ * Whether a stored hash is this request's. It was written under the master key active then:
+ * after a rotation (a new active key, the old one still in the keyring) the same request hashes
+ * differently under the new key, so it is compared under every key of the keyring (the simplest
+ * correct option: no migration, no key id stored; the keyring holds a handful of keys and this
+ * runs only when the key was already used). A hash whose master key has left the keyring matches
+ * nothing: the retry is a conflict, as a stored secret sealed under that key could not be opened.
+ */
+function sameRequest(keyring: Keyring, stored: string, activeHash: string, operation: string, input: unknown): boolean {
+  if (stored === activeHash) return true;
+  for (const id of keyring.ids()) {
+    const mk = keyring.get(id);
+    if (mk && mk !== keyring.active && hashRequest(mk, operation, input) === stored) return true;
+  }
+  return false;
 }
 
 /**
@@ -170,7 +207,7 @@ const fieldContext = (scope: { projectId: string; mode: Mode }, key: string, fie
 
 function sealFields(opts: IdempotencyOptions, scope: { projectId: string; mode: Mode }, key: string, result: Record<string, unknown>) {
   const out: Record<string, unknown> = { ...result };
-  for (const f of opts.secretFields) {
+  for (const f of opts.secretFields ?? []) {
     const v = out[f];
     if (typeof v !== 'string') continue;
     const sealed = opts.vault.seal(IDEMPOTENCY_SECRET_KIND, fieldContext(scope, key, f), v);
@@ -191,7 +228,7 @@ function openFields<T>(
   stored: Record<string, unknown>,
 ): T {
   const out: Record<string, unknown> = { ...stored };
-  for (const f of opts.secretFields) {
+  for (const f of opts.secretFields ?? []) {
     const v = out[f] as SealedField | undefined;
     if (!v || typeof v !== 'object' || v.$sealed !== 1) continue;
     try {

@@ -155,7 +155,7 @@ describe('OpenAPI error responses', () => {
     }
   });
 
-  it('409, 422 and 429 bodies validate too (with issues where there are any)', async () => {
+  it('422 and 429 bodies validate too (with issues where there are any)', async () => {
     const p = project;
     const idem = { 'idempotency-key': 'openapi-errors-1' };
     expect((await server.request('POST', '/v1/connect-tokens', { key: p.skTest, body: { refId: 'a' }, headers: idem })).status).toBe(200);
@@ -176,7 +176,7 @@ describe('OpenAPI error responses', () => {
     const issues = await server.request('POST', '/v1/webhooks/endpoints', { key: p.skTest, body: { url: 42, events: [] } });
 
     const checks: [string, typeof conflict, number, string, string][] = [
-      ['POST', conflict, 409, 'idempotency_conflict', '/v1/connect-tokens'],
+      ['POST', conflict, 422, 'idempotency_conflict', '/v1/connect-tokens'],
       ['POST', invalid, 422, 'key_invalid', '/v1/keys/connect'],
       ['POST', limited, 429, 'rate_limited', '/v1/keys/connect'],
       ['POST', issues, 400, 'validation_failed', '/v1/webhooks/endpoints'],
@@ -190,5 +190,22 @@ describe('OpenAPI error responses', () => {
     }
     expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(issues.body.issues.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('every operation honouring Idempotency-Key lists 422 idempotency_conflict and 409 idempotency_in_progress (with Retry-After)', () => {
+    const idempotent = [
+      '/v1/keys/connect',
+      '/v1/keys/revoke',
+      '/v1/connect-tokens',
+      '/v1/webhooks/endpoints',
+      '/v1/webhooks/endpoints/we_1/rotate-secret',
+      '/v1/webhooks/deliveries/wd_1/redeliver',
+    ];
+    for (const url of idempotent) {
+      const op = operationFor('POST', url);
+      expect(op.responses['422']?.description, url).toContain('idempotency_conflict');
+      expect(op.responses['409']?.description, url).not.toContain('idempotency_conflict');
+      expect(op.responses['409'].headers['Retry-After'], url).toBeDefined();
+    }
   });
 });

@@ -10,7 +10,7 @@ vi.setConfig({ testTimeout: 60_000 });
 /**
  * `Idempotency-Key` on the secret-key writes a retry would repeat: webhook endpoint create,
  * rotate-secret, redeliver, and connect-token create. Same key and body: the stored response is
- * replayed and nothing happens twice; same key, another body: 409 idempotency_conflict.
+ * replayed and nothing happens twice; same key, another body: 422 idempotency_conflict.
  */
 
 let server: TestServer;
@@ -73,7 +73,7 @@ describe('Idempotency-Key on webhook and connect-token writes', () => {
     expect(stored).not.toContain(first.body.secret.slice(6));
 
     const other = await post(p, '/v1/webhooks/endpoints', { ...body, description: 'another' }, 'create-1');
-    expect(other.status, other.text).toBe(409);
+    expect(other.status, other.text).toBe(422);
     expect(other.body).toMatchObject({ code: 'idempotency_conflict' });
     // Without a key, each call is a new endpoint.
     expect((await post(p, '/v1/webhooks/endpoints', body)).status).toBe(200);
@@ -98,7 +98,7 @@ describe('Idempotency-Key on webhook and connect-token writes', () => {
     expect(await storedResponses(p)).not.toContain(first.body.secret.slice(6));
 
     const conflict = await post(p, path, { overlapSeconds: 60 }, 'rotate-1');
-    expect(conflict.status).toBe(409);
+    expect(conflict.status).toBe(422);
     expect(conflict.body.code).toBe('idempotency_conflict');
   });
 
@@ -120,7 +120,7 @@ describe('Idempotency-Key on webhook and connect-token writes', () => {
 
     // The same key on another operation is a conflict too.
     const elsewhere = await post(p, '/v1/webhooks/endpoints', { url: `${receiver.url}/x` }, 'redeliver-1');
-    expect(elsewhere.status).toBe(409);
+    expect(elsewhere.status).toBe(422);
     expect(elsewhere.body.code).toBe('idempotency_conflict');
   });
 
@@ -138,7 +138,7 @@ describe('Idempotency-Key on webhook and connect-token writes', () => {
     expect(rows).toHaveLength(1);
 
     const conflict = await post(p, '/v1/connect-tokens', { ...body, refId: 'cust_2' }, 'token-1');
-    expect(conflict.status).toBe(409);
+    expect(conflict.status).toBe(422);
     expect(conflict.body.code).toBe('idempotency_conflict');
     // Keys are per project and mode: the live key's namespace does not see this one.
     const live = await server.request('POST', '/v1/connect-tokens', {
@@ -239,7 +239,7 @@ describe('Idempotency-Key claims: one run per key, even for simultaneous request
     expect(busy.headers.get('retry-after')).toBe('1');
     // Another body with the key is still a conflict, running or not.
     const other = await post(p, '/v1/connect-tokens', { ...body, refId: 'cust_other' }, 'lease-1');
-    expect(other.status).toBe(409);
+    expect(other.status).toBe(422);
     expect(other.body.code).toBe('idempotency_conflict');
     expect(await auditCount(p, 'connect_token.created')).toBe(1);
 
@@ -277,9 +277,12 @@ describe('Idempotency-Key claims: one run per key, even for simultaneous request
     const p = await server.createProject();
     const db = server.app.services.db;
     const scope = { projectId: p.id, mode: 'test' as const };
+    const vault = server.app.services.vault;
+    const idem = <T>(key: string, op: string, input: unknown, run: () => Promise<T>) =>
+      withIdempotency(db, scope, key, op, input, run, { vault });
     let runs = 0;
     let finish!: (v: { n: number }) => void;
-    const held = withIdempotency(db, scope, 'unit-1', 'unit.op', { a: 1 }, () => {
+    const held = idem('unit-1', 'unit.op', { a: 1 }, () => {
       runs++;
       return new Promise<{ n: number }>((r) => {
         finish = r;
@@ -288,7 +291,7 @@ describe('Idempotency-Key claims: one run per key, even for simultaneous request
     await vi.waitFor(() => expect(runs).toBe(1));
     expect(await claimRow(p, 'unit-1')).toMatchObject({ status: 'in_progress', response: null });
     const concurrent = await Promise.allSettled(
-      Array.from({ length: 4 }, () => withIdempotency(db, scope, 'unit-1', 'unit.op', { a: 1 }, async () => ({ n: ++runs }))),
+      Array.from({ length: 4 }, () => idem('unit-1', 'unit.op', { a: 1 }, async () => ({ n: ++runs }))),
     );
     for (const c of concurrent) {
       expect(c.status).toBe('rejected');
@@ -297,27 +300,28 @@ describe('Idempotency-Key claims: one run per key, even for simultaneous request
       expect([e.code, e.status, e.retryAfter]).toEqual(['idempotency_in_progress', 409, 1]);
     }
     // The same key for another operation while it runs: a conflict, not "in progress".
-    await expect(withIdempotency(db, scope, 'unit-1', 'unit.other', { a: 1 }, async () => ({ n: 0 }))).rejects.toMatchObject({
+    await expect(idem('unit-1', 'unit.other', { a: 1 }, async () => ({ n: 0 }))).rejects.toMatchObject({
       code: 'idempotency_conflict',
+      status: 422,
     });
     finish({ n: 1 });
     expect(await held).toEqual({ n: 1 });
-    expect(await withIdempotency(db, scope, 'unit-1', 'unit.op', { a: 1 }, async () => ({ n: ++runs }))).toEqual({ n: 1 });
+    expect(await idem('unit-1', 'unit.op', { a: 1 }, async () => ({ n: ++runs }))).toEqual({ n: 1 });
     expect(runs).toBe(1);
 
     // 5xx (the database went away mid-operation): released, the retry runs and is stored.
     const unavailable = () => Promise.reject(new BYOError('database_unavailable', 'down', { retryAfter: 2 }));
-    await expect(withIdempotency(db, scope, 'unit-2', 'unit.op', {}, unavailable)).rejects.toMatchObject({ code: 'database_unavailable' });
+    await expect(idem('unit-2', 'unit.op', {}, unavailable)).rejects.toMatchObject({ code: 'database_unavailable' });
     expect(await claimRow(p, 'unit-2')).toBeUndefined();
-    expect(await withIdempotency(db, scope, 'unit-2', 'unit.op', {}, async () => ({ n: 2 }))).toEqual({ n: 2 });
-    expect(await withIdempotency(db, scope, 'unit-2', 'unit.op', {}, async () => ({ n: 3 }))).toEqual({ n: 2 });
+    expect(await idem('unit-2', 'unit.op', {}, async () => ({ n: 2 }))).toEqual({ n: 2 });
+    expect(await idem('unit-2', 'unit.op', {}, async () => ({ n: 3 }))).toEqual({ n: 2 });
 
     // A plain exception (500) and a 4xx: released the same way.
-    await expect(withIdempotency(db, scope, 'unit-3', 'unit.op', {}, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-    await expect(
-      withIdempotency(db, scope, 'unit-3', 'unit.op', {}, () => Promise.reject(new BYOError('key_not_found', 'nope'))),
-    ).rejects.toMatchObject({ code: 'key_not_found' });
-    expect(await withIdempotency(db, scope, 'unit-3', 'unit.op', {}, async () => ({ n: 4 }))).toEqual({ n: 4 });
+    await expect(idem('unit-3', 'unit.op', {}, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(idem('unit-3', 'unit.op', {}, () => Promise.reject(new BYOError('key_not_found', 'nope')))).rejects.toMatchObject({
+      code: 'key_not_found',
+    });
+    expect(await idem('unit-3', 'unit.op', {}, async () => ({ n: 4 }))).toEqual({ n: 4 });
 
     // A stored response older than 24 h is not replayed: the key runs again.
     await db
@@ -326,13 +330,11 @@ describe('Idempotency-Key claims: one run per key, even for simultaneous request
       .where('project_id', '=', p.id)
       .where('key', '=', 'unit-3')
       .execute();
-    expect(await withIdempotency(db, scope, 'unit-3', 'unit.op', {}, async () => ({ n: 5 }))).toEqual({ n: 5 });
+    expect(await idem('unit-3', 'unit.op', {}, async () => ({ n: 5 }))).toEqual({ n: 5 });
 
     // A request whose claim was taken over after the lease does not overwrite the new owner's response.
     let slowFinish!: (v: { n: number }) => void;
-    const slow = withIdempotency(
-      db,
-      scope,
+    const slow = idem(
       'unit-4',
       'unit.op',
       {},
@@ -348,10 +350,10 @@ describe('Idempotency-Key claims: one run per key, even for simultaneous request
       .where('project_id', '=', p.id)
       .where('key', '=', 'unit-4')
       .execute();
-    expect(await withIdempotency(db, scope, 'unit-4', 'unit.op', {}, async () => ({ n: 6 }))).toEqual({ n: 6 });
+    expect(await idem('unit-4', 'unit.op', {}, async () => ({ n: 6 }))).toEqual({ n: 6 });
     await vi.waitFor(() => expect(slowFinish).toBeDefined());
     slowFinish({ n: 7 });
     expect(await slow).toEqual({ n: 7 });
-    expect(await withIdempotency(db, scope, 'unit-4', 'unit.op', {}, async () => ({ n: 8 }))).toEqual({ n: 6 });
+    expect(await idem('unit-4', 'unit.op', {}, async () => ({ n: 8 }))).toEqual({ n: 6 });
   });
 });

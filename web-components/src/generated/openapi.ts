@@ -518,7 +518,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A key exists (publishable key without token), or the `Idempotency-Key` was used with another request (`idempotency_conflict`) or its first request is still running (`idempotency_in_progress`, retry after `Retry-After`) */
+            /** @description A key exists (publishable key without token), or the first request with this `Idempotency-Key` is still running (`idempotency_in_progress`, retry after `Retry-After`) */
             409: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -547,7 +547,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The provider rejected the key */
+            /** @description The provider rejected the key (`key_invalid`), or the `Idempotency-Key` was used with another request (`idempotency_conflict`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -699,7 +699,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state, an `Idempotency-Key` reused with another request (`idempotency_conflict`), or one whose first request is still running (`idempotency_in_progress`; retry after `Retry-After` seconds) */
+            /** @description Conflict with the current state, or an `Idempotency-Key` whose first request is still running (`idempotency_in_progress`; retry after `Retry-After` seconds) */
             409: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -844,7 +844,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state, an `Idempotency-Key` reused with another request (`idempotency_conflict`), or one whose first request is still running (`idempotency_in_progress`; retry after `Retry-After` seconds) */
+            /** @description Conflict with the current state, or an `Idempotency-Key` whose first request is still running (`idempotency_in_progress`; retry after `Retry-After` seconds) */
             409: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -866,6 +866,15 @@ export interface operations {
             };
             /** @description Body is not JSON (`unsupported_media_type`) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with another request (`idempotency_conflict`); use a new key for a new request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1180,7 +1189,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state, an `Idempotency-Key` reused with another request (`idempotency_conflict`), or one whose first request is still running (`idempotency_in_progress`; retry after `Retry-After` seconds) */
+            /** @description Conflict with the current state, or an `Idempotency-Key` whose first request is still running (`idempotency_in_progress`; retry after `Retry-After` seconds) */
             409: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1202,6 +1211,15 @@ export interface operations {
             };
             /** @description Body is not JSON (`unsupported_media_type`) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with another request (`idempotency_conflict`); use a new key for a new request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2672,7 +2690,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many endpoints (`endpoint_limit_reached`), or `idempotency_conflict` / `idempotency_in_progress` */
+            /** @description Too many endpoints (`endpoint_limit_reached`), or `idempotency_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2694,6 +2712,15 @@ export interface operations {
             };
             /** @description Body is not JSON (`unsupported_media_type`) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with another request (`idempotency_conflict`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3158,7 +3185,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state, an `Idempotency-Key` reused with another request (`idempotency_conflict`), or one whose first request is still running (`idempotency_in_progress`; retry after `Retry-After` seconds) */
+            /** @description Conflict with the current state, or an `Idempotency-Key` whose first request is still running (`idempotency_in_progress`; retry after `Retry-After` seconds) */
             409: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3180,6 +3207,15 @@ export interface operations {
             };
             /** @description Body is not JSON (`unsupported_media_type`) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with another request (`idempotency_conflict`); use a new key for a new request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3547,7 +3583,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state, an `Idempotency-Key` reused with another request (`idempotency_conflict`), or one whose first request is still running (`idempotency_in_progress`; retry after `Retry-After` seconds) */
+            /** @description Conflict with the current state, or an `Idempotency-Key` whose first request is still running (`idempotency_in_progress`; retry after `Retry-After` seconds) */
             409: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3569,6 +3605,15 @@ export interface operations {
             };
             /** @description Body is not JSON (`unsupported_media_type`) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with another request (`idempotency_conflict`); use a new key for a new request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -35,8 +35,8 @@ export const keysRouter = router({
           400: 'Invalid input',
           401: 'Bad API key',
           403: 'Origin or key not allowed',
-          409: 'A key exists (publishable key without token), or the `Idempotency-Key` was used with another request (`idempotency_conflict`) or its first request is still running (`idempotency_in_progress`, retry after `Retry-After`)',
-          422: 'The provider rejected the key',
+          409: 'A key exists (publishable key without token), or the first request with this `Idempotency-Key` is still running (`idempotency_in_progress`, retry after `Retry-After`)',
+          422: 'The provider rejected the key (`key_invalid`), or the `Idempotency-Key` was used with another request (`idempotency_conflict`)',
           429: 'Rate limited',
         },
       },
@@ -70,7 +70,8 @@ export const keysRouter = router({
           publishable,
         });
       if (publishable) return run();
-      // The stored response never holds the provider key, only its hint.
+      // The stored response never holds the provider key, only its hint; the stored request hash
+      // is keyed with a master-key derived secret (withIdempotency), so it cannot confirm a guess.
       return withIdempotency(
         ctx.services.db,
         { projectId: key.project.id, mode: key.mode },
@@ -78,6 +79,7 @@ export const keysRouter = router({
         'keys.connect',
         { ...input, providerKey: undefined, keyHash: hashForIdem(input.providerKey) },
         run,
+        { vault: ctx.services.vault },
       );
     }),
 
@@ -99,6 +101,7 @@ export const keysRouter = router({
         'keys.revoke',
         input,
         () => revokeKey(ctx.services, ctx.key, ctx.key.actor, input.provider, input.refId),
+        { vault: ctx.services.vault },
       ),
     ),
 

@@ -44,15 +44,10 @@ function idempotent<T>(
   secretFields?: readonly string[],
 ): Promise<T> {
   const { services, key } = ctx;
-  return withIdempotency(
-    services.db,
-    { projectId: key.project.id, mode: key.mode },
-    ctx.idempotencyKey,
-    operation,
-    input,
-    run,
-    secretFields ? { vault: services.vault, secretFields } : undefined,
-  );
+  return withIdempotency(services.db, { projectId: key.project.id, mode: key.mode }, ctx.idempotencyKey, operation, input, run, {
+    vault: services.vault,
+    ...(secretFields ? { secretFields } : {}),
+  });
 }
 
 const TAGS = ['Webhooks'];
@@ -72,7 +67,8 @@ const endpointsRouter = router({
           400: 'Invalid input or URL not allowed',
           401: 'Bad API key',
           403: 'Not a secret key',
-          409: 'Too many endpoints (`endpoint_limit_reached`), or `idempotency_conflict` / `idempotency_in_progress`',
+          409: 'Too many endpoints (`endpoint_limit_reached`), or `idempotency_in_progress`',
+          422: 'The `Idempotency-Key` was used with another request (`idempotency_conflict`)',
         },
       },
     })
