@@ -28,6 +28,12 @@ export function parseDuration(value: string): number {
  */
 export const MAX_TIMER_MS = 2_147_483_647;
 
+/** A duration that arms a timer (a timeout or an interval): at most MAX_TIMER_MS. */
+const timer = duration.refine(
+  (ms) => ms <= MAX_TIMER_MS,
+  'must be at most 2147483647ms (about 24.8 days, the longest timer Node.js can set), e.g. 24d',
+);
+
 const csv = z.string().transform((s) =>
   s
     .split(',')
@@ -45,7 +51,7 @@ export const EnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
     .optional(),
   /** Longest wait for one PostgreSQL query before the request fails with 503 (a partitioned database never answers). */
-  BYO_DATABASE_QUERY_TIMEOUT: duration.default(10_000),
+  BYO_DATABASE_QUERY_TIMEOUT: timer.default(10_000),
   /** PostgreSQL schema to use (tests run each server in its own schema). */
   BYO_DATABASE_SCHEMA: z
     .string()
@@ -63,9 +69,9 @@ export const EnvSchema = z.object({
   BYO_ALLOWED_UPSTREAM_HOSTS: csv.default([]),
   /** Allow plain http:// for custom base URLs and webhook URLs (the allow-listed hosts always may). */
   BYO_ALLOW_HTTP_UPSTREAMS: bool.default(false),
-  BYO_UPSTREAM_CONNECT_TIMEOUT: duration.default(10_000),
-  BYO_UPSTREAM_HEADERS_TIMEOUT: duration.default(60_000),
-  BYO_UPSTREAM_BODY_TIMEOUT: duration.default(300_000),
+  BYO_UPSTREAM_CONNECT_TIMEOUT: timer.default(10_000),
+  BYO_UPSTREAM_HEADERS_TIMEOUT: timer.default(60_000),
+  BYO_UPSTREAM_BODY_TIMEOUT: timer.default(300_000),
   BYO_KEY_CACHE_TTL: duration.default(60_000),
   BYO_KEY_CACHE_MAX: z.coerce.number().int().min(0).default(10_000),
   BYO_SANDBOX: bool.default(true),
@@ -82,8 +88,8 @@ export const EnvSchema = z.object({
   BYO_RATE_LIMIT_CONNECT_PER_IP: z.coerce.number().int().min(1).default(20),
   BYO_RATE_LIMIT_WINDOW: duration.default(60_000),
   BYO_WEBHOOK_SCHEDULE: z.string().default('0,5s,5m,30m,2h,5h,10h,10h'),
-  BYO_WEBHOOK_TIMEOUT: duration.default(10_000),
-  BYO_WEBHOOK_POLL_INTERVAL: duration.default(200),
+  BYO_WEBHOOK_TIMEOUT: timer.default(10_000),
+  BYO_WEBHOOK_POLL_INTERVAL: timer.default(200),
   BYO_WEBHOOK_DISABLE_AFTER: duration.default(5 * 86_400_000),
   BYO_WEBHOOKS: bool.default(true),
   /** Webhook deliveries in flight at once per server process. */
@@ -95,15 +101,15 @@ export const EnvSchema = z.object({
     .refine((ms) => ms > 0, 'must be more than 0')
     .refine((ms) => ms <= MAX_TIMER_MS, 'must be at most 2147483647ms (about 24.8 days, the longest timer Node.js can set), e.g. 24d')
     .default(3_600_000),
-  BYO_USAGE_FLUSH_INTERVAL: duration.default(1000),
+  BYO_USAGE_FLUSH_INTERVAL: timer.default(1000),
   /** One access log line per proxied call (off by default: metrics and usage records cover every call). */
   BYO_PROXY_ACCESS_LOG: bool.default(false),
   /** Proxied calls one project (and mode) may have in flight on one instance; beyond it, 429. 0 = no cap. */
   BYO_PROXY_MAX_CONCURRENCY: z.coerce.number().int().min(0).default(4096),
   BYO_TRUST_PROXY: bool.default(false),
   /** Slow clients: all request headers must arrive within this time, the whole request within the next. */
-  BYO_HTTP_HEADERS_TIMEOUT: duration.default(15_000),
-  BYO_HTTP_REQUEST_TIMEOUT: duration.default(120_000),
+  BYO_HTTP_HEADERS_TIMEOUT: timer.default(15_000),
+  BYO_HTTP_REQUEST_TIMEOUT: timer.default(120_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Print the dev project's keys on first start (embedded mode). */
   BYO_SEED_DEV_PROJECT: bool.default(true),

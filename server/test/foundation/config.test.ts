@@ -53,12 +53,23 @@ describe('loadConfig', () => {
       [{ BYO_WEBHOOK_SCHEDULE: '0,soon' }, 'BYO_WEBHOOK_SCHEDULE', 'soon'],
       // Beyond the longest timer Node.js can set (2^31-1 ms): it would fire back to back.
       [{ BYO_EVENT_RETENTION_INTERVAL: '30d' }, 'BYO_EVENT_RETENTION_INTERVAL', '30d'],
+      [{ BYO_UPSTREAM_HEADERS_TIMEOUT: '30d' }, 'BYO_UPSTREAM_HEADERS_TIMEOUT', '30d'],
+      [{ BYO_WEBHOOK_POLL_INTERVAL: '2147483648' }, 'BYO_WEBHOOK_POLL_INTERVAL', '2147483648'],
     ];
     for (const [env, name, value] of cases) {
       const message = configError(env);
       expect(message, name).toContain(name);
       expect(message, name).not.toContain(value);
     }
+  });
+
+  it('takes any timer duration up to the longest Node.js can set, and longer non-timer durations', () => {
+    expect(loadConfig({ BYO_UPSTREAM_BODY_TIMEOUT: '24d', BYO_WEBHOOK_TIMEOUT: '2147483647' })).toMatchObject({
+      BYO_UPSTREAM_BODY_TIMEOUT: 24 * 86_400_000,
+      BYO_WEBHOOK_TIMEOUT: 2_147_483_647,
+    });
+    // Compared with timestamps, never armed as a timer: no such bound.
+    expect(loadConfig({ BYO_WEBHOOK_DISABLE_AFTER: '60d' }).BYO_WEBHOOK_DISABLE_AFTER).toBe(60 * 86_400_000);
   });
 
   it('reports every bad variable at once', () => {
