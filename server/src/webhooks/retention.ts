@@ -4,6 +4,7 @@ import { Counter } from 'prom-client';
 import type { App } from '../app.js';
 import { MAX_TIMER_MS } from '../config.js';
 import type { Database } from '../db/schema.js';
+import { IDEMPOTENCY_TTL_MS } from '../domain/idempotency.js';
 import { metricsFor } from '../observability/metrics.js';
 import type { Services } from '../services.js';
 
@@ -30,6 +31,10 @@ import type { Services } from '../services.js';
  * event is either fanned out (and then kept while its deliveries are) or deleted, never both.
  * The audit log, usage roll-ups, projects and keys are not touched.
  *
+ * The same runs also delete idempotency keys past their life (IDEMPOTENCY_TTL_MS, 24 h: a
+ * retry after that runs the operation anew anyway), whatever the retention period; a claim
+ * still running is never that old (its lease is 60 s).
+ *
  * Each statement deletes at most `batchSize` rows (`FOR UPDATE SKIP LOCKED`: rows another
  * transaction is writing are left for the next run, nothing waits on a lock), and the loop
  * pauses between batches so the proxy and the dispatcher keep the database (on PGlite, the
@@ -51,8 +56,8 @@ const BATCH_PAUSE_MS = 20;
 export const RETENTION_LOCK_CLASS = 0x42594f52;
 
 export interface PruneOptions {
-  /** Finished rows older than this many milliseconds go. */
-  retentionMs: number;
+  /** Finished rows older than this many milliseconds go; null keeps the webhook history (idempotency keys still expire). */
+  retentionMs: number | null;
   batchSize?: number | undefined;
   pauseMs?: number | undefined;
   /** Stops between batches (shutdown). */
@@ -62,6 +67,8 @@ export interface PruneOptions {
 export interface PruneResult {
   deliveries: number;
   events: number;
+  /** Idempotency keys past their 24-hour life. */
+  idempotencyKeys: number;
   /** Statements that deleted (or could have deleted) rows. */
   batches: number;
   /**
@@ -78,7 +85,7 @@ type Fragment = ReturnType<typeof sql>;
  * nothing when it is false (it is true when this statement holds the pruning lock).
  */
 type Step = {
-  table: 'deliveries' | 'events';
+  table: 'deliveries' | 'events' | 'idempotencyKeys';
   statement: (cutoff: Fragment, limit: number, gate: Fragment) => Fragment;
 };
 
@@ -130,6 +137,17 @@ const STEPS: Step[] = [
       for update of e skip locked
     ) returning 1`,
   },
+  {
+    // Past their life whatever the retention period: a retry now runs the operation anew.
+    table: 'idempotencyKeys',
+    statement: (_cutoff, limit, gate) => sql`delete from idempotency_keys where (project_id, mode, key) in (
+      select project_id, mode, key from idempotency_keys
+      where created_at < now() - ${IDEMPOTENCY_TTL_MS} * interval '1 millisecond' and ${gate}
+      order by created_at
+      limit ${limit}
+      for update skip locked
+    ) returning 1`,
+  },
 ];
 
 /**
@@ -163,9 +181,10 @@ export async function pruneWebhookHistory(s: Pick<Services, 'db' | 'storage'>, o
   const lock = s.storage.kind === 'postgres';
   const limit = Math.max(1, opts.batchSize ?? RETENTION_BATCH);
   const pause = opts.pauseMs ?? BATCH_PAUSE_MS;
-  const cutoff = cutoffExpr(opts.retentionMs);
-  const result: PruneResult = { deliveries: 0, events: 0, batches: 0, skipped: false };
+  const cutoff = cutoffExpr(opts.retentionMs ?? 0);
+  const result: PruneResult = { deliveries: 0, events: 0, idempotencyKeys: 0, batches: 0, skipped: false };
   for (const step of STEPS) {
+    if (opts.retentionMs === null && step.table !== 'idempotencyKeys') continue;
     for (;;) {
       if (opts.signal?.aborted) return result;
       const { got, n } = await runBatch(s.db, step, cutoff, limit, lock);
@@ -184,7 +203,7 @@ export async function pruneWebhookHistory(s: Pick<Services, 'db' | 'storage'>, o
 }
 
 export interface PrunerOptions {
-  retentionMs: number;
+  retentionMs: number | null;
   intervalMs: number;
   /** Delay before the first run. */
   firstDelayMs: number;
@@ -217,9 +236,9 @@ export class RetentionPruner {
         this.stats.runs++;
         this.stats.deliveries += r.deliveries;
         this.stats.events += r.events;
-        if (r.deliveries + r.events > 0)
+        if (r.deliveries + r.events + r.idempotencyKeys > 0)
           this.s.logger.info(
-            { deliveries: r.deliveries, events: r.events, batches: r.batches },
+            { deliveries: r.deliveries, events: r.events, idempotencyKeys: r.idempotencyKeys, batches: r.batches },
             'retention: pruned finished webhook history',
           );
         this.opts.onResult?.(r);
@@ -267,30 +286,29 @@ export function retentionOf(services: Services): RetentionPruner | undefined {
 
 /**
  * The retention pruner as a server feature: runs on every instance (one prunes at a time),
- * whether or not it runs the dispatcher; BYO_EVENT_RETENTION_DAYS=0 turns it off.
+ * whether or not it runs the dispatcher; BYO_EVENT_RETENTION_DAYS=0 keeps the
+ * webhook history (idempotency keys still expire after 24 h).
  */
 export function retentionFeature(app: App): void {
   const { services } = app;
   const days = services.config.BYO_EVENT_RETENTION_DAYS;
-  if (days === 0) {
-    services.logger.debug('retention: BYO_EVENT_RETENTION_DAYS=0, webhook events and deliveries are kept forever');
-    return;
-  }
+  if (days === 0) services.logger.debug('retention: BYO_EVENT_RETENTION_DAYS=0, webhook events and deliveries are kept forever');
   const interval = services.config.BYO_EVENT_RETENTION_INTERVAL;
   const deleted = new Counter({
     name: 'byo_retention_deleted_rows_total',
-    help: 'Finished webhook events and deliveries deleted by the retention pruner of this process, by table.',
+    help: 'Finished webhook events and deliveries, and expired idempotency keys, deleted by the retention pruner of this process, by table.',
     labelNames: ['table'] as const,
     registers: [metricsFor(services).registry],
   });
   const pruner = new RetentionPruner(services, {
-    retentionMs: days * 86_400_000,
+    retentionMs: days === 0 ? null : days * 86_400_000,
     intervalMs: interval,
     // Soon after start (not during it), spread so that instances started together do not collide.
     firstDelayMs: Math.min(interval, 60_000) * (0.5 + 0.5 * Math.random()),
     onResult: (r) => {
       deleted.inc({ table: 'webhook_deliveries' }, r.deliveries);
       deleted.inc({ table: 'events' }, r.events);
+      deleted.inc({ table: 'idempotency_keys' }, r.idempotencyKeys);
     },
   });
   pruner.start();

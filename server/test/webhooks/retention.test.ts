@@ -280,7 +280,7 @@ describe('webhook history retention', () => {
       const old = await seed(server, p.id, [endpointId], 40, [{ status: 'succeeded', age: 40 }]);
       await other.query('select pg_advisory_lock($1, hashtext($2))', [0x42594f52, schema]);
       const blocked = await pruner.runNow();
-      expect(blocked).toEqual({ deliveries: 0, events: 0, batches: 0, skipped: true });
+      expect(blocked).toEqual({ deliveries: 0, events: 0, idempotencyKeys: 0, batches: 0, skipped: true });
       expect(await eventExists(server, old.eventId)).toBe(true);
       await other.query('select pg_advisory_unlock($1, hashtext($2))', [0x42594f52, schema]);
       const r = await pruner.runNow();
@@ -392,16 +392,33 @@ describe('webhook history retention', () => {
     expect(metrics.text).toMatch(/byo_retention_deleted_rows_total\{table="events"\} [1-9]/);
   });
 
-  it('BYO_EVENT_RETENTION_DAYS=0 keeps the history forever', async () => {
-    expect(retentionOf(disabled.app.services)).toBeUndefined();
+  it('BYO_EVENT_RETENTION_DAYS=0 keeps the history forever; idempotency keys still expire after 24 h', async () => {
     const { p, endpointId } = await projectWithEndpoint(disabled);
     const old = await seed(disabled, p.id, [endpointId], 4_000, [{ status: 'succeeded', age: 4_000 }]);
     const none = await seed(disabled, p.id, [], 4_000, []);
-    // Several would-be intervals (50 ms) pass.
+    const db = disabled.app.services.db;
+    const idem = (key: string, hoursAgo: number) => ({
+      project_id: p.id,
+      mode: 'test' as const,
+      key,
+      operation: 'keys.connect',
+      request_hash: 'h',
+      response: JSON.stringify({}),
+      status: 'completed' as const,
+      created_at: new Date(Date.now() - hoursAgo * 3_600_000),
+    });
+    await db
+      .insertInto('idempotency_keys')
+      .values([idem('idem_expired', 25), idem('idem_live', 23)])
+      .execute();
+    // Several would-be intervals (50 ms) pass, then one more run for certain.
     await new Promise((r) => setTimeout(r, 300));
+    await retentionOf(disabled.app.services)?.runNow();
     expect(await eventExists(disabled, old.eventId)).toBe(true);
     expect(await deliveryExists(disabled, old.deliveryIds[0] as string)).toBe(true);
     expect(await eventExists(disabled, none.eventId)).toBe(true);
+    const keys = await db.selectFrom('idempotency_keys').select('key').where('project_id', '=', p.id).execute();
+    expect(keys.map((k) => k.key)).toEqual(['idem_live']);
   });
 
   it('rejects a bad BYO_EVENT_RETENTION_DAYS with a message naming it', async () => {
