@@ -108,7 +108,7 @@ export function renderForm(v: FormView): string {
         <p class="hint" id="byo-base-hint">For OpenRouter, Together, Groq, vLLM, Ollama and other servers that speak the OpenAI API.</p>
       </div>
     </details>
-    <button type="submit" id="byo-submit"><span class="spinner" aria-hidden="true"></span><span id="byo-submit-label">Connect key</span></button>
+    <button type="submit" id="byo-submit" disabled><span class="spinner" aria-hidden="true"></span><span id="byo-submit-label">Connect key</span></button>
     <p id="byo-status" class="status" role="status" aria-live="polite"></p>
     <p id="byo-error" class="error" role="alert"></p>
   </form>

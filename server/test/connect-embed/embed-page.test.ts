@@ -59,6 +59,9 @@ describe('GET /connect/embed', () => {
     expect(res.text).toContain(`data-parent-origin="${APP}"`);
     // The key input has no name: without the script nothing can submit it.
     expect(res.text).toMatch(/<input id="byo-key" type="password"(?![^>]*\sname=)[^>]*>/);
+    // And the button is disabled until the script has taken over the form: a click that comes
+    // first (a slow script) cannot submit the form natively and reload the frame.
+    expect(res.text).toMatch(/<button type="submit" id="byo-submit" disabled>/);
     expect(res.text).not.toContain('Test mode');
   });
 

@@ -166,6 +166,9 @@
   for (const radio of form.querySelectorAll('input[name="provider"]')) radio.addEventListener('change', onProviderChange);
   form.addEventListener('submit', onSubmit);
   onProviderChange();
+  // Rendered disabled: until this script has taken over the form, a click must not submit it
+  // natively (the key would be posted to this page instead of through fetch).
+  submit.disabled = false;
 
   // Let the host element size the frame to the form.
   let lastHeight = 0;
