@@ -81,10 +81,24 @@ export class ProxyHandler {
 
   /** The Fastify handler. It hijacks the reply and writes to the raw response itself. */
   readonly handle = (request: FastifyRequest, reply: FastifyReply): void => {
-    const startedAt = performance.now();
     reply.hijack();
-    const provider = (request.params as { provider: string }).provider;
-    const call = new Call((PROVIDERS.has(provider) ? provider : 'openai') as ProviderName, request.id, request.raw, reply.raw, startedAt);
+    this.start(request.raw, reply.raw, request.id, (request.params as { provider: string }).provider);
+  };
+
+  /**
+   * The Node.js handler, called by the HTTP server before Fastify for `/v1/proxy/{provider}/...`
+   * (see index.ts): the same call without Fastify's routing, hooks and reply objects, which
+   * cost about a fifth of a proxied call's CPU. It sets the headers Fastify's hooks would.
+   */
+  readonly handleRaw = (req: IncomingMessage, res: ServerResponse, requestId: string, provider: string): void => {
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('referrer-policy', 'no-referrer');
+    this.start(req, res, requestId, provider);
+  };
+
+  private start(req: IncomingMessage, res: ServerResponse, requestId: string, provider: string): void {
+    const startedAt = performance.now();
+    const call = new Call((PROVIDERS.has(provider) ? provider : 'openai') as ProviderName, requestId, req, res, startedAt);
     call.res.on('close', () => {
       if (!call.res.writableFinished) call.clientGone = true;
     });
@@ -99,7 +113,7 @@ export class ProxyHandler {
       return;
     }
     this.run(call).catch((err: unknown) => this.fail(call, err));
-  };
+  }
 
   private async run(call: Call): Promise<void> {
     const { services } = this.deps;
