@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ConnectTokenOutputSchema, CreateConnectTokenInputSchema } from '../../schemas/connect-tokens.js';
 import {
@@ -13,10 +12,10 @@ import {
 } from '../../schemas/keys.js';
 import { ProviderSchema, RefIdSchema } from '../../schemas/common.js';
 import { createConnectToken } from '../../domain/connect-tokens.js';
-import { withIdempotency } from '../../domain/idempotency.js';
 import { connectKey, getKey, listKeys, revokeKey, validateKey } from '../../domain/provider-keys.js';
 import { BYOError } from '../../errors.js';
 import { isServerOrigin } from '../../connect-embed/server-origin.js';
+import { idempotent } from '../idempotent.js';
 import { publishableProcedure, router, secretProcedure } from '../init.js';
 
 const TAGS = ['Keys'];
@@ -71,16 +70,8 @@ export const keysRouter = router({
         });
       if (publishable) return run();
       // The stored response never holds the provider key, only its hint; the stored request hash
-      // is keyed with a master-key derived secret (withIdempotency), so it cannot confirm a guess.
-      return withIdempotency(
-        ctx.services.db,
-        { projectId: key.project.id, mode: key.mode },
-        ctx.idempotencyKey,
-        'keys.connect',
-        { ...input, providerKey: undefined, keyHash: hashForIdem(input.providerKey) },
-        run,
-        { vault: ctx.services.vault },
-      );
+      // is an HMAC keyed from the master keys (withIdempotency), so a dump cannot confirm a guess.
+      return idempotent(ctx, 'keys.connect', input, run);
     }),
 
   validate: secretProcedure
@@ -94,15 +85,7 @@ export const keysRouter = router({
     .input(KeyRefInputSchema)
     .output(RevokeKeyOutputSchema)
     .mutation(({ ctx, input }) =>
-      withIdempotency(
-        ctx.services.db,
-        { projectId: ctx.key.project.id, mode: ctx.key.mode },
-        ctx.idempotencyKey,
-        'keys.revoke',
-        input,
-        () => revokeKey(ctx.services, ctx.key, ctx.key.actor, input.provider, input.refId),
-        { vault: ctx.services.vault },
-      ),
+      idempotent(ctx, 'keys.revoke', input, () => revokeKey(ctx.services, ctx.key, ctx.key.actor, input.provider, input.refId)),
     ),
 
   list: secretProcedure
@@ -131,16 +114,8 @@ export const connectTokensRouter = router({
     .input(CreateConnectTokenInputSchema)
     .output(ConnectTokenOutputSchema)
     .mutation(({ ctx, input }) =>
-      withIdempotency(
-        ctx.services.db,
-        { projectId: ctx.key.project.id, mode: ctx.key.mode },
-        ctx.idempotencyKey,
-        'connectTokens.create',
-        input,
-        () => createConnectToken(ctx.services, ctx.key, ctx.key.actor, input),
-        // The token is a credential: the stored copy keeps it sealed.
-        { vault: ctx.services.vault, secretFields: ['token'] },
-      ),
+      // The token is a credential: the stored copy keeps it sealed.
+      idempotent(ctx, 'connectTokens.create', input, () => createConnectToken(ctx.services, ctx.key, ctx.key.actor, input), ['token']),
     ),
 });
 
@@ -150,8 +125,4 @@ export function originAllowed(allowed: string[], mode: 'live' | 'test', origin: 
   if (origin === 'null') return false;
   if (allowed.includes(origin)) return true;
   return mode === 'test' && allowed.length === 0;
-}
-
-function hashForIdem(v: string): string {
-  return createHash('sha256').update(v).digest('hex');
 }

@@ -27,28 +27,8 @@ import {
   testEndpoint,
   updateEndpoint,
 } from '../../webhooks/endpoints.js';
-import { withIdempotency } from '../../domain/idempotency.js';
-import type { Mode } from '../../db/schema.js';
-import type { Services } from '../../services.js';
+import { idempotent } from '../idempotent.js';
 import { router, secretProcedure } from '../init.js';
-
-/**
- * `Idempotency-Key` on the writes a retry would repeat (a second endpoint, a second secret, a
- * second delivery). Responses holding a secret shown once keep it sealed in the stored copy.
- */
-function idempotent<T>(
-  ctx: { services: Services; key: { project: { id: string }; mode: Mode }; idempotencyKey: string | null },
-  operation: string,
-  input: unknown,
-  run: () => Promise<T>,
-  secretFields?: readonly string[],
-): Promise<T> {
-  const { services, key } = ctx;
-  return withIdempotency(services.db, { projectId: key.project.id, mode: key.mode }, ctx.idempotencyKey, operation, input, run, {
-    vault: services.vault,
-    ...(secretFields ? { secretFields } : {}),
-  });
-}
 
 const TAGS = ['Webhooks'];
 const E = '/webhooks/endpoints';
