@@ -23,7 +23,7 @@ import type { Services } from './services.js';
 import { contextFromRequest } from './trpc/context.js';
 import { appRouter } from './trpc/router.js';
 import { type Keyring, parseKeyring, loadOrCreateDevKeyFile } from './vault/keyring.js';
-import { pooledRandomBytes } from './vault/random.js';
+import { newRequestId } from './vault/random.js';
 import { Vault } from './vault/vault.js';
 import { ConfigError } from './config.js';
 
@@ -96,7 +96,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
 
   const fastify: FastifyInstance = Fastify({
     loggerInstance: logger as unknown as FastifyBaseLogger,
-    genReqId: () => `req_${pooledRandomBytes(12).toString('base64url')}`,
+    genReqId: newRequestId,
     requestIdHeader: false,
     bodyLimit: 64 * 1024,
     trustProxy: config.BYO_TRUST_PROXY,

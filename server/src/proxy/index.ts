@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { App } from '../app.js';
 import { metricsFor, registerMetricsRoute } from '../observability/metrics.js';
 import { UsageRecorder } from '../usage/recorder.js';
-import { pooledRandomBytes } from '../vault/random.js';
+import { newRequestId } from '../vault/random.js';
 import { PROXY_PREFIX, ProxyHandler } from './handler.js';
 import { ProviderKeyResolver } from './keys.js';
 
@@ -53,12 +53,11 @@ export async function proxyFeature(app: App): Promise<void> {
       if (provider === null) return fastifyListener(req, res);
       // Shutting down: serve it, then close the connection (as Fastify does for its routes).
       if (closing) res.setHeader('connection', 'close');
-      handler.handleRaw(req, res, requestId(), provider);
+      handler.handleRaw(req, res, newRequestId(), provider);
     });
   }
 
   await fastify.register(async (scope) => {
-    scope.setGenReqId(requestId);
     if (!services.config.BYO_PROXY_ACCESS_LOG) {
       // One quiet child logger for every proxied request instead of a new one per request;
       // the handler logs its own warnings and errors with the request id.
@@ -90,11 +89,6 @@ function proxiedProvider(req: IncomingMessage): string | null {
   const provider = slash === -1 ? '' : url.slice(PROXY_PREFIX.length, slash);
   // A provider name is plain lowercase letters; anything else (empty, encoded, `?`) is Fastify's.
   return /^[a-z]+$/.test(provider) ? provider : null;
-}
-
-/** Request ids in the app's format (`req_` + 16 base64url characters), from the pooled random bytes. */
-function requestId(): string {
-  return `req_${pooledRandomBytes(12).toString('base64url')}`;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

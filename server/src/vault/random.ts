@@ -20,3 +20,8 @@ export function pooledRandomBytes(n: number): Buffer {
   offset += n;
   return out;
 }
+
+/** A request id in the app's format: `req_` and 16 base64url characters (96 random bits). */
+export function newRequestId(): string {
+  return `req_${pooledRandomBytes(12).toString('base64url')}`;
+}
