@@ -97,10 +97,7 @@ export const EnvSchema = z.object({
   /** Days finished webhook events and deliveries are kept before the pruner deletes them; 0 keeps them forever. The audit log is never pruned. */
   BYO_EVENT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
   /** How often the retention pruner runs (±10 % jitter; the first run comes shortly after start). At most MAX_TIMER_MS (24d 20h 31m). */
-  BYO_EVENT_RETENTION_INTERVAL: duration
-    .refine((ms) => ms > 0, 'must be more than 0')
-    .refine((ms) => ms <= MAX_TIMER_MS, 'must be at most 2147483647ms (about 24.8 days, the longest timer Node.js can set), e.g. 24d')
-    .default(3_600_000),
+  BYO_EVENT_RETENTION_INTERVAL: timer.refine((ms) => ms > 0, 'must be more than 0').default(3_600_000),
   BYO_USAGE_FLUSH_INTERVAL: timer.default(1000),
   /** One access log line per proxied call (off by default: metrics and usage records cover every call). */
   BYO_PROXY_ACCESS_LOG: bool.default(false),

@@ -11,8 +11,6 @@ import { emitEvent } from './events.js';
 import { keyCacheId, type CachedProviderKey } from './key-cache.js';
 import { type KeyMeta, keyWriter, META_COLUMNS } from './key-writes.js';
 
-/** Columns safe to read anywhere (never ciphertext): META_COLUMNS, from key-writes.ts. */
-
 export function keyView(r: KeyMeta) {
   return {
     id: r.id,

@@ -81,7 +81,8 @@ export function registerRest(app: FastifyInstance, services: Services, router: A
       const error = err instanceof TRPCError ? err : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: err });
       logProcedureError(services.logger, error);
       const e = domainError(error);
-      if (e.code === 'database_unavailable' && !reply.hasHeader('retry-after')) void reply.header('retry-after', '2');
+      // As the error handler: a BYOError the procedure threw has set it already.
+      if (e.retryAfter && !reply.hasHeader('retry-after')) void reply.header('retry-after', String(e.retryAfter));
       return reply.code(e.status).send(errorBody(e, request.id));
     }
   });
