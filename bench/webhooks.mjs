@@ -10,13 +10,14 @@
 // Each run uses a fresh PostgreSQL schema, dropped at the end.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from '../server/node_modules/pg/lib/index.js';
 import { Pool, request } from '../server/node_modules/undici/index.js';
+import { cpuSeconds } from './lib/proc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -66,16 +67,15 @@ function startServer(env) {
   });
 }
 
-/** CPU seconds (user + system) a process has used, from /proc (Linux). */
-function cpuSeconds(pid) {
+/** CPU seconds of a process, or NaN once it is gone. */
+function cpuSecondsOrNaN(pid) {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return cpuSeconds(pid);
   } catch {
     return Number.NaN;
   }
 }
-const serversCpu = (list) => list.reduce((sum, s) => sum + cpuSeconds(s.child.pid), 0);
+const serversCpu = (list) => list.reduce((sum, s) => sum + cpuSecondsOrNaN(s.child.pid), 0);
 
 /**
  * The PostgreSQL backends serving these server processes (matched by the servers' local TCP
@@ -92,7 +92,7 @@ async function backendPids(db, list) {
   const r = await db.query('select pid, client_port from pg_stat_activity where client_port is not null');
   return r.rows.filter((x) => ports.has(x.client_port)).map((x) => x.pid);
 }
-const pgCpu = (pids) => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+const pgCpu = (pids) => pids.reduce((sum, pid) => sum + cpuSecondsOrNaN(pid), 0);
 
 async function stopServer(s) {
   const done = new Promise((r) => s.child.once('exit', r));
