@@ -2,6 +2,7 @@
 // from this app's backend. The provider key is typed inside BYO's iframe; this script never
 // sees it, and neither does the backend.
 const status = document.getElementById('connect-status');
+const keyList = document.getElementById('connected-keys');
 const answer = document.getElementById('answer');
 const form = document.getElementById('ask-form');
 const button = document.getElementById('ask-button');
@@ -11,7 +12,8 @@ async function showKeys() {
   if (!res.ok) return;
   const { keys } = await res.json();
   const active = Object.entries(keys).filter(([, k]) => k.status === 'active');
-  if (active.length) status.textContent = `Connected: ${active.map(([p, k]) => `${p} (${k.keyHint})`).join(', ')}`;
+  // Its own line, so the message of the last connect (in #connect-status) stays readable.
+  keyList.textContent = active.length ? `Connected: ${active.map(([p, k]) => `${p} (${k.keyHint})`).join(', ')}` : '';
 }
 
 async function setUp() {

@@ -89,8 +89,17 @@ describe('examples/saas-demo', () => {
     const frame = page.frameLocator('byo-connect-form iframe');
     await frame.locator('#byo-key').fill('sk-byo-test-valid');
     await frame.getByRole('button', { name: 'Connect key' }).click();
-    await page.locator('#connect-status', { hasText: 'Your openai key is connected.' }).waitFor({ timeout: 30_000 });
-    await page.locator('#connect-status', { hasText: 'openai (sk-...alid)' }).waitFor();
+    // Whatever the outcome, the page says it in #connect-status; a failure shows what it said.
+    const said = await page
+      .locator('#connect-status:not(:empty)')
+      .waitFor({ timeout: 30_000 })
+      .then(() => page.locator('#connect-status').textContent())
+      .catch(async (err: unknown) => {
+        const inFrame = await frame.locator('body').innerText().catch(() => '(frame unreadable)');
+        throw new Error(`no connect result after 30 s (${String(err)})\nframe: ${inFrame}\nproblems: ${problems.join('; ')}\ndemo:\n${output}`);
+      });
+    expect(said, `frame problems: ${problems.join('; ')}`).toBe('Your openai key is connected.');
+    await page.locator('#connected-keys', { hasText: 'openai (sk-...alid)' }).waitFor();
 
     // Ask: the answer arrives as a stream (chunked, no length) and fills the page.
     await page.locator('#question').fill('What is BYO?');
