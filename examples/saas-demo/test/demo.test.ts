@@ -95,8 +95,13 @@ describe('examples/saas-demo', () => {
       .waitFor({ timeout: 30_000 })
       .then(() => page.locator('#connect-status').textContent())
       .catch(async (err: unknown) => {
-        const inFrame = await frame.locator('body').innerText().catch(() => '(frame unreadable)');
-        throw new Error(`no connect result after 30 s (${String(err)})\nframe: ${inFrame}\nproblems: ${problems.join('; ')}\ndemo:\n${output}`);
+        const inFrame = await frame
+          .locator('body')
+          .textContent()
+          .catch(() => '(frame unreadable)');
+        throw new Error(
+          `no connect result after 30 s (${String(err)})\nframe: ${inFrame}\nproblems: ${problems.join('; ')}\ndemo:\n${output}`,
+        );
       });
     expect(said, `frame problems: ${problems.join('; ')}`).toBe('Your openai key is connected.');
     await page.locator('#connected-keys', { hasText: 'openai (sk-...alid)' }).waitFor();
