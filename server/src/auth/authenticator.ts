@@ -83,12 +83,12 @@ export class Authenticator {
 
   /** Resolves a BYO API key; every failure is the same 401 (KEY-7). */
   async authenticateKey(token: string): Promise<Extract<Principal, { type: 'key' }>> {
-    const parsed = parseApiKey(token);
-    if (!parsed) throw unauthorized(); // bad shape or checksum: no database query (KEY-1)
     const hash = hashSecret(token);
     const now = this.now();
     let entry = this.cache.get(hash);
     if (!entry || now - entry.loadedAt > this.ttlMs) {
+      // Only a key that passed this check is ever cached, so a cache hit skips it.
+      if (!parseApiKey(token)) throw unauthorized(); // bad shape or checksum: no database query (KEY-1)
       entry = await this.load(hash, now);
     }
     if (entry.expiresAt !== null && now >= entry.expiresAt) {

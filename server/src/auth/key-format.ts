@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { pooledRandomBytes } from '../vault/random.js';
 
@@ -24,11 +24,15 @@ export function base62(bytes: Buffer, length: number): string {
   return out.padStart(length, '0').slice(-length);
 }
 
+/** The CRC32 of the payload in base62, as `base62` would write its 4 bytes, without BigInt (it runs on every proxied call). */
 function checksum(payload: string): string {
-  const c = crc32(payload) >>> 0;
-  const buf = Buffer.alloc(4);
-  buf.writeUInt32BE(c);
-  return base62(buf, CHECK_LEN);
+  let n = crc32(payload) >>> 0;
+  let out = '';
+  for (let i = 0; i < CHECK_LEN; i++) {
+    out = ALPHABET[n % 62] + out;
+    n = Math.floor(n / 62);
+  }
+  return out;
 }
 
 export function generateApiKey(kind: KeyKind, mode: Mode): string {
@@ -56,7 +60,8 @@ export function parseApiKey(key: string): ParsedKey | null {
 
 /** SHA-256 is right for 256-bit random keys (KEY-2); hex so it indexes as text. */
 export function hashSecret(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
+  // The one-shot form: no Hash object per call (this runs on every proxied call).
+  return hash('sha256', value, 'hex');
 }
 
 /** A display hint: the prefix and the last four characters. */

@@ -29,6 +29,8 @@ export interface ProxyDeps {
 }
 
 type Source = 'upstream' | 'sandbox' | 'byo';
+type Observer = { observe(value: number): void };
+type ProviderHistograms = { upstream: Observer; overhead: Observer };
 
 /** The state of one proxied call, from arrival to the last byte (or the client leaving). */
 class Call {
@@ -70,6 +72,7 @@ class ClientClosedError extends Error {
  */
 export class ProxyHandler {
   private readonly requestCounters = new Map<string, { inc(): void }>();
+  private readonly providerHistograms = new Map<ProviderName, ProviderHistograms>();
   private readonly bases = new Map<string, { origin: string; path: string }>();
   private readonly disabling = new Set<string>();
   private readonly inFlight = new Map<string, number>();
@@ -300,15 +303,16 @@ export class ProxyHandler {
     }
     const now = performance.now();
     const status = call.clientGone && call.status === 0 ? 499 : call.status || 500;
-    const { metrics, recorder } = this.deps;
+    const { recorder } = this.deps;
     this.counter(call.provider, status, call.source).inc();
     if (call.dispatchedAt) {
       let overhead = call.dispatchedAt - call.startedAt;
+      const h = this.histograms(call.provider);
       if (call.upstreamHeadersAt) {
-        metrics.upstreamLatency.labels(call.provider).observe((call.upstreamHeadersAt - call.dispatchedAt) / 1000);
+        h.upstream.observe((call.upstreamHeadersAt - call.dispatchedAt) / 1000);
         if (call.clientHeadersAt) overhead += call.clientHeadersAt - call.upstreamHeadersAt;
       }
-      metrics.overhead.labels(call.provider).observe(overhead / 1000);
+      h.overhead.observe(overhead / 1000);
     }
     const ref = call.ref;
     if (!ref || (call.source === 'byo' && !call.dispatchedAt)) return;
@@ -327,6 +331,17 @@ export class ProxyHandler {
       createdAt: new Date(),
     });
     if ((status === 401 || status === 403) && call.source !== 'byo' && call.used) this.disable(ref, call.used, status);
+  }
+
+  /** The provider's labelled histograms, looked up once (prom-client hashes the labels on every `labels()` call). */
+  private histograms(provider: ProviderName): ProviderHistograms {
+    let h = this.providerHistograms.get(provider);
+    if (!h) {
+      const { metrics } = this.deps;
+      h = { upstream: metrics.upstreamLatency.labels(provider), overhead: metrics.overhead.labels(provider) };
+      this.providerHistograms.set(provider, h);
+    }
+    return h;
   }
 
   private counter(provider: string, status: number, source: Source): { inc(): void } {

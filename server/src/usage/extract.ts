@@ -124,7 +124,9 @@ export class JsonUsageTap implements UsageTap {
     if (this.head === null) {
       if (this.size > 0) {
         try {
-          acc.absorb(JSON.parse(Buffer.concat(this.chunks, this.size).toString('utf8')));
+          // Most bodies arrive in one chunk: decode it in place rather than copy it first.
+          const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
+          acc.absorb(JSON.parse(body.toString('utf8')));
         } catch {
           /* not JSON after all: no usage */
         }

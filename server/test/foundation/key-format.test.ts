@@ -26,6 +26,16 @@ describe('API key format', () => {
     expect(seen.size).toBe(100_000);
   });
 
+  it('keys issued by earlier versions still parse (the checksum encoding has not changed)', () => {
+    // Generated with the BigInt base62 checksum this module used before its faster rewrite.
+    const issued = [
+      'byo_sk_live_mTT9I3orEjbqd8MoaEiktpVVO0Zo4L0kL4XYikhMW2L1ZkLs1',
+      'byo_pk_live_vJYBhzkMLipM5u14rH4EOgKaJhSrJwV25KU9E0hSIfV0vk5x9',
+      'byo_sk_live_eMCtluHVRBHCulxS8rC5EhmJTdiqUCtgZTahqBr6liJ0bbfiP',
+    ];
+    expect(issued.map((k) => parseApiKey(k)?.kind)).toEqual(['sk', 'pk', 'sk']);
+  });
+
   it('any single-character change makes the key invalid', () => {
     fc.assert(
       fc.property(kindMode, fc.nat(), fc.nat(), ({ kind, mode }, posSeed, charSeed) => {
