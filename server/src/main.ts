@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: V8 flags that must be set before the rest of the server allocates anything.
+import './runtime-flags.js';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config.js';
 import { openStorage } from './db/database.js';
