@@ -28,13 +28,11 @@ interface Asset {
   type: string;
 }
 
-/** `assets/` sits next to this module in `src/`; the compiled module in `dist/` reads the one in `src/`. */
+/** `assets/` sits next to this module: in `src/`, and in `dist/` where the build copies it (scripts/copy-assets.mjs). */
 function assetDir(): string {
-  for (const rel of ['./assets/', '../../src/connect-embed/assets/']) {
-    const dir = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(`${dir}embed.js`)) return dir;
-  }
-  throw new Error('connect-embed: assets/embed.js not found');
+  const dir = fileURLToPath(new URL('./assets/', import.meta.url));
+  if (!existsSync(`${dir}embed.js`)) throw new Error(`connect-embed: ${dir}embed.js not found (run the build, which copies it)`);
+  return dir;
 }
 
 /** Content-hashed, immutable URLs, so a host can pin them (WEB-3). */
