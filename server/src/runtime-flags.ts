@@ -1,8 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * V8 tuning for the server process, imported first by main.ts (so it runs before the rest of
- * the server is loaded). Not applied when byo-server is used as a library or in tests.
+ * V8 tuning for the server process. Only main.ts imports this module, first (so it runs before
+ * the rest of the server is loaded): a program that uses byo-server as a library keeps its own flags.
  *
  * Allocation-site pretenuring off: V8 learns from the objects that outlive a young-generation
  * GC which allocation sites to place straight in the old generation. In this server the startup
