@@ -7,12 +7,13 @@ import { canaryKey, expectNoLeaks, findLeaks } from './support.js';
 
 const UA = 'audit-test/1.0 (+https://example.test)';
 let server: TestServer;
+const APP = 'https://app.example.com';
 let p: TestProject;
 const secrets: string[] = [];
 
 beforeAll(async () => {
   server = await startTestServer({ BYO_RATE_LIMIT_CONNECT_PER_IP: '1000' });
-  p = await server.createProject({ name: 'Audited' });
+  p = await server.createProject({ name: 'Audited', allowedOrigins: [APP] });
 }, 180_000);
 
 afterAll(async () => {
@@ -49,8 +50,9 @@ async function audited(fn: () => Promise<{ status: number; text: string }>, stat
   return (await auditRows()).slice(before);
 }
 
+// From the project's allowed origin, as a browser sends publishable-key connects (WEB-1).
 const call = (method: string, path: string, key: string, body?: unknown) =>
-  server.request(method, path, { key, body, headers: { 'user-agent': UA, 'x-forwarded-for': '203.0.113.9' } });
+  server.request(method, path, { key, body, headers: { 'user-agent': UA, 'x-forwarded-for': '203.0.113.9', origin: APP } });
 
 function secret(): string {
   const k = canaryKey('audit');

@@ -79,6 +79,7 @@ function familyOf(path: string): Family {
   return 'secret';
 }
 
+const APP = 'https://app.example.com';
 let server: TestServer;
 let a: TestProject;
 let b: TestProject;
@@ -94,8 +95,8 @@ async function adminCall(method: string, path: string, body?: unknown): Promise<
 
 beforeAll(async () => {
   server = await startTestServer({ BYO_RATE_LIMIT_CONNECT_PER_KEY: '100000', BYO_RATE_LIMIT_CONNECT_PER_IP: '100000' });
-  a = await server.createProject({ name: 'A' });
-  b = await server.createProject({ name: 'B' });
+  a = await server.createProject({ name: 'A', allowedOrigins: [APP] });
+  b = await server.createProject({ name: 'B', allowedOrigins: [APP] });
 
   const revoked = (await adminCall('POST', `/v1/admin/projects/${a.id}/api-keys`, { kind: 'sk', mode: 'test' })).body;
   await adminCall('POST', `/v1/admin/api-keys/${revoked.id}/revoke`);
@@ -194,7 +195,9 @@ describe('authorization matrix over every REST route', () => {
       for (const cred of Object.keys(EXPECTED[family]) as Cred[]) {
         const { url, body } = requestFor(route);
         const presented = creds[cred];
-        const res = await server.request(route.method, url, { key: presented, body });
+        // Publishable-key connects come from a browser on an allowed origin (WEB-1).
+        const headers: Record<string, string> = url.endsWith('/keys/connect') ? { origin: APP } : {};
+        const res = await server.request(route.method, url, { key: presented, body, headers });
         const want = EXPECTED[family][cred];
         const where = `${cred} ${route.method} ${route.path} -> ${res.status} ${res.text.slice(0, 200)}`;
         if (res.status >= 500) failures.push(`server error: ${where}`);
@@ -275,6 +278,7 @@ describe('test and live are separate namespaces (KEY-5)', () => {
     const liveKey = nextCanary();
     const c1 = await server.request('POST', '/v1/keys/connect', {
       key: a.pkTest,
+      headers: { origin: APP },
       body: { provider: 'openai', refId: 'iso_1', providerKey: testKey },
     });
     expect(c1.status, c1.text).toBe(200);
@@ -293,6 +297,7 @@ describe('test and live are separate namespaces (KEY-5)', () => {
     // A live pk makes a first connection for the same refId: a separate key, not a replacement.
     const c2 = await server.request('POST', '/v1/keys/connect', {
       key: a.pkLive,
+      headers: { origin: APP },
       body: { provider: 'openai', refId: 'iso_1', providerKey: liveKey },
     });
     expect(c2.status, c2.text).toBe(200);
@@ -308,6 +313,7 @@ describe('test and live are separate namespaces (KEY-5)', () => {
     expect(tok.status, tok.text).toBe(200);
     const res = await server.request('POST', '/v1/keys/connect', {
       key: a.pkLive,
+      headers: { origin: APP },
       body: { provider: 'openai', refId: 'iso_2', providerKey: nextCanary(), connectToken: tok.body.token },
     });
     expect(res.status).toBe(401);
@@ -350,6 +356,7 @@ describe('project A cannot read or change project B', () => {
     const tok = await server.request('POST', '/v1/connect-tokens', { key: b.skTest, body: { refId: 'x_ref' } });
     const res = await server.request('POST', '/v1/keys/connect', {
       key: a.pkTest,
+      headers: { origin: APP },
       body: { provider: 'openai', refId: 'x_ref', providerKey: nextCanary(), connectToken: tok.body.token },
     });
     expect(res.status).toBe(401);

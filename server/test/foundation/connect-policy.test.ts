@@ -22,7 +22,7 @@ beforeAll(async () => {
     BYO_RATE_LIMIT_CONNECT_PER_KEY: '100000',
     BYO_RATE_LIMIT_CONNECT_PER_IP: '100000',
   });
-  p = await server.createProject({ allowedBaseUrlHosts: ['llm.internal.test'] });
+  p = await server.createProject({ allowedOrigins: [APP], allowedBaseUrlHosts: ['llm.internal.test'] });
 }, 180_000);
 
 afterAll(async () => {
@@ -39,7 +39,10 @@ function secret(label = 'policy'): string {
   return k;
 }
 
-const connect = (key: string, body: Record<string, unknown>) => server.request('POST', '/v1/keys/connect', { key, body });
+const APP = 'https://app.example.com';
+// As the browser on the project's allowed origin sends it (without an Origin a pk is refused, WEB-1).
+const connect = (key: string, body: Record<string, unknown>) =>
+  server.request('POST', '/v1/keys/connect', { key, body, headers: { origin: APP } });
 const getKey = (refId: string, provider = 'openai', sk = p.skTest) => server.request('GET', `/v1/keys/${provider}/${refId}`, { key: sk });
 async function token(body: Record<string, unknown>, sk = p.skTest): Promise<string> {
   const res = await server.request('POST', '/v1/connect-tokens', { key: sk, body });
@@ -122,7 +125,7 @@ describe('publishable key without a connect token', () => {
   });
 
   it('the default allow-list holds the well-known public OpenAI-compatible services', async () => {
-    const q = await server.createProject();
+    const q = await server.createProject({ allowedOrigins: [APP] });
     const got = await server.request('GET', `/v1/admin/projects/${q.id}`, { key: server.adminToken });
     for (const host of ['openrouter.ai', 'api.together.xyz', 'api.groq.com', 'api.fireworks.ai', 'api.deepseek.com', 'api.mistral.ai'])
       expect(got.body.allowedBaseUrlHosts).toContain(host);
@@ -240,7 +243,7 @@ describe('connect tokens', () => {
 
 describe('publishableConnect: token_required', () => {
   it('refuses every publishable connect without a token; tokens and secret keys still work', async () => {
-    const q = await server.createProject({ publishableConnect: 'token_required' });
+    const q = await server.createProject({ allowedOrigins: [APP], publishableConnect: 'token_required' });
     const bare = await connect(q.pkTest, { provider: 'openai', refId: 'tr_1', providerKey: secret() });
     expect(bare.status).toBe(403);
     expect(bare.body.code).toBe('permission_denied');
@@ -257,7 +260,7 @@ describe('publishableConnect: token_required', () => {
   });
 
   it('switching a project to token_required applies at once', async () => {
-    const q = await server.createProject();
+    const q = await server.createProject({ allowedOrigins: [APP] });
     expect((await connect(q.pkTest, { provider: 'openai', refId: 'sw_1', providerKey: secret() })).status).toBe(200);
     const patch = await server.request('PATCH', `/v1/admin/projects/${q.id}`, {
       key: server.adminToken,
@@ -271,7 +274,7 @@ describe('publishableConnect: token_required', () => {
 
 describe('validate on connect', () => {
   it('a key the provider rejects is not stored: 422 key_invalid and a key.validation_failed event', async () => {
-    const q = await server.createProject({ validateOnConnect: true });
+    const q = await server.createProject({ allowedOrigins: [APP], validateOnConnect: true });
     const bad = secret('rejected');
     const res = await connect(q.pkLive, { provider: 'openai', refId: 'voc_1', providerKey: bad });
     expect(res.status, res.text).toBe(422);
@@ -293,7 +296,7 @@ describe('validate on connect', () => {
   });
 
   it('"could not check" (provider 5xx, 429, unreachable) is not "invalid": the key is stored', async () => {
-    const q = await server.createProject({ validateOnConnect: true });
+    const q = await server.createProject({ allowedOrigins: [APP], validateOnConnect: true });
     for (const status of [500, 503, 429]) {
       mock.failWith = status;
       try {
@@ -307,7 +310,7 @@ describe('validate on connect', () => {
   });
 
   it('in test mode the sandbox keys validate without a provider', async () => {
-    const q = await server.createProject({ validateOnConnect: true });
+    const q = await server.createProject({ allowedOrigins: [APP], validateOnConnect: true });
     const seen = mock.requests.length;
     const bad = await connect(q.pkTest, { provider: 'anthropic', refId: 'sb_1', providerKey: 'sk-byo-test-invalid' });
     expect(bad.status).toBe(422);

@@ -111,11 +111,35 @@ describe('connect from a browser origin', () => {
     }
   });
 
-  it('no Origin header (a server or curl) is not a browser: allowed, with Vary and no ACAO', async () => {
-    const res = await connectFrom(undefined);
-    expect(res.status).toBe(200);
+  it('no Origin header (a script with a copied pk) gets 403 origin_not_allowed and stores nothing (WEB-1)', async () => {
+    for (const [key, path] of [
+      [p.pkLive, '/v1/keys/connect'],
+      [p.pkTest, '/v1/keys/connect'], // test mode with allowed origins holds to them too
+      [p.pkLive, '/trpc/keys.connect'],
+    ] as const) {
+      const b = body();
+      const res = await server.request('POST', path, { key, body: b });
+      expect(res.status, res.text).toBe(403);
+      expect(res.text).toContain('origin_not_allowed');
+      expect(res.text).toContain('use your secret key');
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+      const sk = key === p.pkLive ? p.skLive : p.skTest;
+      expect((await server.request('GET', `/v1/keys/openai/${b.refId}`, { key: sk })).status).toBe(404);
+    }
+  });
+
+  it('the secret key connects from a server without an Origin header', async () => {
+    const res = await server.request('POST', '/v1/keys/connect', { key: p.skLive, body: body() });
+    expect(res.status, res.text).toBe(200);
+  });
+
+  it('in test mode, a project with no allowed origins also takes a connect without Origin (curl in the quickstart)', async () => {
+    const q = await server.createProject();
+    const res = await connectFrom(undefined, q.pkTest);
+    expect(res.status, res.text).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
-    expect(res.headers.get('vary')).toMatch(/Origin/i);
+    const live = await connectFrom(undefined, q.pkLive);
+    expect(live.status).toBe(403);
   });
 
   it('a live project with no allowed origins refuses every browser origin', async () => {

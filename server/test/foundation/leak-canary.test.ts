@@ -19,8 +19,11 @@ function canary(label: string): string {
   return k;
 }
 
+const APP = 'https://app.example.com';
 async function req(method: string, path: string, opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) {
-  const res = await server.request(method, path, opts);
+  // A publishable key connects from a browser on the project's allowed origin (WEB-1).
+  const headers = opts.key?.startsWith('byo_pk_') ? { origin: APP, ...opts.headers } : opts.headers;
+  const res = await server.request(method, path, { ...opts, headers });
   responses.push(res.text, JSON.stringify([...res.headers.entries()]));
   return res;
 }
@@ -28,7 +31,7 @@ async function req(method: string, path: string, opts: { key?: string; body?: un
 beforeAll(async () => {
   mock = await startMockProvider();
   server = await startTestServer({ ...mockProviderEnv(mock), LOG_LEVEL: 'trace', BYO_RATE_LIMIT_CONNECT_PER_IP: '1000' });
-  p = await server.createProject({ allowedOrigins: ['https://app.example.com'] });
+  p = await server.createProject({ allowedOrigins: [APP] });
 }, 180_000);
 
 afterAll(async () => {
@@ -45,7 +48,6 @@ describe('canary keys never leak', () => {
         await req('POST', '/v1/keys/connect', {
           key: p.pkLive,
           body: { provider: 'openai', refId: 'c1', providerKey: stored },
-          headers: { origin: 'https://app.example.com' },
         })
       ).status,
     ).toBe(200);
@@ -70,7 +72,7 @@ describe('canary keys never leak', () => {
     expect(mock.requests.some((r) => r.key === rejected)).toBe(true);
 
     // Validate on connect, rejected.
-    const q = await server.createProject({ validateOnConnect: true });
+    const q = await server.createProject({ allowedOrigins: [APP], validateOnConnect: true });
     expect(
       (await req('POST', '/v1/keys/connect', { key: q.pkLive, body: { provider: 'anthropic', refId: 'c3', providerKey: canary('voc') } }))
         .status,

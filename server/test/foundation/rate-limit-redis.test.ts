@@ -12,6 +12,7 @@ let two: TestServer;
 let project: TestProject;
 const canaries: string[] = [];
 
+const APP = 'https://app.example.com';
 beforeAll(async () => {
   // A prefix of this run's own, so no other run's counters mix in.
   const env = {
@@ -21,7 +22,7 @@ beforeAll(async () => {
     BYO_RATE_LIMIT_CONNECT_PER_IP: '1000',
   };
   [one, two] = await Promise.all([startTestServer(env), startTestServer(env)]);
-  project = await one.createProject();
+  project = await one.createProject({ allowedOrigins: [APP] });
   await copyProject(one, two, project.id);
 }, 180_000);
 
@@ -46,6 +47,7 @@ describe('rate limits shared through Redis', () => {
       const res = await server.request('POST', '/v1/keys/connect', {
         key: project.pkLive,
         body: { provider: 'openai', refId: `redis_${i}`, providerKey },
+        headers: { origin: APP }, // from the browser on the allowed origin (WEB-1)
       });
       statuses.push(res.status);
       if (res.status === 429) expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);

@@ -25,7 +25,10 @@ afterAll(async () => {
   }
 }, 180_000);
 
-function connect(key: string, headers: Record<string, string> = {}): Promise<TestResponse> {
+const APP = 'https://app.example.com';
+
+/** A connect as a browser on the project's allowed origin sends it (without one a pk is refused, WEB-1). */
+function connect(key: string, headers: Record<string, string> = { origin: APP }): Promise<TestResponse> {
   const providerKey = canaryKey('rl');
   canaries.push(providerKey);
   return server.request('POST', '/v1/keys/connect', { key, headers, body: { provider: 'openai', refId: `rl_${++n}`, providerKey } });
@@ -46,14 +49,14 @@ describe('publishable-key connect rate limits', () => {
   let b: TestProject;
 
   it('a publishable key gets PER_KEY connects per window, then 429 with Retry-After', async () => {
-    a = await server.createProject({ allowedOrigins: ['https://app.example.com'] });
-    b = await server.createProject();
+    a = await server.createProject({ allowedOrigins: [APP] });
+    b = await server.createProject({ allowedOrigins: [APP] });
     for (let i = 0; i < PER_KEY; i++) expect((await connect(a.pkLive)).status).toBe(200);
     expect429(await connect(a.pkLive));
-    // Still limited, also from an allowed browser origin, which can read the 429.
-    const fromBrowser = await connect(a.pkLive, { origin: 'https://app.example.com' });
-    expect429(fromBrowser);
-    expect(fromBrowser.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    // Still limited; the allowed browser origin can read the 429.
+    const again = await connect(a.pkLive);
+    expect429(again);
+    expect(again.headers.get('access-control-allow-origin')).toBe(APP);
   });
 
   it('the limit is per key: another publishable key still connects, until the per-IP limit', async () => {

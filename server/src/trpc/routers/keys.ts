@@ -53,6 +53,16 @@ export const keysRouter = router({
         if (ctx.origin && !originAllowed(key.project.allowed_origins, key.mode, ctx.origin) && !isServerOrigin(ctx.services, ctx.origin)) {
           throw new BYOError('origin_not_allowed', `Origin ${ctx.origin} is not in this project's allowed origins.`);
         }
+        // WEB-1: a publishable key is for browsers, which always send Origin on this POST. Where
+        // origins are enforced, a request without one (a script holding a copied pk) is refused;
+        // an abuse filter, not authentication. Only a test-mode project with no allowed origins
+        // is open to any caller (the quickstart's curl).
+        if (!ctx.origin && !openToAnyOrigin(key.project.allowed_origins, key.mode)) {
+          throw new BYOError(
+            'origin_not_allowed',
+            "A publishable key can connect keys only from a web page on one of the project's allowed origins (the request had no Origin header). From a server, use your secret key.",
+          );
+        }
         if (ctx.origin) {
           ctx.setResponseHeader('access-control-allow-origin', ctx.origin);
           ctx.setResponseHeader('vary', 'Origin');
@@ -123,6 +133,10 @@ export const connectTokensRouter = router({
 export function originAllowed(allowed: string[], mode: 'live' | 'test', origin: string): boolean {
   // Sandboxed frames and file: pages send "null": it names no one, so it never matches (WEB-1).
   if (origin === 'null') return false;
-  if (allowed.includes(origin)) return true;
+  return allowed.includes(origin) || openToAnyOrigin(allowed, mode);
+}
+
+/** A test-mode project without allowed origins takes connects from anywhere (development). */
+function openToAnyOrigin(allowed: string[], mode: 'live' | 'test'): boolean {
   return mode === 'test' && allowed.length === 0;
 }
