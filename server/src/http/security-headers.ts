@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -14,10 +15,7 @@ export const DEFAULT_HTML_CSP = "default-src 'none'; base-uri 'none'; form-actio
  */
 export function registerSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onRequest', async (_request, reply) => {
-    // On the raw response, so routes that hijack the reply and write it themselves (the
-    // proxy) send them too: node merges these into whatever writeHead() is given.
-    reply.raw.setHeader('x-content-type-options', 'nosniff');
-    reply.raw.setHeader('referrer-policy', 'no-referrer');
+    setBaseSecurityHeaders(reply.raw);
   });
   app.addHook('onSend', async (_request, reply, payload) => {
     const type = String(reply.getHeader('content-type') ?? '');
@@ -31,4 +29,14 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
     }
     return payload;
   });
+}
+
+/**
+ * The headers every response gets, set on the raw response, so responses written without
+ * Fastify's reply (the proxy's hijacked route and its raw path) send them too: node merges them
+ * into whatever writeHead() is given.
+ */
+export function setBaseSecurityHeaders(res: ServerResponse): void {
+  res.setHeader('x-content-type-options', 'nosniff');
+  res.setHeader('referrer-policy', 'no-referrer');
 }

@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { ProviderName } from '../db/schema.js';
 import { disableKey, type KeyVersion } from '../domain/provider-keys.js';
 import { BYOError, toBYOError } from '../errors.js';
+import { setBaseSecurityHeaders } from '../http/security-headers.js';
 import { SsrfError } from '../net/ssrf.js';
 import type { Metrics } from '../observability/metrics.js';
 import { isSandboxKey, type ProviderSpec } from '../providers/catalog.js';
@@ -94,8 +95,7 @@ export class ProxyHandler {
    * cost about a fifth of a proxied call's CPU. It sets the headers Fastify's hooks would.
    */
   readonly handleRaw = (req: IncomingMessage, res: ServerResponse, requestId: string, provider: string): void => {
-    res.setHeader('x-content-type-options', 'nosniff');
-    res.setHeader('referrer-policy', 'no-referrer');
+    setBaseSecurityHeaders(res);
     this.start(req, res, requestId, provider);
   };
 
