@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync, randomUUID } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { Database, Mode } from '../db/schema.js';
 import { BYOError } from '../errors.js';
 import type { Keyring, MasterKey } from '../vault/keyring.js';
@@ -60,14 +60,15 @@ export async function withIdempotency<T>(
   const keyring = opts.vault.keyring;
   const requestHash = hashRequest(keyring.active, operation, input);
   const claimId = randomUUID();
-  const row = () =>
-    db.selectFrom('idempotency_keys').where('project_id', '=', scope.projectId).where('mode', '=', scope.mode).where('key', '=', key);
+  // This key's row, in the select, the update and the delete below.
+  const thisKey = (eb: ExpressionBuilder<Database, 'idempotency_keys'>) =>
+    eb.and([eb('project_id', '=', scope.projectId), eb('mode', '=', scope.mode), eb('key', '=', key)]);
 
   // A released claim can vanish between the claim attempt and the read: try again (bounded).
   for (let attempt = 0; ; attempt++) {
     const claimed = await claim(db, scope, key, operation, requestHash, claimId);
     if (claimed) break;
-    const prior = await row().select(['request_hash', 'response', 'status']).executeTakeFirst();
+    const prior = await db.selectFrom('idempotency_keys').where(thisKey).select(['request_hash', 'response', 'status']).executeTakeFirst();
     if (!prior) {
       if (attempt < 3) continue;
       throw inProgress();
@@ -81,8 +82,6 @@ export async function withIdempotency<T>(
     return opts.secretFields?.length ? openFields(opts, scope, key, prior.response as Record<string, unknown>) : (prior.response as T);
   }
 
-  const own = () =>
-    db.updateTable('idempotency_keys').where('project_id', '=', scope.projectId).where('mode', '=', scope.mode).where('key', '=', key);
   let result: T;
   try {
     result = await run();
@@ -91,9 +90,7 @@ export async function withIdempotency<T>(
     // reached now, the lease frees the key instead.
     await db
       .deleteFrom('idempotency_keys')
-      .where('project_id', '=', scope.projectId)
-      .where('mode', '=', scope.mode)
-      .where('key', '=', key)
+      .where(thisKey)
       .where('claim_id', '=', claimId)
       .execute()
       .catch(() => undefined);
@@ -103,7 +100,9 @@ export async function withIdempotency<T>(
   try {
     // Only while the claim is still this request's: one taken over after the lease is the
     // other request's to complete.
-    await own()
+    await db
+      .updateTable('idempotency_keys')
+      .where(thisKey)
       .set({ status: 'completed', claim_id: null, response: JSON.stringify(stored), created_at: sql<Date>`now()` })
       .where('claim_id', '=', claimId)
       .execute();
