@@ -142,7 +142,7 @@ const STEPS: Step[] = [
     table: 'idempotencyKeys',
     statement: (_cutoff, limit, gate) => sql`delete from idempotency_keys where (project_id, mode, key) in (
       select project_id, mode, key from idempotency_keys
-      where created_at < now() - ${IDEMPOTENCY_TTL_MS} * interval '1 millisecond' and ${gate}
+      where created_at < ${cutoffExpr(IDEMPOTENCY_TTL_MS)} and ${gate}
       order by created_at
       limit ${limit}
       for update skip locked
