@@ -6,7 +6,9 @@
 //   BENCH_DURATION=5 node bench/proxy.mjs         # shorter phases
 //   BENCH_SKIP_PORTKEY=1 node bench/proxy.mjs     # BYO and direct only
 //   BENCH_SKIP_BARE=1 node bench/proxy.mjs        # without the bare-proxy column (bench/bare-proxy.mjs)
-//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node bench/proxy.mjs   # BYO on PostgreSQL
+//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node bench/proxy.mjs   # BYO on PostgreSQL,
+//                                                  # one column with 1 worker and one with 2 (BYO_WORKERS)
+//   BENCH_BYO_WORKERS=1,2,4 ...                    # the worker counts to run (more than 1 needs PostgreSQL)
 //
 // Portkey (`@portkey-ai/gateway`) is installed by this script into bench/.portkey (gitignored).
 import { execFileSync, spawn } from 'node:child_process';
@@ -51,10 +53,15 @@ function startChild(cmd, args, env, ready) {
   });
 }
 
+/** RSS of a process and its children (a BYO cluster primary and its workers), in MB. */
 function rssMb(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
+  let children = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {}
+  return kb / 1024 + children.reduce((sum, c) => sum + rssMb(c), 0);
 }
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -97,11 +104,18 @@ function maxThroughput(target, body) {
   });
 }
 
-/** Open loop: request i is due at t0 + i/rate; latency is measured from that intended time. */
-async function fixedRate(target, body, rate = 1000, seconds = DURATION) {
+/**
+ * Open loop: request i is due at t0 + i/rate; latency is measured from that intended time, so
+ * a stalled server is charged for the requests that queue behind the stall. The generator sleeps
+ * between sends (timers, ~1 ms granularity) instead of spinning: a busy loop would take one of a
+ * 2-core machine's cores away from the server under test. The first `warmSeconds` run at the
+ * same rate and are not recorded (steady state, not the aftermath of the previous phase).
+ */
+async function fixedRate(target, body, rate = 1000, seconds = DURATION, warmSeconds = 2) {
   const url = new URL(target.url);
   const pool = new Pool(url.origin, { connections: 512, keepAliveTimeout: 60_000 });
-  const total = rate * seconds;
+  const skip = rate * warmSeconds;
+  const total = skip + rate * seconds;
   const lat = [];
   let errors = 0;
   let sent = 0;
@@ -113,20 +127,26 @@ async function fixedRate(target, body, rate = 1000, seconds = DURATION) {
       const now = process.hrtime.bigint();
       while (sent < total && t0 + BigInt(sent) * intervalNs <= now) {
         const intended = t0 + BigInt(sent) * intervalNs;
+        const recorded = sent >= skip;
         sent++;
         const p = pool
           .request({ method: 'POST', path: url.pathname, headers: target.headers, body })
           .then(async (res) => {
             await res.body.dump();
+            if (!recorded) return;
             if (res.statusCode !== 200) errors++;
             lat.push(ms(process.hrtime.bigint() - intended));
           })
-          .catch(() => errors++)
+          .catch(() => {
+            if (recorded) errors++;
+          })
           .finally(() => inflight.delete(p));
         inflight.add(p);
       }
-      if (sent < total) setImmediate(tick);
-      else Promise.allSettled([...inflight]).then(resolve);
+      if (sent < total) {
+        const dueIn = Number(t0 + BigInt(sent) * intervalNs - process.hrtime.bigint()) / 1e6;
+        setTimeout(tick, Math.max(0, Math.floor(dueIn)));
+      } else Promise.allSettled([...inflight]).then(resolve);
     };
     tick();
   });
@@ -206,28 +226,38 @@ async function main() {
       } catch {}
     });
   }
-  const byo = await startChild(
-    process.execPath,
-    [serverMain],
-    {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      BYO_EMBEDDED_STORAGE: 'memory',
-      BYO_ADMIN_TOKEN: admin,
-      BYO_MASTER_KEYS: `bench:${randomBytes(32).toString('base64')}`,
-      BYO_OPENAI_BASE_URL: upstream,
-      BYO_SEED_DEV_PROJECT: 'false',
-      // PostgreSQL when DATABASE_URL is set (a fresh schema, dropped at the end), as in production;
-      // otherwise the embedded PGlite in memory, which adds its own ~400 MB to BYO's RSS.
-      DATABASE_URL: process.env.DATABASE_URL ?? '',
-      ...(process.env.DATABASE_URL ? { BYO_DATABASE_SCHEMA: schema } : {}),
-    },
-    (o) => {
-      const m = /listening on (http:\/\/[^\s]+)/.exec(o);
-      return m ? { url: m[1] } : null;
-    },
-  );
+  // BYO once per worker count (BENCH_BYO_WORKERS, e.g. "1,2"; more than 1 needs PostgreSQL), all
+  // on the same database and master key, so the project and key created below serve every column.
+  const workerCounts = (process.env.BENCH_BYO_WORKERS ?? (process.env.DATABASE_URL ? '1,2' : '1')).split(',').map(Number);
+  const masterKeys = `bench:${randomBytes(32).toString('base64')}`;
+  const byos = [];
+  for (const workers of workerCounts) {
+    const instance = await startChild(
+      process.execPath,
+      [serverMain],
+      {
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        BYO_EMBEDDED_STORAGE: 'memory',
+        BYO_ADMIN_TOKEN: admin,
+        BYO_MASTER_KEYS: masterKeys,
+        BYO_OPENAI_BASE_URL: upstream,
+        BYO_SEED_DEV_PROJECT: 'false',
+        BYO_WORKERS: String(workers),
+        // PostgreSQL when DATABASE_URL is set (a fresh schema, dropped at the end), as in production;
+        // otherwise the embedded PGlite in memory, which adds its own ~400 MB to BYO's RSS.
+        DATABASE_URL: process.env.DATABASE_URL ?? '',
+        ...(process.env.DATABASE_URL ? { BYO_DATABASE_SCHEMA: schema } : {}),
+      },
+      (o) => {
+        const m = /listening on (http:\/\/[^\s]+)/.exec(o);
+        return m ? { url: m[1] } : null;
+      },
+    );
+    byos.push({ ...instance, workers, name: workers === 1 ? 'BYO' : `BYO x${workers}` });
+  }
+  const byo = byos[0];
   const created = await (
     await request(`${byo.url}/v1/admin/projects`, {
       method: 'POST',
@@ -251,12 +281,12 @@ async function main() {
       headers: { authorization: `Bearer ${UPSTREAM_KEY}`, 'content-type': 'application/json' },
       pid: mock.child.pid,
     },
-    {
-      name: 'BYO',
-      url: `${byo.url}/v1/proxy/openai/chat/completions`,
+    ...byos.map((b) => ({
+      name: b.name,
+      url: `${b.url}/v1/proxy/openai/chat/completions`,
       headers: { authorization: `Bearer ${sk}`, 'x-byo-ref-id': 'bench', 'content-type': 'application/json' },
-      pid: byo.child.pid,
-    },
+      pid: b.child.pid,
+    })),
   ];
   if (!process.env.BENCH_SKIP_BARE) {
     const bare = await startChild(process.execPath, [join(here, 'bare-proxy.mjs'), `http://127.0.0.1:${mock.port}`], {}, (o) => {
@@ -356,18 +386,23 @@ async function main() {
   console.log(line(rows[0]));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows.slice(1)) console.log(line(r));
+  for (const { name } of byos) {
+    const b = results[name];
+    console.log('');
+    console.log(
+      `${name} added latency, unloaded: JSON ${f(b.json1.p50 - d.json1.p50)} ms p50, SSE TTFB ${f(b.sse1.ttfbP50 - d.sse1.ttfbP50)} ms p50`,
+    );
+    console.log(
+      `${name} added latency at 1000/s: JSON ${f(b.jsonRate.p50 - d.jsonRate.p50)} ms p50, ${f(b.jsonRate.p99 - d.jsonRate.p99)} ms p99`,
+    );
+    console.log(
+      `${name} added latency at 1000/s: SSE ${f(b.sseRate.p50 - d.sseRate.p50)} ms p50, ${f(b.sseRate.p99 - d.sseRate.p99)} ms p99`,
+    );
+    console.log(
+      `${name} throughput vs direct: JSON ${f((100 * b.jsonMax.rps) / d.jsonMax.rps, 0)}%, SSE ${f((100 * b.sseMax.rps) / d.sseMax.rps, 0)}%`,
+    );
+  }
   const b = results.BYO;
-  console.log('');
-  console.log(
-    `BYO added latency, unloaded: JSON ${f(b.json1.p50 - d.json1.p50)} ms p50, SSE TTFB ${f(b.sse1.ttfbP50 - d.sse1.ttfbP50)} ms p50`,
-  );
-  console.log(
-    `BYO added latency at 1000/s: JSON ${f(b.jsonRate.p50 - d.jsonRate.p50)} ms p50, ${f(b.jsonRate.p99 - d.jsonRate.p99)} ms p99`,
-  );
-  console.log(
-    `BYO throughput vs direct: JSON ${f((100 * b.jsonMax.rps) / d.jsonMax.rps, 0)}%, SSE ${f((100 * b.sseMax.rps) / d.sseMax.rps, 0)}%`,
-  );
-  console.log(`BYO added latency at 1000/s: SSE ${f(b.sseRate.p50 - d.sseRate.p50)} ms p50, ${f(b.sseRate.p99 - d.sseRate.p99)} ms p99`);
   const bare = results.bare;
   if (bare?.jsonMax && bare?.sseMax) {
     console.log(

@@ -110,6 +110,8 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Print the dev project's keys on first start (embedded mode). */
   BYO_SEED_DEV_PROJECT: bool.default(true),
+  /** Server processes sharing the port (node:cluster), e.g. one per core. More than 1 needs PostgreSQL. */
+  BYO_WORKERS: z.coerce.number().int().min(1).max(256).default(1),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -144,5 +146,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   } catch {
     throw new ConfigError('Invalid configuration:\n  BYO_WEBHOOK_SCHEDULE: expected a comma list of durations');
   }
+  if (e.BYO_WORKERS > 1 && !e.DATABASE_URL)
+    throw new ConfigError(
+      'Invalid configuration:\n  BYO_WORKERS: more than 1 worker needs PostgreSQL (set DATABASE_URL); the embedded database belongs to one process',
+    );
   return { ...e, webhookScheduleMs: schedule, mode: e.DATABASE_URL ? 'postgres' : 'embedded' };
 }

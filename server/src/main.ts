@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // First: V8 flags that must be set before the rest of the server allocates anything.
 import './runtime-flags.js';
+import cluster from 'node:cluster';
 import { join } from 'node:path';
+import { runPrimary } from './cluster/primary.js';
+import { announceReady } from './cluster/worker.js';
 import { ConfigError, loadConfig } from './config.js';
-import { openStorage } from './db/database.js';
-import { migrateToLatest } from './db/migrate.js';
+import { migrateConfigured } from './db/migrate.js';
 import { createLogger } from './observability/logger.js';
-import { startServer } from './server.js';
+import type { RunningServer } from './server.js';
 import { KeyringError } from './vault/keyring.js';
 
 /** `byo-server [start|migrate]`. Start is the default. */
@@ -22,15 +24,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL });
 
   if (command === 'migrate') {
-    const storage = await openStorage({
-      databaseUrl: config.DATABASE_URL,
-      schema: config.BYO_DATABASE_SCHEMA,
-      dataDir: config.BYO_DATA_DIR,
-      memory: false,
-      logger,
-    });
-    const result = await migrateToLatest(storage.db, config.BYO_DATABASE_SCHEMA);
-    await storage.close();
+    const result = await migrateConfigured(config, logger);
     const applied = result.results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
     process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
     return;
@@ -40,7 +34,13 @@ async function main(): Promise<void> {
     process.exit(64);
   }
 
-  let server: Awaited<ReturnType<typeof startServer>>;
+  if (config.BYO_WORKERS > 1 && cluster.isPrimary) {
+    process.exit(await runPrimary(config, logger));
+  }
+
+  // Loaded here, not above: a cluster primary never loads the server's modules (less memory).
+  const { startServer } = await import('./server.js');
+  let server: RunningServer;
   try {
     server = await startServer(config, logger);
   } catch (err) {
@@ -51,7 +51,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const mode = config.mode === 'postgres' ? 'PostgreSQL' : `embedded database in ${join(config.BYO_DATA_DIR, 'pgdata')}`;
-  process.stderr.write(`\nBYO server listening on ${server.url} (${mode})\n`);
+  // A cluster worker reports to the primary, which prints one banner for all workers.
+  if (cluster.isWorker) announceReady(server.url);
+  else process.stderr.write(`\nBYO server listening on ${server.url} (${mode})\n`);
   if (server.devKeys) {
     const k = server.devKeys;
     process.stderr.write(

@@ -1,3 +1,6 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../observability/logger.js';
+import { openStorage } from './database.js';
 import { type Kysely, type Migration, type MigrationProvider, type MigrationResultSet, Migrator } from 'kysely';
 import * as m0001 from './migrations/20261127_0001_init.js';
 import * as m0100 from './migrations/20261127_0100_usage_requests.js';
@@ -32,4 +35,20 @@ export async function migrateToLatest(db: Kysely<any>, schema = 'public'): Promi
   const result = await migrator.migrateToLatest();
   if (result.error) throw result.error;
   return result;
+}
+
+/** Opens the configured database, applies the pending migrations, closes it (`byo-server migrate`, a cluster primary). */
+export async function migrateConfigured(config: Config, logger: Logger): Promise<MigrationResultSet> {
+  const storage = await openStorage({
+    databaseUrl: config.DATABASE_URL,
+    schema: config.BYO_DATABASE_SCHEMA,
+    dataDir: config.BYO_DATA_DIR,
+    memory: false,
+    logger,
+  });
+  try {
+    return await migrateToLatest(storage.db, config.BYO_DATABASE_SCHEMA);
+  } finally {
+    await storage.close();
+  }
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { clusterMetrics, inWorker } from '../cluster/worker.js';
 import type { Services } from '../services.js';
 
 /**
@@ -71,6 +72,7 @@ export class Metrics {
       name: 'byo_key_cache_hit_ratio',
       help: 'Provider key cache hits / lookups since start.',
       registers: [this.registry],
+      aggregator: 'average', // BYO_WORKERS > 1: each worker has its own cache
       collect() {
         const total = cache.hits + cache.misses;
         this.set(total === 0 ? 0 : cache.hits / total);
@@ -100,10 +102,23 @@ export function metricsFor(services: Services): Metrics {
   return m;
 }
 
-/** `GET /metrics` in the Prometheus text format. */
+/**
+ * `GET /metrics` in the Prometheus text format. In a cluster worker (`BYO_WORKERS` > 1) the
+ * answer covers all workers (counters and histograms summed), whichever worker a scrape reaches.
+ */
 export function registerMetricsRoute(fastify: FastifyInstance, metrics: Metrics): void {
+  const collect = inWorker ? clusterMetrics(metrics.registry) : () => metrics.registry.metrics();
   fastify.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
-    const body = await metrics.registry.metrics();
+    let body: string;
+    try {
+      body = await collect();
+    } catch (err) {
+      // A worker that died mid-collection: the next scrape gets a whole answer.
+      return reply
+        .code(503)
+        .type('text/plain')
+        .send(`# metrics unavailable: ${(err as Error).message}; retry the scrape\n`);
+    }
     return reply.type(metrics.registry.contentType).send(body);
   });
 }

@@ -64,6 +64,7 @@ export async function webhooksFeature(app: App): Promise<void> {
     name: 'byo_webhook_pending_deliveries',
     help: 'Webhook deliveries waiting to be sent or retried, across all instances (a growing number means receivers are failing or the dispatcher is behind).',
     registers: [registry],
+    aggregator: 'max', // a database count: every worker of a cluster reads the same one
     async collect() {
       const r = await sql<{ n: string }>`select count(*) as n from webhook_deliveries where status = 'pending'`
         .execute(services.db)

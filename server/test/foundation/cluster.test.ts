@@ -1,0 +1,185 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { usingPostgres } from '../helpers/server.js';
+import { waitFor } from './support.js';
+
+/**
+ * `BYO_WORKERS` (node:cluster): one port served by several worker processes on one
+ * PostgreSQL database, as an operator starts it. The server runs from source through tsx.
+ */
+
+const SERVER_DIR = resolve(import.meta.dirname, '../..');
+const MAIN = join(SERVER_DIR, 'src/main.ts');
+const ADMIN = `byo_admin_${randomBytes(24).toString('hex')}`;
+const masterKey = randomBytes(32).toString('base64');
+
+interface Proc {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  exit: Promise<number | null>;
+}
+
+function run(env: Record<string, string>): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    cwd: SERVER_DIR,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const p: Proc = { child, stdout: '', stderr: '', exit: new Promise((r) => child.on('exit', (code) => r(code))) };
+  child.stdout?.on('data', (d) => {
+    p.stdout += d;
+  });
+  child.stderr?.on('data', (d) => {
+    p.stderr += d;
+  });
+  return p;
+}
+
+/** The worker processes of a primary (Linux: /proc/<pid>/task/<pid>/children). */
+function workerPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+it('more than one worker without PostgreSQL: exit 78, says to set DATABASE_URL', async () => {
+  const p = run({ BYO_WORKERS: '2', BYO_EMBEDDED_STORAGE: 'memory' });
+  expect(await p.exit).toBe(78);
+  expect(p.stderr).toMatch(/BYO_WORKERS: more than 1 worker needs PostgreSQL \(set DATABASE_URL\)/);
+}, 60_000);
+
+describe.runIf(usingPostgres)('BYO_WORKERS=2 on PostgreSQL', () => {
+  const schema = `cluster_${randomBytes(4).toString('hex')}`;
+  let server: Proc;
+  let url = '';
+  let sk = '';
+
+  /** A new connection per call, so calls spread over the workers (the primary hands connections out in turn). */
+  async function call(path: string, init: { method?: string; key?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+    const res = await request(`${url}${path}`, {
+      method: (init.method ?? 'GET') as 'GET',
+      headers: {
+        connection: 'close',
+        ...(init.key ? { authorization: `Bearer ${init.key}` } : {}),
+        ...(init.body ? { 'content-type': 'application/json' } : {}),
+        ...init.headers,
+      },
+      body: init.body ? JSON.stringify(init.body) : undefined,
+      reset: true,
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, text, json: () => JSON.parse(text) as Record<string, unknown> };
+  }
+
+  const chat = () =>
+    call('/v1/proxy/openai/chat/completions', {
+      method: 'POST',
+      key: sk,
+      headers: { 'x-byo-ref-id': 'cust_1' },
+      body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+    });
+
+  beforeAll(async () => {
+    server = run({
+      BYO_WORKERS: '2',
+      PORT: '0',
+      DATABASE_URL: process.env.DATABASE_URL ?? '',
+      BYO_DATABASE_SCHEMA: schema,
+      BYO_MASTER_KEYS: `k1:${masterKey}`,
+      BYO_ADMIN_TOKEN: ADMIN,
+    });
+    await waitFor(
+      () => {
+        if (server.child.exitCode !== null) throw new Error(`exited ${server.child.exitCode}: ${server.stderr}`);
+        const m = /listening on (http:\/\/\S+) \(PostgreSQL, 2 workers/.exec(server.stderr);
+        if (m) url = m[1] as string;
+        return Boolean(m);
+      },
+      120_000,
+      100,
+    );
+    const created = await call('/v1/admin/projects', { method: 'POST', key: ADMIN, body: { name: 'cluster' } });
+    expect(created.status).toBe(200);
+    const keys = created.json().keys as { kind: string; mode: string; key: string }[];
+    sk = keys.find((k) => k.kind === 'sk' && k.mode === 'test')?.key ?? '';
+    const connected = await call('/v1/keys/connect', {
+      method: 'POST',
+      key: sk,
+      body: { provider: 'openai', refId: 'cust_1', providerKey: 'sk-byo-test-valid' },
+    });
+    expect(connected.status).toBe(200);
+  }, 180_000);
+
+  afterAll(async () => {
+    if (server && server.child.exitCode === null) {
+      server.child.kill('SIGKILL');
+      for (const pid of workerPids(server.child.pid ?? 0)) process.kill(pid, 'SIGKILL');
+    }
+    try {
+      execFileSync('psql', [process.env.DATABASE_URL ?? '', '-qc', `drop schema if exists "${schema}" cascade`], { stdio: 'ignore' });
+    } catch {}
+  });
+
+  it('two worker processes serve one port; /metrics from any of them counts the calls of both', async () => {
+    expect(workerPids(server.child.pid ?? 0)).toHaveLength(2);
+    const before = await proxiedCount();
+    const results = await Promise.all(Array.from({ length: 20 }, () => chat()));
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+    // Every scrape, whichever worker answers it, sees all 20 calls.
+    for (let i = 0; i < 4; i++) expect((await proxiedCount()) - before).toBe(20);
+  }, 60_000);
+
+  it('a key revoked through one worker is refused by every worker', async () => {
+    // Warm both workers' key caches first.
+    for (const r of await Promise.all(Array.from({ length: 10 }, () => chat()))) expect(r.status).toBe(200);
+    const revoked = await call('/v1/keys/revoke', { method: 'POST', key: sk, body: { provider: 'openai', refId: 'cust_1' } });
+    expect(revoked.status).toBe(200);
+    await waitFor(async () => {
+      const rs = await Promise.all(Array.from({ length: 10 }, () => chat()));
+      return rs.every((r) => r.status === 409 && /key_revoked/.test(r.text));
+    }, 5_000);
+  }, 60_000);
+
+  it('a worker that dies is replaced; SIGTERM stops the primary and all workers with exit 0', async () => {
+    const [victim, other] = workerPids(server.child.pid ?? 0);
+    process.kill(victim as number, 'SIGKILL');
+    await waitFor(() => server.stdout.includes('the replacement worker is listening'), 60_000);
+    const now = workerPids(server.child.pid ?? 0);
+    expect(now).toHaveLength(2);
+    expect(now).not.toContain(victim);
+    expect(now).toContain(other);
+    expect(server.stdout).toMatch(/"workerPid":\d+,"code":null,"signal":"SIGKILL","msg":"a worker died; starting a replacement"/);
+    // Both serve: calls on fresh connections all answer, and the proxied ones are counted by both.
+    const before = await proxiedCount();
+    const rs = await Promise.all(Array.from({ length: 10 }, () => chat()));
+    expect(rs.map((r) => r.status)).toEqual(Array(10).fill(409));
+
+    // The replacement's counters start at 0: the sum over the workers grows by the 10 calls.
+    expect((await proxiedCount()) - before).toBe(10);
+
+    const workers = workerPids(server.child.pid ?? 0);
+    server.child.kill('SIGTERM');
+    expect(await server.exit).toBe(0);
+    for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow();
+    // Nothing the primary or the workers printed holds a secret.
+    for (const secret of [sk, ADMIN, masterKey]) expect(server.stdout + server.stderr).not.toContain(secret);
+  }, 120_000);
+
+  async function proxiedCount(): Promise<number> {
+    const m = await call('/metrics');
+    expect(m.status).toBe(200);
+    let n = 0;
+    for (const line of m.text.split('\n')) {
+      const hit = /^byo_proxy_requests_total\{[^}]*\} (\d+)/.exec(line);
+      if (hit) n += Number(hit[1]);
+    }
+    return n;
+  }
+});
