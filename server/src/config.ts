@@ -89,7 +89,12 @@ export const EnvSchema = z.object({
   BYO_RATE_LIMIT_WINDOW: duration.default(60_000),
   BYO_WEBHOOK_SCHEDULE: z.string().default('0,5s,5m,30m,2h,5h,10h,10h'),
   BYO_WEBHOOK_TIMEOUT: timer.default(10_000),
-  BYO_WEBHOOK_POLL_INTERVAL: timer.default(200),
+  /**
+   * How often the dispatcher looks for retries that came due and for claims a stopped server left.
+   * New events wake it at once (and other instances through LISTEN/NOTIFY), so this only bounds
+   * how late a retry may be; each look is two queries, which show in the proxy's tail latency.
+   */
+  BYO_WEBHOOK_POLL_INTERVAL: timer.default(1000),
   BYO_WEBHOOK_DISABLE_AFTER: duration.default(5 * 86_400_000),
   BYO_WEBHOOKS: bool.default(true),
   /** Webhook deliveries in flight at once per server process. */

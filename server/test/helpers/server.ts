@@ -64,6 +64,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     LOG_LEVEL: 'info',
     BYO_SEED_DEV_PROJECT: 'false',
     BYO_WEBHOOK_SCHEDULE: '0,100ms,200ms,400ms',
+    // Retries 100-400 ms apart need a poll to match (the server's default is 1 s).
+    BYO_WEBHOOK_POLL_INTERVAL: '200ms',
     DATABASE_URL: process.env.DATABASE_URL,
     ...(schema ? { BYO_DATABASE_SCHEMA: schema } : {}),
     ...env,
