@@ -31,12 +31,17 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
   });
 }
 
+/** The headers every response gets, as `[name, value]` pairs. */
+export const BASE_SECURITY_HEADERS = [
+  ['x-content-type-options', 'nosniff'],
+  ['referrer-policy', 'no-referrer'],
+] as const;
+
 /**
- * The headers every response gets, set on the raw response, so responses written without
- * Fastify's reply (the proxy's hijacked route and its raw path) send them too: node merges them
- * into whatever writeHead() is given.
+ * Sets the base headers on the raw response, so responses written without Fastify's reply (the
+ * proxy's hijacked route) send them too: node merges them into whatever writeHead() is given.
+ * The proxy's raw path passes them to writeHead() itself instead (see proxy/headers.ts).
  */
 export function setBaseSecurityHeaders(res: ServerResponse): void {
-  res.setHeader('x-content-type-options', 'nosniff');
-  res.setHeader('referrer-policy', 'no-referrer');
+  for (const [name, value] of BASE_SECURITY_HEADERS) res.setHeader(name, value);
 }

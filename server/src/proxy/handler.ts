@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { ProviderName } from '../db/schema.js';
 import { disableKey, type KeyVersion } from '../domain/provider-keys.js';
 import { BYOError, toBYOError } from '../errors.js';
-import { setBaseSecurityHeaders } from '../http/security-headers.js';
+import { BASE_SECURITY_HEADERS } from '../http/security-headers.js';
 import { SsrfError } from '../net/ssrf.js';
 import type { Metrics } from '../observability/metrics.js';
 import { isSandboxKey, type ProviderSpec } from '../providers/catalog.js';
@@ -19,6 +19,7 @@ import { callerCredential, clientResponseHeaders, hasDotSegment, takeQueryKey, u
 import type { KeyRef, ProviderKeyResolver } from './keys.js';
 
 export const PROXY_PREFIX = '/v1/proxy/';
+const BASE_HEADERS: Readonly<Record<string, string>> = Object.fromEntries(BASE_SECURITY_HEADERS);
 const SANDBOX_BODY_LIMIT = 8 * 1024 * 1024;
 const PROVIDERS = new Set<string>(['openai', 'anthropic', 'google']);
 
@@ -50,6 +51,8 @@ class Call {
   finished = false;
   /** The concurrency slot this call holds (project|mode), released in finish(). */
   slot: string | null = null;
+  /** Set by the upstream exchange: aborts the upstream request when the client leaves. */
+  onClientGone: (() => void) | null = null;
   constructor(
     readonly provider: ProviderName,
     readonly requestId: string,
@@ -95,15 +98,17 @@ export class ProxyHandler {
    * cost about a fifth of a proxied call's CPU. It sets the headers Fastify's hooks would.
    */
   readonly handleRaw = (req: IncomingMessage, res: ServerResponse, requestId: string, provider: string): void => {
-    setBaseSecurityHeaders(res);
     this.start(req, res, requestId, provider);
   };
 
   private start(req: IncomingMessage, res: ServerResponse, requestId: string, provider: string): void {
     const startedAt = performance.now();
     const call = new Call((PROVIDERS.has(provider) ? provider : 'openai') as ProviderName, requestId, req, res, startedAt);
-    call.res.on('close', () => {
-      if (!call.res.writableFinished) call.clientGone = true;
+    // The one 'close' listener of the call: the client left before the response ended.
+    call.res.once('close', () => {
+      if (call.res.writableFinished) return;
+      call.clientGone = true;
+      call.onClientGone?.();
     });
     if (!PROVIDERS.has(provider)) {
       this.fail(
@@ -230,7 +235,12 @@ export class ProxyHandler {
     if (call.clientGone) return this.finish(call);
     call.source = 'sandbox';
     call.status = out.status;
-    const headers: Record<string, string> = { ...out.headers, 'x-byo-request-id': call.requestId, 'x-byo-sandbox': 'true' };
+    const headers: Record<string, string> = {
+      ...out.headers,
+      ...BASE_HEADERS,
+      'x-byo-request-id': call.requestId,
+      'x-byo-sandbox': 'true',
+    };
     call.tap = usageTapFor(out.headers['content-type'], undefined);
     if (out.body !== undefined) {
       const buf = Buffer.from(out.body);
@@ -279,6 +289,7 @@ export class ProxyHandler {
       providerErrorBody(call.provider, { status: e.status, message: e.message, code: e.code, requestId: call.requestId }),
     );
     const headers: Record<string, string> = {
+      ...BASE_HEADERS,
       'content-type': 'application/json',
       'content-length': String(Buffer.byteLength(body)),
       'x-byo-request-id': call.requestId,
@@ -328,7 +339,7 @@ export class ProxyHandler {
       inputTokens: usage?.inputTokens ?? null,
       outputTokens: usage?.outputTokens ?? null,
       totalTokens: usage?.totalTokens ?? null,
-      createdAt: new Date(),
+      createdAt: Date.now(),
     });
     if ((status === 401 || status === 403) && call.source !== 'byo' && call.used) this.disable(ref, call.used, status);
   }
@@ -419,9 +430,9 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     private readonly proxy: ProxyHandler,
     private readonly call: Call,
   ) {
-    call.res.once('close', () => {
-      if (call.clientGone && !call.finished) this.controller?.abort(new ClientClosedError());
-    });
+    call.onClientGone = () => {
+      if (!call.finished) this.controller?.abort(new ClientClosedError());
+    };
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {

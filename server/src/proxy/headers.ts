@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { BASE_SECURITY_HEADERS } from '../http/security-headers.js';
 
 /**
  * Header hygiene for the proxy (issue 3 §4). Inbound: every credential, every `x-byo-*`
@@ -45,7 +46,15 @@ const REQUEST_DROP = new Set([
   'accept-encoding',
 ]);
 
-const RESPONSE_DROP = new Set([...HOP_BY_HOP, 'set-cookie', 'set-cookie2']);
+// BYO's own security headers replace any the upstream sent (one line each, BYO's value).
+const RESPONSE_DROP = new Set([...HOP_BY_HOP, 'set-cookie', 'set-cookie2', ...BASE_SECURITY_HEADERS.map(([name]) => name)]);
+const BASE_FLAT: readonly string[] = BASE_SECURITY_HEADERS.flat();
+
+/** The base security headers plus these, flat, for writeHead() (an array takes node's fast path, no setHeader() merge). */
+export function withBaseHeaders(out: string[]): string[] {
+  for (const v of BASE_FLAT) out.push(v);
+  return out;
+}
 
 function connectionTokens(value: string | undefined): Set<string> | null {
   if (!value) return null;
@@ -80,7 +89,7 @@ export function upstreamRequestHeaders(
   return out;
 }
 
-/** The upstream response headers to pass to the client, flat, plus `x-byo-request-id`. */
+/** The upstream response headers to pass to the client, flat, plus `x-byo-request-id` and BYO's security headers. */
 export function clientResponseHeaders(headers: IncomingHttpHeaders, requestId: string): string[] {
   const conn = headers.connection;
   const extra = connectionTokens(Array.isArray(conn) ? conn.join(',') : conn);
@@ -93,7 +102,7 @@ export function clientResponseHeaders(headers: IncomingHttpHeaders, requestId: s
     else out.push(name, value);
   }
   out.push('x-byo-request-id', requestId);
-  return out;
+  return withBaseHeaders(out);
 }
 
 /** Where the caller put its BYO key, in the header its provider SDK uses (or `?key=`). */

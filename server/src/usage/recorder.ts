@@ -13,7 +13,8 @@ export interface UsageRecord {
   inputTokens: number | null;
   outputTokens: number | null;
   totalTokens: number | null;
-  createdAt: Date;
+  /** When the call ended, epoch milliseconds. */
+  createdAt: number;
 }
 
 export interface UsageRecorderOptions {
@@ -80,7 +81,7 @@ export class UsageRecorder {
 
   record(r: UsageRecord): void {
     if (this.closed) return;
-    const minute = Math.floor(r.createdAt.getTime() / MINUTE) * MINUTE;
+    const minute = Math.floor(r.createdAt / MINUTE) * MINUTE;
     const key = `${r.projectId}\u0000${r.mode}\u0000${r.refId}\u0000${r.provider}\u0000${r.model ?? ''}\u0000${r.status}\u0000${minute}`;
     const row = this.pending.get(key);
     if (row) {
