@@ -4,7 +4,7 @@ import './runtime-flags.js';
 import cluster from 'node:cluster';
 import { join } from 'node:path';
 import { runPrimary } from './cluster/primary.js';
-import { announceReady } from './cluster/worker.js';
+import { announceReady, inByoWorker } from './cluster/worker.js';
 import { ConfigError, loadConfig } from './config.js';
 import { migrateConfigured } from './db/migrate.js';
 import { createLogger } from './observability/logger.js';
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   }
   const mode = config.mode === 'postgres' ? 'PostgreSQL' : `embedded database in ${join(config.BYO_DATA_DIR, 'pgdata')}`;
   // A cluster worker reports to the primary, which prints one banner for all workers.
-  if (cluster.isWorker) announceReady(server.url);
+  if (inByoWorker(config)) announceReady(server.url);
   else process.stderr.write(`\nBYO server listening on ${server.url} (${mode})\n`);
   if (server.devKeys) {
     const k = server.devKeys;

@@ -1,9 +1,15 @@
 import cluster from 'node:cluster';
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config.js';
 import { type ClusterMessage, isClusterMessage } from './messages.js';
 
-/** True in a worker forked by the cluster primary (`BYO_WORKERS` > 1). */
-export const inWorker = cluster.isWorker;
+/**
+ * True in a worker forked by BYO's cluster primary (`BYO_WORKERS` > 1). A process that another
+ * cluster manager forked (PM2's cluster mode) with BYO_WORKERS=1 is a standalone server.
+ */
+export function inByoWorker(config: Pick<Config, 'BYO_WORKERS'>): boolean {
+  return cluster.isWorker && config.BYO_WORKERS > 1;
+}
 
 /** Tells the primary this worker listens. */
 export function announceReady(url: string): void {
@@ -12,36 +18,42 @@ export function announceReady(url: string): void {
 
 const pending = new Map<number, { resolve: (body: string) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
 let nextId = 0;
-let listening = false;
+let registry: Registry | null = null;
+
+function onMessage(msg: unknown): void {
+  if (!isClusterMessage(msg)) return;
+  if (msg.type === 'byo:metrics-part') {
+    // The primary collects this worker's own metrics for a scrape that reached any worker.
+    const own = registry;
+    if (!own) return;
+    void own.getMetricsAsJSON().then((metrics) => {
+      if (process.connected) process.send?.({ type: 'byo:metrics-part-result', id: msg.id, metrics } satisfies ClusterMessage);
+    });
+  } else if (msg.type === 'byo:metrics-result') {
+    const p = pending.get(msg.id);
+    if (!p) return;
+    pending.delete(msg.id);
+    clearTimeout(p.timer);
+    if (msg.body !== undefined) p.resolve(msg.body);
+    else p.reject(new Error(msg.error ?? 'no metrics from the cluster primary'));
+  }
+}
 
 /**
- * Makes this worker's registry the one the primary collects (prom-client's cluster protocol)
- * and returns a function that yields the metrics of all workers, aggregated by the primary.
+ * Serves this worker's registry to the primary and returns a function that yields the metrics
+ * of all the workers that listen, aggregated by the primary.
  */
-export function clusterMetrics(registry: Registry): () => Promise<string> {
-  AggregatorRegistry.setRegistries([registry]);
-  if (!listening) {
-    listening = true;
-    // Constructing one is what makes prom-client answer the primary's requests in a worker.
-    new AggregatorRegistry();
-    process.on('message', (msg: unknown) => {
-      if (!isClusterMessage(msg) || msg.type !== 'byo:metrics-result') return;
-      const p = pending.get(msg.id);
-      if (!p) return;
-      pending.delete(msg.id);
-      clearTimeout(p.timer);
-      if (msg.body !== undefined) p.resolve(msg.body);
-      else p.reject(new Error(msg.error ?? 'no metrics from the cluster primary'));
-    });
-  }
+export function clusterMetrics(own: Registry): () => Promise<string> {
+  if (!registry) process.on('message', onMessage);
+  registry = own;
   return () =>
     new Promise<string>((resolve, reject) => {
       const id = nextId++;
-      // prom-client gives up on a silent worker after 5 s; this waits a little longer.
+      // The primary answers within its own collection timeout; this is the backstop.
       const timer = setTimeout(() => {
         pending.delete(id);
         reject(new Error('the cluster primary did not answer with metrics'));
-      }, 6_000);
+      }, 5_000);
       timer.unref();
       pending.set(id, { resolve, reject, timer });
       process.send?.({ type: 'byo:metrics', id } satisfies ClusterMessage);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { clusterMetrics, inWorker } from '../cluster/worker.js';
+import { clusterMetrics, inByoWorker } from '../cluster/worker.js';
+import type { Config } from '../config.js';
 import type { Services } from '../services.js';
 
 /**
@@ -72,7 +73,9 @@ export class Metrics {
       name: 'byo_key_cache_hit_ratio',
       help: 'Provider key cache hits / lookups since start.',
       registers: [this.registry],
-      aggregator: 'average', // BYO_WORKERS > 1: each worker has its own cache
+      // BYO_WORKERS > 1: each worker has its own cache, and an average would count a fresh
+      // worker's 0 as a miss; the ratio over all workers is rate(byo_key_cache_lookups_total).
+      aggregator: 'omit',
       collect() {
         const total = cache.hits + cache.misses;
         this.set(total === 0 ? 0 : cache.hits / total);
@@ -104,10 +107,11 @@ export function metricsFor(services: Services): Metrics {
 
 /**
  * `GET /metrics` in the Prometheus text format. In a cluster worker (`BYO_WORKERS` > 1) the
- * answer covers all workers (counters and histograms summed), whichever worker a scrape reaches.
+ * answer covers all the workers that listen (counters and histograms summed), whichever worker a
+ * scrape reaches.
  */
-export function registerMetricsRoute(fastify: FastifyInstance, metrics: Metrics): void {
-  const collect = inWorker ? clusterMetrics(metrics.registry) : () => metrics.registry.metrics();
+export function registerMetricsRoute(fastify: FastifyInstance, metrics: Metrics, config: Pick<Config, 'BYO_WORKERS'>): void {
+  const collect = inByoWorker(config) ? clusterMetrics(metrics.registry) : () => metrics.registry.metrics();
   fastify.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
     let body: string;
     try {

@@ -20,7 +20,7 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as 
 export async function proxyFeature(app: App): Promise<void> {
   const { fastify, services } = app;
   const metrics = metricsFor(services);
-  registerMetricsRoute(fastify, metrics);
+  registerMetricsRoute(fastify, metrics, services.config);
 
   const recorder = new UsageRecorder(services.db, services.logger, {
     flushIntervalMs: services.config.BYO_USAGE_FLUSH_INTERVAL,

@@ -55,6 +55,24 @@ it('more than one worker without PostgreSQL: exit 78, says to set DATABASE_URL',
   expect(p.stderr).toMatch(/BYO_WORKERS: more than 1 worker needs PostgreSQL \(set DATABASE_URL\)/);
 }, 60_000);
 
+describe.runIf(usingPostgres)('BYO_WORKERS=2 on PostgreSQL: a worker that cannot start', () => {
+  it('stops the whole server with the exit code of the worker, not a restart loop', async () => {
+    const schema = `cluster_${randomBytes(4).toString('hex')}`;
+    try {
+      // No BYO_MASTER_KEYS: the primary migrates, each worker refuses to start (exit 78).
+      const p = run({ BYO_WORKERS: '2', PORT: '0', DATABASE_URL: process.env.DATABASE_URL ?? '', BYO_DATABASE_SCHEMA: schema });
+      expect(await p.exit).toBe(78);
+      expect(p.stderr).toMatch(/BYO_MASTER_KEYS is required with DATABASE_URL/);
+      expect(p.stdout).toMatch(/a worker could not start; stopping the server/);
+      expect(p.stderr).not.toMatch(/listening on/);
+    } finally {
+      try {
+        execFileSync('psql', [process.env.DATABASE_URL ?? '', '-qc', `drop schema if exists "${schema}" cascade`], { stdio: 'ignore' });
+      } catch {}
+    }
+  }, 120_000);
+});
+
 describe.runIf(usingPostgres)('BYO_WORKERS=2 on PostgreSQL', () => {
   const schema = `cluster_${randomBytes(4).toString('hex')}`;
   let server: Proc;
@@ -134,6 +152,23 @@ describe.runIf(usingPostgres)('BYO_WORKERS=2 on PostgreSQL', () => {
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
     // Every scrape, whichever worker answers it, sees all 20 calls.
     for (let i = 0; i < 4; i++) expect((await proxiedCount()) - before).toBe(20);
+  }, 60_000);
+
+  it('a worker that does not answer is left out of /metrics instead of failing the scrape', async () => {
+    const [stuck] = workerPids(server.child.pid ?? 0);
+    process.kill(stuck as number, 'SIGSTOP');
+    try {
+      // Two new connections: the primary hands them to the two workers in turn, so one of the
+      // scrapes reaches the worker that still runs; it must answer, without the stuck one.
+      const first = await Promise.race([call('/metrics'), call('/metrics')].map((p) => p.then((r) => ({ ...r, at: Date.now() }))));
+      expect(first.status).toBe(200);
+      expect(first.text).toMatch(/^byo_cluster_workers 2$/m);
+      expect(first.text).toMatch(/^byo_cluster_workers_reporting 1$/m);
+      expect(first.text).toMatch(/^byo_proxy_requests_total\{/m);
+    } finally {
+      process.kill(stuck as number, 'SIGCONT');
+    }
+    expect((await call('/metrics')).text).toMatch(/^byo_cluster_workers_reporting 2$/m);
   }, 60_000);
 
   it('a key revoked through one worker is refused by every worker', async () => {
