@@ -117,7 +117,7 @@ export function registerMetricsRoute(fastify: FastifyInstance, metrics: Metrics,
     try {
       body = await collect();
     } catch (err) {
-      // A worker that died mid-collection: the next scrape gets a whole answer.
+      // The cluster primary did not answer (it is stopping, or overloaded): Prometheus retries.
       return reply
         .code(503)
         .type('text/plain')

@@ -95,7 +95,8 @@ export class ProxyHandler {
   /**
    * The Node.js handler, called by the HTTP server before Fastify for `/v1/proxy/{provider}/...`
    * (see index.ts): the same call without Fastify's routing, hooks and reply objects, which
-   * cost about a fifth of a proxied call's CPU. It sets the headers Fastify's hooks would.
+   * cost about a fifth of a proxied call's CPU. Its responses carry the headers Fastify's hooks
+   * would set (BASE_SECURITY_HEADERS, passed to writeHead() with the rest).
    */
   readonly handleRaw = (req: IncomingMessage, res: ServerResponse, requestId: string, provider: string): void => {
     this.start(req, res, requestId, provider);

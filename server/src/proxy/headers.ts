@@ -51,7 +51,7 @@ const RESPONSE_DROP = new Set([...HOP_BY_HOP, 'set-cookie', 'set-cookie2', ...BA
 const BASE_FLAT: readonly string[] = BASE_SECURITY_HEADERS.flat();
 
 /** The base security headers plus these, flat, for writeHead() (an array takes node's fast path, no setHeader() merge). */
-export function withBaseHeaders(out: string[]): string[] {
+function withBaseHeaders(out: string[]): string[] {
   for (const v of BASE_FLAT) out.push(v);
   return out;
 }
