@@ -1,44 +1,20 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usingPostgres } from '../helpers/server.js';
-import { waitFor } from './support.js';
+import { type ServerProcess, startServerProcess, waitFor } from './support.js';
 
 /**
  * `BYO_WORKERS` (node:cluster): one port served by several worker processes on one
  * PostgreSQL database, as an operator starts it. The server runs from source through tsx.
  */
 
-const SERVER_DIR = resolve(import.meta.dirname, '../..');
-const MAIN = join(SERVER_DIR, 'src/main.ts');
 const ADMIN = `byo_admin_${randomBytes(24).toString('hex')}`;
 const masterKey = randomBytes(32).toString('base64');
 
-interface Proc {
-  child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  exit: Promise<number | null>;
-}
-
-function run(env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    cwd: SERVER_DIR,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const p: Proc = { child, stdout: '', stderr: '', exit: new Promise((r) => child.on('exit', (code) => r(code))) };
-  child.stdout?.on('data', (d) => {
-    p.stdout += d;
-  });
-  child.stderr?.on('data', (d) => {
-    p.stderr += d;
-  });
-  return p;
-}
+const run = (env: Record<string, string>) => startServerProcess({ LOG_LEVEL: 'info', ...env });
 
 /** The worker processes of a primary (Linux: /proc/<pid>/task/<pid>/children). */
 function workerPids(pid: number): number[] {
@@ -75,7 +51,7 @@ describe.runIf(usingPostgres)('BYO_WORKERS=2 on PostgreSQL: a worker that cannot
 
 describe.runIf(usingPostgres)('BYO_WORKERS=2 on PostgreSQL', () => {
   const schema = `cluster_${randomBytes(4).toString('hex')}`;
-  let server: Proc;
+  let server: ServerProcess;
   let url = '';
   let sk = '';
 

@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canaryKey, findLeaks, type MockProvider, startMockProvider, waitFor } from './support.js';
+import { canaryKey, findLeaks, type MockProvider, type ServerProcess, startMockProvider, startServerProcess, waitFor } from './support.js';
 
 /**
  * `byo-server` as a process (foundation §2, §4, §5): configuration errors, the embedded dev
@@ -12,42 +11,17 @@ import { canaryKey, findLeaks, type MockProvider, startMockProvider, waitFor } f
  * test needs no build.
  */
 
-const SERVER_DIR = resolve(import.meta.dirname, '../..');
-const MAIN = join(SERVER_DIR, 'src/main.ts');
 const dirs: string[] = [];
 const outputs: string[] = [];
 
-interface Proc {
-  child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  exit: Promise<number | null>;
-}
-
-/** Starts `byo-server` with exactly this environment (plus PATH/HOME), nothing inherited. */
-function run(env: Record<string, string>, args: string[] = []): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    cwd: SERVER_DIR,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const p: Proc = {
-    child,
-    stdout: '',
-    stderr: '',
-    exit: new Promise((r) => child.on('exit', (code) => r(code))),
-  };
-  child.stdout?.on('data', (d) => {
-    p.stdout += d;
-  });
-  child.stderr?.on('data', (d) => {
-    p.stderr += d;
-  });
+/** Starts `byo-server`; what it prints goes into the leak scan at the end of this file. */
+function run(env: Record<string, string>, args: string[] = []): ServerProcess {
+  const p = startServerProcess(env, args);
   void p.exit.then(() => outputs.push(p.stdout, p.stderr));
   return p;
 }
 
-async function listening(p: Proc): Promise<string> {
+async function listening(p: ServerProcess): Promise<string> {
   let url = '';
   await waitFor(
     () => {
@@ -115,7 +89,7 @@ describe('embedded dev mode, first start', () => {
   const secret = canaryKey('proc');
   let dataDir: string;
   let url: string;
-  let p: Proc;
+  let p: ServerProcess;
   let dev: { projectId: string; publishableKey: string; secretKey: string; adminToken?: string };
 
   it('creates 0600 key files, prints the real URL and the dev keys once', async () => {

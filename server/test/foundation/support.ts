@@ -1,4 +1,6 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { sql } from 'kysely';
 import { expect } from 'vitest';
 import { capturedLogs, type TestServer } from '../helpers/server.js';
@@ -173,4 +175,34 @@ export async function copyProject(from: TestServer, to: TestServer, projectId: s
     })
     .execute();
   await dst.insertInto('api_keys').values(keys).execute();
+}
+
+const SERVER_DIR = resolve(import.meta.dirname, '../..');
+
+/** `byo-server` started as a process, with what it printed so far. */
+export interface ServerProcess {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  exit: Promise<number | null>;
+}
+
+/**
+ * Starts `byo-server` from source (through tsx, so no build is needed) with exactly this
+ * environment (plus PATH/HOME and NODE_ENV=production), nothing inherited.
+ */
+export function startServerProcess(env: Record<string, string>, args: string[] = []): ServerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(SERVER_DIR, 'src/main.ts'), ...args], {
+    cwd: SERVER_DIR,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const p: ServerProcess = { child, stdout: '', stderr: '', exit: new Promise((r) => child.on('exit', (code) => r(code))) };
+  child.stdout?.on('data', (d) => {
+    p.stdout += d;
+  });
+  child.stderr?.on('data', (d) => {
+    p.stderr += d;
+  });
+  return p;
 }
