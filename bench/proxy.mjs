@@ -122,11 +122,12 @@ async function fixedRate(target, body, rate = 1000, seconds = DURATION, warmSeco
   const inflight = new Set();
   const t0 = process.hrtime.bigint();
   const intervalNs = BigInt(Math.round(1e9 / rate));
+  const dueAt = (i) => t0 + BigInt(i) * intervalNs;
   await new Promise((resolve) => {
     const tick = () => {
       const now = process.hrtime.bigint();
-      while (sent < total && t0 + BigInt(sent) * intervalNs <= now) {
-        const intended = t0 + BigInt(sent) * intervalNs;
+      while (sent < total && dueAt(sent) <= now) {
+        const intended = dueAt(sent);
         const recorded = sent >= skip;
         sent++;
         const p = pool
@@ -144,7 +145,7 @@ async function fixedRate(target, body, rate = 1000, seconds = DURATION, warmSeco
         inflight.add(p);
       }
       if (sent < total) {
-        const dueIn = Number(t0 + BigInt(sent) * intervalNs - process.hrtime.bigint()) / 1e6;
+        const dueIn = Number(dueAt(sent) - process.hrtime.bigint()) / 1e6;
         setTimeout(tick, Math.max(0, Math.floor(dueIn)));
       } else Promise.allSettled([...inflight]).then(resolve);
     };
@@ -402,11 +403,11 @@ async function main() {
       `${name} throughput vs direct: JSON ${f((100 * b.jsonMax.rps) / d.jsonMax.rps, 0)}%, SSE ${f((100 * b.sseMax.rps) / d.sseMax.rps, 0)}%`,
     );
   }
-  const b = results.BYO;
+  const b = results[byos[0].name];
   const bare = results.bare;
   if (bare?.jsonMax && bare?.sseMax) {
     console.log(
-      `BYO throughput vs the bare Node.js proxy: JSON ${f((100 * b.jsonMax.rps) / bare.jsonMax.rps, 0)}%, SSE ${f((100 * b.sseMax.rps) / bare.sseMax.rps, 0)}%`,
+      `${byos[0].name} throughput vs the bare Node.js proxy: JSON ${f((100 * b.jsonMax.rps) / bare.jsonMax.rps, 0)}%, SSE ${f((100 * b.sseMax.rps) / bare.sseMax.rps, 0)}%`,
     );
   }
   process.exit(0);
