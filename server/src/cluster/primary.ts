@@ -70,10 +70,11 @@ export function runPrimary(config: Config, logger: Logger): Promise<number> {
       live.delete(worker);
       const wasReady = ready.delete(worker);
       if (stopping) {
-        // A worker that did not stop cleanly (its 25 s force exit, an error while closing) fails the stop.
+        // A worker that did not stop cleanly (its 25 s force exit, an error while closing) fails the
+        // stop; a failure that caused the stop (a worker that could not start) keeps its own code.
         if (code !== 0 && signal !== 'SIGTERM') {
-          logger.error({ workerPid: worker.process.pid, code, signal }, 'a worker did not stop cleanly');
-          exitCode = 1;
+          logger.error({ workerPid: worker.process.pid, code, signal }, 'a worker exited with an error while the server stopped');
+          if (exitCode === 0) exitCode = 1;
         }
         if (live.size === 0) finish(exitCode);
         return;

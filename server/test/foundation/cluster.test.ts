@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { usingPostgres } from '../helpers/server.js';
+import { dropSchema, usingPostgres } from '../helpers/server.js';
 import { type ServerProcess, startServerProcess, waitFor } from './support.js';
 
 /**
@@ -42,9 +41,7 @@ describe.runIf(usingPostgres)('BYO_WORKERS=2 on PostgreSQL: a worker that cannot
       expect(p.stdout).toMatch(/a worker could not start; stopping the server/);
       expect(p.stderr).not.toMatch(/listening on/);
     } finally {
-      try {
-        execFileSync('psql', [process.env.DATABASE_URL ?? '', '-qc', `drop schema if exists "${schema}" cascade`], { stdio: 'ignore' });
-      } catch {}
+      await dropSchema(schema);
     }
   }, 120_000);
 });
@@ -116,9 +113,7 @@ describe.runIf(usingPostgres)('BYO_WORKERS=2 on PostgreSQL', () => {
       server.child.kill('SIGKILL');
       for (const pid of workerPids(server.child.pid ?? 0)) process.kill(pid, 'SIGKILL');
     }
-    try {
-      execFileSync('psql', [process.env.DATABASE_URL ?? '', '-qc', `drop schema if exists "${schema}" cascade`], { stdio: 'ignore' });
-    } catch {}
+    await dropSchema(schema);
   });
 
   it('two worker processes serve one port; /metrics from any of them counts the calls of both', async () => {

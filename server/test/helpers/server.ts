@@ -37,7 +37,8 @@ export const usingPostgres = Boolean(process.env.DATABASE_URL);
 /** Servers of this process per PostgreSQL schema; a schema the helper made is dropped with its last server. */
 const schemaUsers = new Map<string, number>();
 
-async function dropSchema(schema: string): Promise<void> {
+/** Drops a PostgreSQL schema and everything in it, if it exists. */
+export async function dropSchema(schema: string): Promise<void> {
   const pg = (await import('pg')).default;
   const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await client.connect();
