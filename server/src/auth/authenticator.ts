@@ -5,15 +5,13 @@ import type { Storage } from '../db/database.js';
 import { BYOError, unauthorized } from '../errors.js';
 import { hashSecret, type KeyKind, type Mode, parseApiKey } from './key-format.js';
 
-export type Principal = { type: 'admin' } | { type: 'key'; keyId: string; kind: KeyKind; mode: Mode; projectId: string; project: Project };
+export type KeyPrincipal = Readonly<{ type: 'key'; keyId: string; kind: KeyKind; mode: Mode; projectId: string; project: Project }>;
+export type Principal = { type: 'admin' } | KeyPrincipal;
 
 interface Entry {
-  keyId: string;
-  kind: KeyKind;
-  mode: Mode;
-  projectId: string;
+  /** Shared by every request the entry answers (read-only), so a cache hit allocates nothing. */
+  principal: KeyPrincipal;
   expiresAt: number | null;
-  project: Project;
   loadedAt: number;
 }
 
@@ -63,7 +61,7 @@ export class Authenticator {
     }
     if (payload.startsWith('project:')) {
       const id = payload.slice(8);
-      for (const [h, e] of this.cache) if (e.projectId === id) this.cache.delete(h);
+      for (const [h, e] of this.cache) if (e.principal.projectId === id) this.cache.delete(h);
       return;
     }
     this.cache.delete(payload);
@@ -82,19 +80,32 @@ export class Authenticator {
   }
 
   /** Resolves a BYO API key; every failure is the same 401 (KEY-7). */
-  async authenticateKey(token: string): Promise<Extract<Principal, { type: 'key' }>> {
+  async authenticateKey(token: string): Promise<KeyPrincipal> {
     const hash = hashSecret(token);
     const now = this.now();
-    let entry = this.cache.get(hash);
-    if (!entry || now - entry.loadedAt > this.ttlMs) {
-      // Only a key that passed this check is ever cached, so a cache hit skips it.
-      if (!parseApiKey(token)) throw unauthorized(); // bad shape or checksum: no database query (KEY-1)
-      entry = await this.load(hash, now);
-    }
+    const hit = this.fresh(this.cache.get(hash), now);
+    if (hit) return hit;
+    // Only a key that passed this check is ever cached, so a cache hit skips it.
+    if (!parseApiKey(token)) throw unauthorized(); // bad shape or checksum: no database query (KEY-1)
+    const entry = await this.load(hash, now);
+    return this.fresh(entry, now, true) as KeyPrincipal;
+  }
+
+  /**
+   * The principal of a key this instance has cached and still trusts, without a promise (the
+   * proxy's hot path: two awaits cost more than the lookup); `undefined` when
+   * `authenticateKey()` must load it. Throws as `authenticateKey()` would for an expired key.
+   */
+  cachedKey(token: string): KeyPrincipal | undefined {
+    return this.fresh(this.cache.get(hashSecret(token)), this.now());
+  }
+
+  private fresh(entry: Entry | undefined, now: number, justLoaded = false): KeyPrincipal | undefined {
+    if (!entry || (!justLoaded && now - entry.loadedAt > this.ttlMs)) return undefined;
     if (entry.expiresAt !== null && now >= entry.expiresAt) {
       throw new BYOError('api_key_expired', 'This API key has expired. Use the key that replaced it when it was rolled.');
     }
-    return { type: 'key', keyId: entry.keyId, kind: entry.kind, mode: entry.mode, projectId: entry.projectId, project: entry.project };
+    return entry.principal;
   }
 
   async authenticate(token: string | undefined): Promise<Principal> {
@@ -121,12 +132,8 @@ export class Authenticator {
     }
     const { key_id, kind, mode, expires_at, revoked_at: _r, ...project } = row;
     const entry: Entry = {
-      keyId: key_id,
-      kind,
-      mode,
-      projectId: project.id,
+      principal: Object.freeze({ type: 'key', keyId: key_id, kind, mode, projectId: project.id, project: project as Project }),
       expiresAt: expires_at ? expires_at.getTime() : null,
-      project: project as Project,
       loadedAt: now,
     };
     if (generation !== this.generation) return entry;

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { clusterMetrics, inByoWorker } from '../cluster/worker.js';
 import type { Config } from '../config.js';
 import type { Services } from '../services.js';
+import { HotHistogram } from './hot-histogram.js';
 
 /**
  * Prometheus metrics (`GET /metrics`, prom-client). One registry per app, not prom-client's
@@ -12,31 +13,26 @@ import type { Services } from '../services.js';
 export class Metrics {
   readonly registry = new Registry();
 
-  /** Proxied calls by provider, HTTP status and who produced the answer (`upstream`, `sandbox`, `byo`). */
-  readonly proxyRequests = new Counter({
-    name: 'byo_proxy_requests_total',
-    help: 'Proxied requests by provider, HTTP status and source of the answer (upstream, sandbox, byo).',
-    labelNames: ['provider', 'status', 'source'] as const,
-    registers: [this.registry],
-  });
+  /** Proxied calls by provider, HTTP status and who produced the answer (`upstream`, `sandbox`, `byo`): see countProxied(). */
+  private readonly proxied = new Map<string, { labels: { provider: string; status: string; source: string }; n: number }>();
 
   /** From dispatching the upstream request to receiving its response headers. */
-  readonly upstreamLatency = new Histogram({
-    name: 'byo_proxy_upstream_latency_seconds',
-    help: 'Time from sending a request upstream to receiving its response headers (time to first byte).',
-    labelNames: ['provider'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-    registers: [this.registry],
-  });
+  readonly upstreamLatency = new HotHistogram(
+    'byo_proxy_upstream_latency_seconds',
+    'Time from sending a request upstream to receiving its response headers (time to first byte).',
+    'provider',
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    this.registry,
+  );
 
   /** BYO's own time on a call: request arrival to upstream dispatch, plus upstream headers to client headers. */
-  readonly overhead = new Histogram({
-    name: 'byo_proxy_overhead_seconds',
-    help: "BYO's own time per proxied call: authentication, key lookup and header rewriting, excluding the provider's time.",
-    labelNames: ['provider'] as const,
-    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
-    registers: [this.registry],
-  });
+  readonly overhead = new HotHistogram(
+    'byo_proxy_overhead_seconds',
+    "BYO's own time per proxied call: authentication, key lookup and header rewriting, excluding the provider's time.",
+    'provider',
+    [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+    this.registry,
+  );
 
   readonly usageWritten = new Counter({
     name: 'byo_usage_records_written_total',
@@ -58,6 +54,19 @@ export class Metrics {
 
   constructor(services: Pick<Services, 'keyCache'>) {
     const cache = services.keyCache;
+    const proxied = this.proxied;
+    new Counter({
+      name: 'byo_proxy_requests_total',
+      help: 'Proxied requests by provider, HTTP status and source of the answer (upstream, sandbox, byo).',
+      labelNames: ['provider', 'status', 'source'] as const,
+      registers: [this.registry],
+      // Counted by countProxied() with a plain increment (prom-client's inc() hashes its labels
+      // on every call), published here when scraped.
+      collect() {
+        this.reset();
+        for (const c of proxied.values()) this.inc(c.labels, c.n);
+      },
+    });
     new Counter({
       name: 'byo_key_cache_lookups_total',
       help: 'Provider key cache lookups by result (hit, miss).',
@@ -91,6 +100,24 @@ export class Metrics {
     });
     collectDefaultMetrics({ register: this.registry });
   }
+
+  /** The count of proxied calls with this provider, status and source (keep it or look it up per call; both are cheap). */
+  proxiedCount(provider: string, status: number, source: ProxyAnswerSource): ProxiedCount {
+    const k = `${provider}|${status}|${source}`;
+    let c = this.proxied.get(k);
+    if (!c) {
+      c = { labels: { provider, status: String(status), source }, n: 0 };
+      this.proxied.set(k, c);
+    }
+    return c;
+  }
+}
+
+export type ProxyAnswerSource = 'upstream' | 'sandbox' | 'byo';
+
+/** The counter of one (provider, status, source): `.n++` per proxied call. */
+export interface ProxiedCount {
+  n: number;
 }
 
 const perApp = new WeakMap<object, Metrics>();

@@ -5,6 +5,8 @@ import { BYOError } from '../errors.js';
 import type { Services } from '../services.js';
 import { DecryptError } from '../vault/vault.js';
 
+export type UsableKey = CachedProviderKey & { key: string };
+
 export interface KeyRef {
   projectId: string;
   mode: Mode;
@@ -24,23 +26,23 @@ export class ProviderKeyResolver {
     private readonly onDecryptFailure: () => void = () => {},
   ) {}
 
-  /** Resolves the usable key or throws the BYOError the caller should see. */
-  async resolve(ref: KeyRef): Promise<CachedProviderKey & { key: string }> {
-    const cache = this.services.keyCache;
-    const id = keyCacheId(ref.projectId, ref.mode, ref.provider, ref.refId);
-    const found = cache.get(id) ?? (await cache.load(id, () => this.load(ref)));
-    if (!found) throw new BYOError('key_not_found', `No ${ref.provider} key is connected for refId "${ref.refId}".`);
-    if (found.status === 'revoked')
-      throw new BYOError('key_revoked', `The ${ref.provider} key for this refId was revoked; connect a new one.`);
-    if (found.status !== 'active' || !found.key)
-      throw new BYOError(
-        'key_disabled',
-        `The ${ref.provider} key for this refId is disabled (the provider rejected it); connect a new one.`,
-      );
-    return found as CachedProviderKey & { key: string };
+  /**
+   * The usable key if the cache holds it, without a promise (the proxy's hot path: an await
+   * costs more than the lookup); `undefined` when `load()` must fetch it. Throws the BYOError
+   * the caller should see for a revoked or disabled key.
+   */
+  cached(ref: KeyRef): UsableKey | undefined {
+    const found = this.services.keyCache.get(keyCacheId(ref.projectId, ref.mode, ref.provider, ref.refId));
+    return found ? usable(found, ref) : undefined;
   }
 
-  private load(ref: KeyRef): Promise<CachedProviderKey | null> {
+  /** Loads and decrypts a key `cached()` did not have (once, however many callers miss at the same time). */
+  async load(ref: KeyRef): Promise<UsableKey> {
+    const id = keyCacheId(ref.projectId, ref.mode, ref.provider, ref.refId);
+    return usable(await this.services.keyCache.load(id, () => this.fromDatabase(ref)), ref);
+  }
+
+  private fromDatabase(ref: KeyRef): Promise<CachedProviderKey | null> {
     return loadProviderKey(this.services, ref).catch((err: unknown) => {
       if (err instanceof DecryptError) {
         this.onDecryptFailure();
@@ -53,4 +55,13 @@ export class ProviderKeyResolver {
       throw err;
     });
   }
+}
+
+function usable(found: CachedProviderKey | null, ref: KeyRef): UsableKey {
+  if (!found) throw new BYOError('key_not_found', `No ${ref.provider} key is connected for refId "${ref.refId}".`);
+  if (found.status === 'revoked')
+    throw new BYOError('key_revoked', `The ${ref.provider} key for this refId was revoked; connect a new one.`);
+  if (found.status !== 'active' || !found.key)
+    throw new BYOError('key_disabled', `The ${ref.provider} key for this refId is disabled (the provider rejected it); connect a new one.`);
+  return found as UsableKey;
 }

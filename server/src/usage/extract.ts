@@ -2,9 +2,9 @@
  * Reads the model and token counts out of a response as its bytes pass through, without
  * altering or holding up the body (issue 3 §9).
  *
- * - JSON bodies up to `JSON_PARSE_LIMIT` are kept and parsed once at the end. Larger ones
- *   (big embedding batches) are not kept: only their first and last few KiB are, and the
- *   `model` / `usage` object are found there (the providers put `usage` last).
+ * - JSON bodies are not parsed, nor kept whole: only their first and last few KiB are, and
+ *   the `model` and the `usage` object are found there (the providers put `usage` last) and
+ *   only the usage object is parsed.
  * - SSE streams are split into lines incrementally; only `data:` lines that can hold a usage
  *   object (or the model, until it is known) are parsed. Usage objects are merged field by
  *   field, later values winning, which gives the final counts for every provider: OpenAI's
@@ -19,7 +19,6 @@ export interface UsageCounts {
   totalTokens: number | null;
 }
 
-export const JSON_PARSE_LIMIT = 256 * 1024;
 const HEAD_BYTES = 4 * 1024;
 const TAIL_BYTES = 16 * 1024;
 const MAX_SSE_LINE = 1024 * 1024;
@@ -97,71 +96,101 @@ export function usageTapFor(contentType: string | undefined, contentEncoding: st
   return null;
 }
 
+/**
+ * Usage from a JSON body (or Gemini's JSON-array stream), without parsing the body: the model
+ * is the first `"model"`/`"modelVersion"` string in the head (or the tail: Gemini puts it
+ * last), the usage the last `"usage"`/`"usageMetadata"` object in the tail, found with a
+ * native byte search and parsed alone. Parsing whole bodies cost several microseconds per
+ * call on small ones, and milliseconds of the event loop on embedding batches. A key inside a
+ * string cannot match: its quotes are escaped there.
+ */
 export class JsonUsageTap implements UsageTap {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  private head: Buffer | null = null;
-  private tail: Buffer = Buffer.alloc(0);
+  private readonly headParts: Buffer[] = [];
+  private headSize = 0;
+  private readonly tailParts: Buffer[] = [];
+  private tailSize = 0;
 
   push(chunk: Buffer): void {
-    this.size += chunk.length;
-    if (this.size <= JSON_PARSE_LIMIT) {
-      this.chunks.push(chunk);
-      return;
+    if (chunk.length === 0) return;
+    if (this.headSize < HEAD_BYTES) {
+      this.headParts.push(chunk);
+      this.headSize += chunk.length;
     }
-    if (this.head === null) {
-      const all = Buffer.concat(this.chunks);
-      this.head = all.subarray(0, HEAD_BYTES);
-      this.tail = all.subarray(Math.max(0, all.length - TAIL_BYTES));
-      this.chunks = [];
-    }
-    const joined = Buffer.concat([this.tail, chunk]);
-    this.tail = Buffer.from(joined.subarray(Math.max(0, joined.length - TAIL_BYTES)));
+    this.tailParts.push(chunk);
+    this.tailSize += chunk.length;
+    // Keep only the chunks the last TAIL_BYTES need.
+    while (this.tailParts.length > 1 && this.tailSize - (this.tailParts[0] as Buffer).length >= TAIL_BYTES)
+      this.tailSize -= (this.tailParts.shift() as Buffer).length;
   }
 
   finish(): UsageCounts {
     const acc = new UsageAccumulator();
-    if (this.head === null) {
-      if (this.size > 0) {
-        try {
-          // Most bodies arrive in one chunk: decode it in place rather than copy it first.
-          const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
-          acc.absorb(JSON.parse(body.toString('utf8')));
-        } catch {
-          /* not JSON after all: no usage */
-        }
-      }
-      return acc.result();
-    }
-    const head = this.head.toString('utf8');
-    const tail = this.tail.toString('utf8');
-    const model = MODEL_RE.exec(head) ?? MODEL_RE.exec(tail);
-    if (model) acc.model = (model[2] as string).slice(0, 200);
-    const usage = lastObjectAfter(tail, /"(usage|usageMetadata)"\s*:\s*\{/g);
-    if (usage) {
-      try {
-        acc.absorb(JSON.parse(`{${usage}}`));
-      } catch {
-        /* truncated: no usage */
-      }
-    }
+    if (this.tailSize === 0) return acc.result();
+    const head = joined(this.headParts, this.headSize);
+    const tail = joined(this.tailParts, this.tailSize);
+    acc.model = modelIn(head) ?? (tail === head ? null : modelIn(tail));
+    const usage = lastUsageIn(tail);
+    if (usage) acc.absorb(usage);
     return acc.result();
   }
 }
 
-/** The text `"usage": {...}` of the last match of `re` in `s`, braces balanced, or null. */
-function lastObjectAfter(s: string, re: RegExp): string | null {
-  let match: RegExpExecArray | null = null;
-  for (let m = re.exec(s); m; m = re.exec(s)) match = m;
-  if (!match) return null;
-  const open = match.index + match[0].length - 1;
+function joined(parts: Buffer[], size: number): Buffer {
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
+}
+
+const MODEL_AT = /^"(?:model|modelVersion)"\s*:\s*"([^"\\]{1,200})"/;
+const USAGE_AT = /^"(usage|usageMetadata)"\s*:\s*\{/;
+/** How many occurrences of `"model`/`"usage` to try before giving up (each is a short decode). */
+const MAX_TRIES = 16;
+
+/** The first `"model": "..."` (or `"modelVersion"`) value in `buf`. */
+function modelIn(buf: Buffer): string | null {
+  let at = buf.indexOf(MODEL_BYTES);
+  for (let tries = 0; at !== -1 && tries < MAX_TRIES; tries++) {
+    const m = MODEL_AT.exec(buf.toString('utf8', at, at + 240));
+    if (m) return m[1] as string;
+    at = buf.indexOf(MODEL_BYTES, at + 1);
+  }
+  return null;
+}
+
+/** `{usage: {...}}` or `{usageMetadata: {...}}` for the last such object in `buf`, parsed. */
+function lastUsageIn(buf: Buffer): Record<string, unknown> | null {
+  let at = buf.lastIndexOf(USAGE_BYTES);
+  for (let tries = 0; at !== -1 && tries < MAX_TRIES; tries++) {
+    const text = buf.toString('utf8', at);
+    const m = USAGE_AT.exec(text);
+    if (m) {
+      const open = m[0].length - 1;
+      const close = objectEnd(text, open);
+      if (close === -1) return null; // cut off: no usage rather than a guess
+      try {
+        return { [m[1] as string]: JSON.parse(text.slice(open, close + 1)) };
+      } catch {
+        return null;
+      }
+    }
+    at = at === 0 ? -1 : buf.lastIndexOf(USAGE_BYTES, at - 1);
+  }
+  return null;
+}
+
+/** The index of the `}` closing the object that opens at `open`, strings skipped; -1 if it does not close. */
+function objectEnd(s: string, open: number): number {
   let depth = 0;
   for (let i = open; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 123) depth++;
-    else if (c === 125 && --depth === 0) return s.slice(match.index, i + 1);
+    if (c === 34) {
+      for (i++; i < s.length; i++) {
+        const d = s.charCodeAt(i);
+        if (d === 92) i++;
+        else if (d === 34) break;
+      }
+    } else if (c === 123) depth++;
+    else if (c === 125 && --depth === 0) return i;
   }
-  return null;
+  return -1;
 }
 
 const USAGE_BYTES = Buffer.from('"usage');

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { respondAs } from '../../src/sandbox/index.js';
 import type { SandboxRequest } from '../../src/sandbox/types.js';
-import { JSON_PARSE_LIMIT, JsonUsageTap, SseUsageTap, type UsageTap, usageTapFor } from '../../src/usage/extract.js';
+import { JsonUsageTap, SseUsageTap, type UsageTap, usageTapFor } from '../../src/usage/extract.js';
 
 /** Feeds `body` to a tap in pieces cut at the given offsets (UTF-8 sequences may be cut too). */
 function feed(tap: UsageTap, body: Buffer, cuts: number[]) {
@@ -125,7 +125,7 @@ describe('usage is read from the bytes passing through, however they are chunked
   }
 });
 
-describe('JSON bodies larger than the parse limit', () => {
+describe('JSON bodies', () => {
   it('reads model and usage from the head and tail without keeping the body', () => {
     const vectors = Array.from({ length: 60 }, (_, i) => ({
       object: 'embedding',
@@ -135,13 +135,30 @@ describe('JSON bodies larger than the parse limit', () => {
     const body = Buffer.from(
       JSON.stringify({ object: 'list', data: vectors, model: 'text-embedding-3-large', usage: { prompt_tokens: 321, total_tokens: 321 } }),
     );
-    expect(body.length).toBeGreaterThan(JSON_PARSE_LIMIT);
+    expect(body.length).toBeGreaterThan(256 * 1024);
     const got = feed(
       new JsonUsageTap(),
       body,
       Array.from({ length: 200 }, (_, i) => i * 9973),
     );
     expect(got).toEqual({ model: 'text-embedding-3-large', inputTokens: 321, outputTokens: null, totalTokens: 321 });
+  });
+
+  it('is not fooled by usage-like text in the content, braces in strings, or a usage object cut off', () => {
+    const content = 'Here is JSON: {"usage": {"prompt_tokens": 999}, "model": "fake"} and a brace }';
+    const body = Buffer.from(
+      JSON.stringify({
+        id: 'x',
+        model: 'gpt-4o',
+        choices: [{ message: { role: 'assistant', content } }],
+        usage: { prompt_tokens: 5, completion_tokens: 6, total_tokens: 11, note: 'a } and a { in a string' },
+      }),
+    );
+    for (const cuts of [[], [17], [40, 90], Array.from({ length: 30 }, (_, i) => i * 7)]) {
+      expect(feed(new JsonUsageTap(), body, cuts)).toEqual({ model: 'gpt-4o', inputTokens: 5, outputTokens: 6, totalTokens: 11 });
+    }
+    const cut = body.subarray(0, body.length - 20);
+    expect(feed(new JsonUsageTap(), cut, [])).toMatchObject({ model: 'gpt-4o', inputTokens: null, outputTokens: null });
   });
 
   it('counts Anthropic cache tokens as input', () => {
