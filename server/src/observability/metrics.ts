@@ -13,8 +13,8 @@ import { HotHistogram } from './hot-histogram.js';
 export class Metrics {
   readonly registry = new Registry();
 
-  /** Proxied calls by provider, HTTP status and who produced the answer (`upstream`, `sandbox`, `byo`): see countProxied(). */
-  private readonly proxied = new Map<string, { labels: { provider: string; status: string; source: string }; n: number }>();
+  /** Proxied calls by source, provider and HTTP status (see proxiedCount()): plain counts, published when scraped. */
+  private readonly proxied = new Map<ProxyAnswerSource, Map<string, Map<number, ProxiedCount>>>();
 
   /** From dispatching the upstream request to receiving its response headers. */
   readonly upstreamLatency = new HotHistogram(
@@ -64,7 +64,9 @@ export class Metrics {
       // on every call), published here when scraped.
       collect() {
         this.reset();
-        for (const c of proxied.values()) this.inc(c.labels, c.n);
+        for (const [source, byProvider] of proxied)
+          for (const [provider, byStatus] of byProvider)
+            for (const [status, c] of byStatus) this.inc({ provider, status: String(status), source }, c.n);
       },
     });
     new Counter({
@@ -101,13 +103,22 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** The count of proxied calls with this provider, status and source (keep it or look it up per call; both are cheap). */
+  /** The count of proxied calls with this provider, status and source: `.n++` per call. */
   proxiedCount(provider: string, status: number, source: ProxyAnswerSource): ProxiedCount {
-    const k = `${provider}|${status}|${source}`;
-    let c = this.proxied.get(k);
+    let byProvider = this.proxied.get(source);
+    if (!byProvider) {
+      byProvider = new Map();
+      this.proxied.set(source, byProvider);
+    }
+    let byStatus = byProvider.get(provider);
+    if (!byStatus) {
+      byStatus = new Map();
+      byProvider.set(provider, byStatus);
+    }
+    let c = byStatus.get(status);
     if (!c) {
-      c = { labels: { provider, status: String(status), source }, n: 0 };
-      this.proxied.set(k, c);
+      c = { n: 0 };
+      byStatus.set(status, c);
     }
     return c;
   }

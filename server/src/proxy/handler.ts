@@ -22,7 +22,7 @@ import type { KeyRef, ProviderKeyResolver, UsableKey } from './keys.js';
 export const PROXY_PREFIX = '/v1/proxy/';
 const BASE_HEADERS: Readonly<Record<string, string>> = Object.fromEntries(BASE_SECURITY_HEADERS);
 const SANDBOX_BODY_LIMIT = 8 * 1024 * 1024;
-const PROVIDERS = new Set<string>(['openai', 'anthropic', 'google']);
+export const PROVIDERS: ReadonlySet<string> = new Set<string>(['openai', 'anthropic', 'google']);
 
 export interface ProxyDeps {
   services: Services;
@@ -84,6 +84,8 @@ export class ProxyHandler {
   private readonly bases = new Map<string, { origin: string; path: string }>();
   private readonly disabling = new Set<string>();
   private readonly inFlight = new Map<string, number>();
+  /** The concurrency slot of each (cached, shared) principal, built once rather than per call. */
+  private readonly slots = new WeakMap<KeyPrincipal, string>();
   private readonly specs: Record<ProviderName, ProviderSpec>;
 
   constructor(private readonly deps: ProxyDeps) {
@@ -185,7 +187,11 @@ export class ProxyHandler {
       );
     const limit = services.config.BYO_PROXY_MAX_CONCURRENCY;
     if (limit > 0) {
-      const slot = `${principal.projectId}|${principal.mode}`;
+      let slot = this.slots.get(principal);
+      if (slot === undefined) {
+        slot = `${principal.projectId}|${principal.mode}`;
+        this.slots.set(principal, slot);
+      }
       const n = this.inFlight.get(slot) ?? 0;
       if (n >= limit)
         throw new BYOError('rate_limited', `This project already has ${limit} proxied calls in flight; retry shortly.`, { retryAfter: 1 });

@@ -3,7 +3,7 @@ import type { App } from '../app.js';
 import { metricsFor, registerMetricsRoute } from '../observability/metrics.js';
 import { UsageRecorder } from '../usage/recorder.js';
 import { newRequestId } from '../vault/random.js';
-import { PROXY_PREFIX, ProxyHandler } from './handler.js';
+import { PROVIDERS, PROXY_PREFIX, ProxyHandler } from './handler.js';
 import { ProviderKeyResolver } from './keys.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -87,8 +87,8 @@ function proxiedProvider(req: IncomingMessage): string | null {
   if (!url.startsWith(PROXY_PREFIX) || !RAW_METHODS.has(req.method ?? '')) return null;
   const slash = url.indexOf('/', PROXY_PREFIX.length);
   const provider = slash === -1 ? '' : url.slice(PROXY_PREFIX.length, slash);
-  // A provider name is plain lowercase letters; anything else (empty, encoded, `?`) is Fastify's.
-  return /^[a-z]+$/.test(provider) ? provider : null;
+  // Anything but a provider BYO serves (unknown, empty, encoded, `?`) is Fastify's route's to answer.
+  return PROVIDERS.has(provider) ? provider : null;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

@@ -129,8 +129,7 @@ export class JsonUsageTap implements UsageTap {
     const head = joined(this.headParts, this.headSize);
     const tail = joined(this.tailParts, this.tailSize);
     acc.model = modelIn(head) ?? (tail === head ? null : modelIn(tail));
-    const usage = lastUsageIn(tail);
-    if (usage) acc.absorb(usage);
+    lastUsageIn(tail, acc);
     return acc.result();
   }
 }
@@ -143,6 +142,7 @@ const MODEL_AT = /^"(?:model|modelVersion)"\s*:\s*"([^"\\]{1,200})"/;
 const USAGE_AT = /^"(usage|usageMetadata)"\s*:\s*\{/;
 /** How many occurrences of `"model`/`"usage` to try before giving up (each is a short decode). */
 const MAX_TRIES = 16;
+const USAGE_WINDOW = 4096;
 
 /** The first `"model": "..."` (or `"modelVersion"`) value in `buf`. */
 function modelIn(buf: Buffer): string | null {
@@ -155,25 +155,32 @@ function modelIn(buf: Buffer): string | null {
   return null;
 }
 
-/** `{usage: {...}}` or `{usageMetadata: {...}}` for the last such object in `buf`, parsed. */
-function lastUsageIn(buf: Buffer): Record<string, unknown> | null {
+/** Gives `acc` the last `"usage"` (or Gemini's `"usageMetadata"`) object in `buf`, parsed alone. */
+function lastUsageIn(buf: Buffer, acc: UsageAccumulator): void {
   let at = buf.lastIndexOf(USAGE_BYTES);
   for (let tries = 0; at !== -1 && tries < MAX_TRIES; tries++) {
-    const text = buf.toString('utf8', at);
+    // A usage object is well under 4 KiB; decode the rest of the body only if it did not close there.
+    let text = buf.toString('utf8', at, at + USAGE_WINDOW);
     const m = USAGE_AT.exec(text);
     if (m) {
       const open = m[0].length - 1;
-      const close = objectEnd(text, open);
-      if (close === -1) return null; // cut off: no usage rather than a guess
-      try {
-        return { [m[1] as string]: JSON.parse(text.slice(open, close + 1)) };
-      } catch {
-        return null;
+      let close = objectEnd(text, open);
+      if (close === -1 && at + USAGE_WINDOW < buf.length) {
+        text = buf.toString('utf8', at);
+        close = objectEnd(text, open);
       }
+      if (close === -1) return; // cut off: no usage rather than a guess
+      let usage: unknown;
+      try {
+        usage = JSON.parse(text.slice(open, close + 1));
+      } catch {
+        return;
+      }
+      acc.absorb(m[1] === 'usage' ? { usage } : { usageMetadata: usage });
+      return;
     }
     at = at === 0 ? -1 : buf.lastIndexOf(USAGE_BYTES, at - 1);
   }
-  return null;
 }
 
 /** The index of the `}` closing the object that opens at `open`, strings skipped; -1 if it does not close. */
