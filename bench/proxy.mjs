@@ -11,13 +11,15 @@
 //   BENCH_BYO_WORKERS=1,2,4 ...                    # the worker counts to run (more than 1 needs PostgreSQL)
 //
 // Portkey (`@portkey-ai/gateway`) is installed by this script into bench/.portkey (gitignored).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { Client, Pool, request } from 'undici';
+import { Client, Pool } from 'undici';
+import { connectBenchKey } from './lib/byo.mjs';
+import { startChild } from './lib/child.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -27,31 +29,7 @@ const UPSTREAM_KEY = 'sk-bench-upstream-key-0000000000';
 const JSON_BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }] });
 const SSE_BODY = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'Say hello' }] });
 
-const children = [];
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
 process.on('SIGINT', () => process.exit(130));
-
-function startChild(cmd, args, env, ready) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    const onData = (d) => {
-      out += d.toString();
-      const r = ready(out);
-      if (r) {
-        child.stdout.off('data', onData);
-        child.stderr.off('data', onData);
-        resolve({ child, ...r });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out.slice(-2000)}`)));
-  });
-}
 
 /** RSS of a process and its children (a BYO cluster primary and its workers), in MB. */
 function rssMb(pid) {
@@ -259,21 +237,7 @@ async function main() {
     byos.push({ ...instance, workers, name: workers === 1 ? 'BYO' : `BYO x${workers}` });
   }
   const byo = byos[0];
-  const created = await (
-    await request(`${byo.url}/v1/admin/projects`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'bench' }),
-    })
-  ).body.json();
-  const sk = created.keys.find((k) => k.kind === 'sk' && k.mode === 'live').key;
-  const conn = await request(`${byo.url}/v1/keys/connect`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${sk}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ provider: 'openai', refId: 'bench', providerKey: UPSTREAM_KEY }),
-  });
-  if (conn.statusCode !== 200) throw new Error(`connect failed: ${await conn.body.text()}`);
-  await conn.body.dump();
+  const sk = await connectBenchKey(byo.url, admin, UPSTREAM_KEY);
 
   const targets = [
     {

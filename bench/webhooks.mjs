@@ -8,7 +8,7 @@
 //
 // The server runs from source through tsx (BENCH_DIST=1: from server/dist, after pnpm build).
 // Each run uses a fresh PostgreSQL schema, dropped at the end.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from '../server/node_modules/pg/lib/index.js';
 import { Pool, request } from '../server/node_modules/undici/index.js';
+import { startChild } from './lib/child.mjs';
 import { cpuSeconds } from './lib/proc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,10 +32,6 @@ const CONCURRENCY = process.env.BYO_WEBHOOK_CONCURRENCY ?? '64';
 const tsxLoader = pathToFileURL(join(root, 'server/node_modules/tsx/dist/esm/index.mjs')).href;
 const schema = `bench_wh_${randomBytes(4).toString('hex')}`;
 
-const children = [];
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
 process.on('SIGINT', () => process.exit(130));
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -47,23 +44,12 @@ function startServer(env) {
     process.env.BENCH_DIST && existsSync(dist)
       ? [process.execPath, [...nodeArgs, dist, 'start']]
       : [process.execPath, [...nodeArgs, '--import', tsxLoader, join(root, 'server/src/main.ts'), 'start']];
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    const onData = (d) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m) {
-        child.stdout.off('data', onData);
-        child.stderr.off('data', onData);
-        child.stderr.on('data', (d) => process.stderr.write(d));
-        resolve({ child, url: m[1] });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited ${code}:\n${out.slice(-2000)}`)));
+  return startChild(cmd, args, env, (out) => {
+    const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+    return m ? { url: m[1] } : null;
+  }).then((server) => {
+    server.child.stderr.on('data', (d) => process.stderr.write(d));
+    return server;
   });
 }
 
