@@ -59,6 +59,34 @@ describe('rolling a secret key', () => {
     expect((await list(fresh)).status).toBe(200);
   });
 
+  it('through the proxy too: a key the proxy has cached is refused once its overlap ends, in the provider error shape', async () => {
+    const old = await newSk('test');
+    const c = await server.request('POST', '/v1/keys/connect', {
+      key: old.key,
+      body: { provider: 'openai', refId: 'roll_proxy', providerKey: 'sk-byo-test-valid' },
+    });
+    expect(c.status, c.text).toBe(200);
+    const chat = (key: string) =>
+      server.request('POST', '/v1/proxy/openai/chat/completions', {
+        key,
+        headers: { 'x-byo-ref-id': 'roll_proxy' },
+        body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+      });
+    expect((await chat(old.key)).status).toBe(200); // both keys now cached by the proxy
+    const rolled = await admin('POST', `/v1/admin/api-keys/${old.id}/roll`, { expiresInSeconds: 1 });
+    expect(rolled.status, rolled.text).toBe(200);
+    const fresh = rolled.body.key.key as string;
+    issued.push(fresh);
+    expect((await chat(old.key)).status).toBe(200);
+    await waitFor(() => Date.now() > Date.parse(rolled.body.previous.expiresAt) + 50, 5_000);
+    const refused = await chat(old.key);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('x-byo-error-source')).toBe('byo');
+    expect(refused.body.error.code).toBe('api_key_expired');
+    expect(keyWindows(old.key).filter((w) => refused.text.includes(w))).toEqual([]);
+    expect((await chat(fresh)).status).toBe(200);
+  });
+
   it('the rolled key serves the same project and mode', async () => {
     const old = await newSk('test');
     const rolled = await admin('POST', `/v1/admin/api-keys/${old.id}/roll`, { expiresInSeconds: 60 });
