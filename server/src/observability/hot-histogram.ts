@@ -40,7 +40,7 @@ export class HotHistogram {
     return child;
   }
 
-  /** Clears the counts (prom-client's `registry.resetMetrics()`); children stay valid. */
+  /** Clears the counts (prom-client's `registry.resetMetrics()`): the series disappear until observed again; children stay valid. */
   reset(): void {
     for (const child of this.children.values()) child.reset();
   }
@@ -50,6 +50,7 @@ export class HotHistogram {
     const values: HistogramValue[] = [];
     const bucket = `${this.name}_bucket`;
     for (const [label, child] of this.children) {
+      if (child.count === 0) continue; // as prom-client: a series appears with its first observation
       let acc = 0;
       for (let i = 0; i < this.bounds.length; i++) {
         acc += child.counts[i] as number;

@@ -232,7 +232,14 @@ export class ProxyHandler {
       // whole call synchronous): a small body is usually in the same read and parsed as soon
       // as this returns. One tick later it can go upstream with the headers in one write
       // (wholeBody) instead of through a stream pipe, which cost about a tenth of a call's CPU.
-      process.nextTick(() => (call.clientGone ? this.finish(call) : this.dispatch(call, stored)));
+      process.nextTick(() => {
+        if (call.clientGone) return this.finish(call);
+        try {
+          this.dispatch(call, stored);
+        } catch (err) {
+          this.fail(call, err); // no caller left to catch it: a throw here would end the process
+        }
+      });
       return;
     }
     this.dispatch(call, stored);

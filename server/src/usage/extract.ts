@@ -19,7 +19,6 @@ export interface UsageCounts {
   totalTokens: number | null;
 }
 
-const HEAD_BYTES = 4 * 1024;
 const TAIL_BYTES = 16 * 1024;
 const MAX_SSE_LINE = 1024 * 1024;
 const USAGE_RE = /"(usage|usageMetadata)"\s*:\s*\{/;
@@ -97,107 +96,190 @@ export function usageTapFor(contentType: string | undefined, contentEncoding: st
 }
 
 /**
- * Usage from a JSON body (or Gemini's JSON-array stream), without parsing the body: the model
- * is the first `"model"`/`"modelVersion"` string in the head (or the tail: Gemini puts it
- * last), the usage the last `"usage"`/`"usageMetadata"` object in the tail, found with a
- * native byte search and parsed alone. Parsing whole bodies cost several microseconds per
- * call on small ones, and milliseconds of the event loop on embedding batches. A key inside a
- * string cannot match: its quotes are escaped there.
+ * Usage from a JSON body (or Gemini's JSON-array stream) without parsing the body:
+ *
+ * - the model is the top-level `"modelVersion"` (Gemini puts it after the candidates) in the
+ *   last 16 KiB, else the first `"model"` string of a longer body (OpenAI and Anthropic put it
+ *   before the content; searched in the chunks that leave the last 16 KiB, up to 256 KiB), else
+ *   the top-level `"model"` in the last 16 KiB (embeddings lists put it after the data);
+ * - the usage is the last `"usage"`/`"usageMetadata"` object in the last 16 KiB that belongs
+ *   to the top-level object (or to the last element of a top-level array): found with a byte
+ *   search, checked by scanning the bytes after it, and parsed alone.
+ *
+ * Parsing whole bodies cost several microseconds per call on small ones, and milliseconds of
+ * the event loop on embedding batches. A key inside a string cannot match: its quotes are
+ * escaped there. JSON's structural characters are ASCII, so bytes can be scanned undecoded.
  */
 export class JsonUsageTap implements UsageTap {
-  private readonly headParts: Buffer[] = [];
-  private headSize = 0;
+  private model: string | null = null;
+  /** Bytes scanned for `"model"` so far, and the end of the previous chunk (a key may straddle two). */
+  private scanned = 0;
+  private edge: Buffer | null = null;
   private readonly tailParts: Buffer[] = [];
   private tailSize = 0;
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    if (this.headSize < HEAD_BYTES) {
-      this.headParts.push(chunk);
-      this.headSize += chunk.length;
-    }
     this.tailParts.push(chunk);
     this.tailSize += chunk.length;
-    // Keep only the chunks the last TAIL_BYTES need.
-    while (this.tailParts.length > 1 && this.tailSize - (this.tailParts[0] as Buffer).length >= TAIL_BYTES)
-      this.tailSize -= (this.tailParts.shift() as Buffer).length;
+    // Keep only the chunks the last TAIL_BYTES need; a chunk leaving is searched for the model.
+    while (this.tailParts.length > 1 && this.tailSize - (this.tailParts[0] as Buffer).length >= TAIL_BYTES) {
+      const gone = this.tailParts.shift() as Buffer;
+      this.tailSize -= gone.length;
+      if (this.model === null && this.scanned < MODEL_SCAN_BYTES) this.scanForModel(gone);
+    }
+  }
+
+  private scanForModel(chunk: Buffer): void {
+    // A key and its value may be cut across chunks: the last MODEL_WINDOW bytes seen so far are
+    // searched again together with the start of this chunk.
+    const joint = this.edge ? Buffer.concat([this.edge, chunk.subarray(0, MODEL_WINDOW)]) : null;
+    this.model = (joint && firstModel(joint, MODEL_KEY)) ?? firstModel(chunk, MODEL_KEY);
+    this.scanned += chunk.length;
+    if (this.model !== null) return;
+    const seen = chunk.length >= MODEL_WINDOW || !this.edge ? chunk : Buffer.concat([this.edge, chunk]);
+    this.edge = Buffer.from(seen.subarray(Math.max(0, seen.length - MODEL_WINDOW)));
   }
 
   finish(): UsageCounts {
     const acc = new UsageAccumulator();
     if (this.tailSize === 0) return acc.result();
-    const head = joined(this.headParts, this.headSize);
-    const tail = joined(this.tailParts, this.tailSize);
-    acc.model = modelIn(head) ?? (tail === head ? null : modelIn(tail));
-    lastUsageIn(tail, acc);
+    const tail = this.tailParts.length === 1 ? (this.tailParts[0] as Buffer) : Buffer.concat(this.tailParts, this.tailSize);
+    // Gemini's modelVersion comes last; the others' model comes first (before the content), or
+    // after the data in an embeddings list: in a small body, the whole body is the tail.
+    acc.model = lastTopLevelString(tail, MODEL_VERSION_KEY) ?? this.model ?? lastTopLevelString(tail, MODEL_KEY);
+    const usage = lastTopLevelObject(tail, USAGE_BYTES);
+    if (usage) acc.absorb(usage);
     return acc.result();
   }
 }
 
-function joined(parts: Buffer[], size: number): Buffer {
-  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
+const MODEL_KEY = Buffer.from('"model"');
+const MODEL_VERSION_KEY = Buffer.from('"modelVersion"');
+const MODEL_SCAN_BYTES = 256 * 1024;
+/** Enough bytes after a `"model"` key for its value (a model name is short; longer ones are cut to 200). */
+const MODEL_WINDOW = 512;
+const STRING_VALUE = /^"(?:model|modelVersion)"\s*:\s*("(?:[^"\\]|\\.){1,400}")/;
+const OBJECT_VALUE = /^"(usage|usageMetadata)"\s*:\s*\{/;
+/** How many occurrences of a key to try before giving up (each is a short decode). */
+const MAX_TRIES = 16;
+
+function stringValue(buf: Buffer, at: number): string | null {
+  const m = STRING_VALUE.exec(buf.toString('utf8', at, at + MODEL_WINDOW));
+  if (!m) return null;
+  const quoted = m[1] as string;
+  if (!quoted.includes('\\')) return quoted.slice(1, -1).slice(0, 200);
+  try {
+    const value = JSON.parse(quoted) as string;
+    return value ? value.slice(0, 200) : null;
+  } catch {
+    return null;
+  }
 }
 
-const MODEL_AT = /^"(?:model|modelVersion)"\s*:\s*"([^"\\]{1,200})"/;
-const USAGE_AT = /^"(usage|usageMetadata)"\s*:\s*\{/;
-/** How many occurrences of `"model`/`"usage` to try before giving up (each is a short decode). */
-const MAX_TRIES = 16;
-const USAGE_WINDOW = 4096;
-
-/** The first `"model": "..."` (or `"modelVersion"`) value in `buf`. */
-function modelIn(buf: Buffer): string | null {
-  let at = buf.indexOf(MODEL_BYTES);
+/** The first `"model": "..."` value in `buf`. */
+function firstModel(buf: Buffer, key: Buffer): string | null {
+  let at = buf.indexOf(key);
   for (let tries = 0; at !== -1 && tries < MAX_TRIES; tries++) {
-    const m = MODEL_AT.exec(buf.toString('utf8', at, at + 240));
-    if (m) return m[1] as string;
-    at = buf.indexOf(MODEL_BYTES, at + 1);
+    const value = stringValue(buf, at);
+    if (value !== null) return value;
+    at = buf.indexOf(key, at + 1);
   }
   return null;
 }
 
-/** Gives `acc` the last `"usage"` (or Gemini's `"usageMetadata"`) object in `buf`, parsed alone. */
-function lastUsageIn(buf: Buffer, acc: UsageAccumulator): void {
-  let at = buf.lastIndexOf(USAGE_BYTES);
+/** The last `key: "..."` in `buf` that belongs to the top-level object. */
+function lastTopLevelString(buf: Buffer, key: Buffer): string | null {
+  let at = buf.lastIndexOf(key);
   for (let tries = 0; at !== -1 && tries < MAX_TRIES; tries++) {
-    // A usage object is well under 4 KiB; decode the rest of the body only if it did not close there.
-    let text = buf.toString('utf8', at, at + USAGE_WINDOW);
-    const m = USAGE_AT.exec(text);
-    if (m) {
-      const open = m[0].length - 1;
-      let close = objectEnd(text, open);
-      if (close === -1 && at + USAGE_WINDOW < buf.length) {
-        text = buf.toString('utf8', at);
-        close = objectEnd(text, open);
-      }
-      if (close === -1) return; // cut off: no usage rather than a guess
-      let usage: unknown;
-      try {
-        usage = JSON.parse(text.slice(open, close + 1));
-      } catch {
-        return;
-      }
-      acc.absorb(m[1] === 'usage' ? { usage } : { usageMetadata: usage });
-      return;
-    }
-    at = at === 0 ? -1 : buf.lastIndexOf(USAGE_BYTES, at - 1);
+    const value = stringValue(buf, at);
+    if (value !== null && closesTopLevel(buf, valueEnd(buf, at))) return value;
+    at = at === 0 ? -1 : buf.lastIndexOf(key, at - 1);
   }
+  return null;
+}
+
+/** `{usage: {...}}` or `{usageMetadata: {...}}` for the last such object in `buf` that belongs to the top-level object. */
+function lastTopLevelObject(buf: Buffer, key: Buffer): Record<string, unknown> | null {
+  let at = buf.lastIndexOf(key);
+  for (let tries = 0; at !== -1 && tries < MAX_TRIES; tries++) {
+    const m = OBJECT_VALUE.exec(buf.toString('latin1', at, at + 40));
+    if (m) {
+      const open = at + m[0].length - 1;
+      const close = closingBrace(buf, open);
+      if (close === -1) return null; // cut off: no usage rather than a guess
+      if (closesTopLevel(buf, close + 1)) {
+        try {
+          const value: unknown = JSON.parse(buf.toString('utf8', open, close + 1));
+          return m[1] === 'usage' ? { usage: value } : { usageMetadata: value };
+        } catch {
+          return null;
+        }
+      }
+    }
+    at = at === 0 ? -1 : buf.lastIndexOf(key, at - 1);
+  }
+  return null;
+}
+
+/** The index just after the string value that follows the key at `at`. */
+function valueEnd(buf: Buffer, at: number): number {
+  let i = buf.indexOf(58, at + 1) + 1; // the colon
+  while (i < buf.length && buf[i] !== 34) i++;
+  for (i++; i < buf.length; i++) {
+    const c = buf[i];
+    if (c === 92) i++;
+    else if (c === 34) return i + 1;
+  }
+  return buf.length;
 }
 
 /** The index of the `}` closing the object that opens at `open`, strings skipped; -1 if it does not close. */
-function objectEnd(s: string, open: number): number {
+function closingBrace(buf: Buffer, open: number): number {
   let depth = 0;
-  for (let i = open; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 34) {
-      for (i++; i < s.length; i++) {
-        const d = s.charCodeAt(i);
-        if (d === 92) i++;
-        else if (d === 34) break;
-      }
-    } else if (c === 123) depth++;
-    else if (c === 125 && --depth === 0) return i;
+  for (let i = open; i < buf.length; i++) {
+    const c = buf[i];
+    if (c === 34) i = stringEnd(buf, i);
+    else if (c === 123 || c === 91) depth++;
+    else if ((c === 125 || c === 93) && --depth === 0) return i;
   }
   return -1;
+}
+
+/**
+ * Whether the bytes from `from` to the end close exactly the object the value was in and then
+ * the body: `}` and nothing more, or `}` and `]` when the body is an array of objects (the value
+ * is then in its last element). A value inside a nested object or a list item fails this.
+ */
+function closesTopLevel(buf: Buffer, from: number): boolean {
+  let depth = 0;
+  let i = from;
+  for (; i < buf.length; i++) {
+    const c = buf[i];
+    if (c === 34) i = stringEnd(buf, i);
+    else if (c === 123 || c === 91) depth++;
+    else if (c === 125 || c === 93) {
+      if (--depth < 0) break;
+    }
+  }
+  if (buf[i] !== 125) return false;
+  let closers = 0;
+  for (i++; i < buf.length; i++) {
+    const c = buf[i];
+    if (c === 93 && closers === 0) closers++;
+    else if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return false;
+  }
+  return true;
+}
+
+/** The index of the quote closing the string that opens at `quote` (or the last index). */
+function stringEnd(buf: Buffer, quote: number): number {
+  for (let i = quote + 1; i < buf.length; i++) {
+    const c = buf[i];
+    if (c === 92) i++;
+    else if (c === 34) return i;
+  }
+  return buf.length - 1;
 }
 
 const USAGE_BYTES = Buffer.from('"usage');

@@ -65,12 +65,24 @@ describe('HotHistogram serves what prom-client Histogram would', () => {
     expect(await ours.metrics()).toMatch(/^h_seconds_count\{provider="openai"\} 3$/m);
   });
 
-  it('ignores a value that is not a finite number instead of throwing, and resets', async () => {
+  it('ignores a value that is not a finite number instead of throwing', async () => {
     const { hot, ours } = both([['openai', 0.001]]);
     ours.labels('openai').observe(Number.NaN);
     ours.labels('openai').observe(Number.POSITIVE_INFINITY);
     expect(await hot.metrics()).toMatch(/^h_seconds_count\{provider="openai"\} 1$/m);
+  });
+
+  it('resets as prom-client does: series gone until observed again, kept children still count', async () => {
+    const { reference, hot, ours } = both([
+      ['openai', 0.001],
+      ['google', 0.02],
+    ]);
+    const kept = ours.labels('openai');
+    reference.resetMetrics();
     hot.resetMetrics();
-    expect(await hot.metrics()).toMatch(/^h_seconds_count\{provider="openai"\} 0$/m);
+    expect(await hot.metrics()).toBe(await reference.metrics());
+    kept.observe(0.003);
+    (reference.getSingleMetric('h_seconds') as Histogram).labels('openai').observe(0.003);
+    expect(await hot.metrics()).toBe(await reference.metrics());
   });
 });

@@ -158,7 +158,58 @@ describe('JSON bodies', () => {
       expect(feed(new JsonUsageTap(), body, cuts)).toEqual({ model: 'gpt-4o', inputTokens: 5, outputTokens: 6, totalTokens: 11 });
     }
     const cut = body.subarray(0, body.length - 20);
-    expect(feed(new JsonUsageTap(), cut, [])).toMatchObject({ model: 'gpt-4o', inputTokens: null, outputTokens: null });
+    expect(feed(new JsonUsageTap(), cut, [])).toMatchObject({ inputTokens: null, outputTokens: null });
+  });
+
+  it('reads only the top-level model and usage, as a full parse would', () => {
+    const cases: Array<[string, unknown, Partial<Record<string, unknown>>]> = [
+      [
+        'Gemini function call whose arguments name a model',
+        {
+          candidates: [{ content: { parts: [{ functionCall: { name: 'switch', args: { model: 'gpt-4' } } }], role: 'model' } }],
+          usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 5, totalTokenCount: 15 },
+          modelVersion: 'gemini-2.5-flash',
+        },
+        { model: 'gemini-2.5-flash', inputTokens: 10, outputTokens: 5, totalTokens: 15 },
+      ],
+      [
+        'a list of stored completions: their usage is not this call’s',
+        { object: 'list', data: [{ id: 'c1', model: 'gpt-4o', usage: { prompt_tokens: 3, completion_tokens: 4 } }], has_more: false },
+        { model: null, inputTokens: null, outputTokens: null },
+      ],
+      [
+        'an object named usage after the real one (Responses API metadata)',
+        { model: 'gpt-4o', usage: { input_tokens: 1, output_tokens: 2 }, metadata: { usage: {} } },
+        { model: 'gpt-4o', inputTokens: 1, outputTokens: 2 },
+      ],
+      [
+        'Anthropic tool input with its own model and usage keys',
+        {
+          model: 'claude-x',
+          content: [{ type: 'tool_use', input: { model: 'other', usage: { input_tokens: 999 } } }],
+          usage: { input_tokens: 4, output_tokens: 5 },
+        },
+        { model: 'claude-x', inputTokens: 4, outputTokens: 5 },
+      ],
+      [
+        'Responses API with long instructions before the model, in 8 KiB chunks',
+        {
+          id: 'resp_1',
+          instructions: 'x'.repeat(30_000),
+          model: 'gpt-4o',
+          output: [{ type: 'message', content: [{ type: 'output_text', text: 'y'.repeat(30_000) }] }],
+          usage: { input_tokens: 5, output_tokens: 6, total_tokens: 11 },
+        },
+        { model: 'gpt-4o', inputTokens: 5, outputTokens: 6, totalTokens: 11 },
+      ],
+    ];
+    for (const [name, doc, want] of cases) {
+      const body = Buffer.from(JSON.stringify(doc, null, name.startsWith('Anthropic') ? 2 : undefined));
+      for (const step of [0, 8192, 7]) {
+        const cuts = step ? Array.from({ length: Math.ceil(body.length / step) }, (_, i) => i * step) : [];
+        expect(feed(new JsonUsageTap(), body, cuts), `${name}, pieces of ${step || 'all'}`).toMatchObject(want);
+      }
+    }
   });
 
   it('counts Anthropic cache tokens as input', () => {
