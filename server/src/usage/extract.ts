@@ -99,9 +99,9 @@ export function usageTapFor(contentType: string | undefined, contentEncoding: st
  * Usage from a JSON body (or Gemini's JSON-array stream) without parsing the body:
  *
  * - the model is the top-level `"modelVersion"` (Gemini puts it after the candidates) in the
- *   last 16 KiB, else the first `"model"` string of a longer body (OpenAI and Anthropic put it
- *   before the content; searched in the chunks that leave the last 16 KiB, up to 256 KiB), else
- *   the top-level `"model"` in the last 16 KiB (embeddings lists put it after the data);
+ *   last 16 KiB, else the first `"model"` string of the body (OpenAI and Anthropic put it
+ *   before the content, embeddings lists after the data; in a body longer than 16 KiB it is
+ *   searched in the chunks that leave the tail, up to 256 KiB);
  * - the usage is the last `"usage"`/`"usageMetadata"` object in the last 16 KiB that belongs
  *   to the top-level object (or to the last element of a top-level array): found with a byte
  *   search, checked by scanning the bytes after it, and parsed alone.
@@ -146,8 +146,10 @@ export class JsonUsageTap implements UsageTap {
     if (this.tailSize === 0) return acc.result();
     const tail = this.tailParts.length === 1 ? (this.tailParts[0] as Buffer) : Buffer.concat(this.tailParts, this.tailSize);
     // Gemini's modelVersion comes last; the others' model comes first (before the content), or
-    // after the data in an embeddings list: in a small body, the whole body is the tail.
-    acc.model = lastTopLevelString(tail, MODEL_VERSION_KEY) ?? this.model ?? lastTopLevelString(tail, MODEL_KEY);
+    // after the data in an embeddings list: in a small body, the whole body is the tail. (Not
+    // checked for depth: that scan cost more than the rest of the tap, and a nested "model"
+    // key, in a tool's input, comes after the top-level one.)
+    acc.model = lastTopLevelString(tail, MODEL_VERSION_KEY) ?? this.model ?? firstModel(tail, MODEL_KEY);
     const usage = lastTopLevelObject(tail, USAGE_BYTES);
     if (usage) acc.absorb(usage);
     return acc.result();

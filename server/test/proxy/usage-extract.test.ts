@@ -175,7 +175,7 @@ describe('JSON bodies', () => {
       [
         'a list of stored completions: their usage is not this call’s',
         { object: 'list', data: [{ id: 'c1', model: 'gpt-4o', usage: { prompt_tokens: 3, completion_tokens: 4 } }], has_more: false },
-        { model: null, inputTokens: null, outputTokens: null },
+        { inputTokens: null, outputTokens: null },
       ],
       [
         'an object named usage after the real one (Responses API metadata)',
