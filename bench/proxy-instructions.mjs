@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { connectBenchKey } from './lib/byo.mjs';
-import { startChild } from './lib/child.mjs';
+import { printedPort, printedUrl, startChild } from './lib/child.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -54,10 +54,7 @@ function load(url, headers, body, amount) {
 async function startTarget(name, upstream, outDir) {
   const valgrind = ['--tool=callgrind', '--cache-sim=no', '--instr-atstart=no', `--callgrind-out-file=${join(outDir, 'cg.%p')}`];
   if (name === 'bare') {
-    const t = await startChild('valgrind', [...valgrind, process.execPath, join(here, 'bare-proxy.mjs'), upstream], { HOST }, (o) => {
-      const m = /\{"port":(\d+)\}/.exec(o);
-      return m ? { port: Number(m[1]) } : null;
-    });
+    const t = await startChild('valgrind', [...valgrind, process.execPath, join(here, 'bare-proxy.mjs'), upstream], { HOST }, printedPort);
     const headers = { authorization: `Bearer ${UPSTREAM_KEY}`, 'content-type': 'application/json' };
     return { ...t, url: `http://127.0.0.1:${t.port}/chat/completions`, headers };
   }
@@ -85,14 +82,11 @@ async function startTarget(name, upstream, outDir) {
       DATABASE_URL: db,
       ...(db ? { BYO_DATABASE_SCHEMA: schema } : {}),
     },
-    (o) => {
-      const m = /listening on (http:\/\/[^\s]+)/.exec(o);
-      return m ? { base: m[1] } : null;
-    },
+    printedUrl,
   );
-  const sk = await connectBenchKey(t.base, admin, UPSTREAM_KEY);
+  const sk = await connectBenchKey(t.url, admin, UPSTREAM_KEY);
   const headers = { authorization: `Bearer ${sk}`, 'x-byo-ref-id': 'bench', 'content-type': 'application/json' };
-  return { ...t, url: `${t.base}/v1/proxy/openai/chat/completions`, headers };
+  return { ...t, url: `${t.url}/v1/proxy/openai/chat/completions`, headers };
 }
 
 /** The instructions callgrind counted in the dumps written to `dir` since the last call. */
@@ -109,10 +103,7 @@ function dumpedInstructions(dir) {
 async function main() {
   if (!existsSync(join(root, 'server/dist/main.js'))) throw new Error('build first: pnpm build');
   execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
-  const mock = await startChild(process.execPath, [join(here, 'mock-upstream-fast.mjs')], {}, (o) => {
-    const m = /\{"port":(\d+)\}/.exec(o);
-    return m ? { port: Number(m[1]) } : null;
-  });
+  const mock = await startChild(process.execPath, [join(here, 'mock-upstream-fast.mjs')], {}, printedPort);
   const upstream = `http://127.0.0.1:${mock.port}`;
   const results = {};
   for (const name of TARGETS) {

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Client, Pool } from 'undici';
 import { connectBenchKey } from './lib/byo.mjs';
-import { startChild } from './lib/child.mjs';
+import { printedPort, printedUrl, startChild } from './lib/child.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -190,10 +190,7 @@ async function main() {
   const serverMain = join(root, 'server/dist/main.js');
   if (!existsSync(serverMain)) throw new Error('build first: pnpm build');
 
-  const mock = await startChild(process.execPath, [join(here, 'mock-upstream-fast.mjs'), '0'], {}, (o) => {
-    const m = /\{"port":(\d+)\}/.exec(o);
-    return m ? { port: Number(m[1]) } : null;
-  });
+  const mock = await startChild(process.execPath, [join(here, 'mock-upstream-fast.mjs'), '0'], {}, printedPort);
   const upstream = `http://127.0.0.1:${mock.port}/v1`;
 
   const admin = `bench_admin_${randomBytes(16).toString('hex')}`;
@@ -229,10 +226,7 @@ async function main() {
         DATABASE_URL: process.env.DATABASE_URL ?? '',
         ...(process.env.DATABASE_URL ? { BYO_DATABASE_SCHEMA: schema } : {}),
       },
-      (o) => {
-        const m = /listening on (http:\/\/[^\s]+)/.exec(o);
-        return m ? { url: m[1] } : null;
-      },
+      printedUrl,
     );
     byos.push({ ...instance, workers, name: workers === 1 ? 'BYO' : `BYO x${workers}` });
   }
@@ -254,10 +248,7 @@ async function main() {
     })),
   ];
   if (!process.env.BENCH_SKIP_BARE) {
-    const bare = await startChild(process.execPath, [join(here, 'bare-proxy.mjs'), `http://127.0.0.1:${mock.port}`], {}, (o) => {
-      const m = /\{"port":(\d+)\}/.exec(o);
-      return m ? { port: Number(m[1]) } : null;
-    });
+    const bare = await startChild(process.execPath, [join(here, 'bare-proxy.mjs'), `http://127.0.0.1:${mock.port}`], {}, printedPort);
     targets.push({
       name: 'bare',
       url: `http://127.0.0.1:${bare.port}/chat/completions`,

@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from '../server/node_modules/pg/lib/index.js';
 import { Pool, request } from '../server/node_modules/undici/index.js';
-import { startChild } from './lib/child.mjs';
+import { printedUrl, startChild } from './lib/child.mjs';
 import { cpuSeconds } from './lib/proc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -44,10 +44,7 @@ function startServer(env) {
     process.env.BENCH_DIST && existsSync(dist)
       ? [process.execPath, [...nodeArgs, dist, 'start']]
       : [process.execPath, [...nodeArgs, '--import', tsxLoader, join(root, 'server/src/main.ts'), 'start']];
-  return startChild(cmd, args, env, (out) => {
-    const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-    return m ? { url: m[1] } : null;
-  }).then((server) => {
+  return startChild(cmd, args, env, printedUrl).then((server) => {
     server.child.stderr.on('data', (d) => process.stderr.write(d));
     return server;
   });

@@ -32,3 +32,15 @@ export function startChild(cmd, args, env, ready) {
     child.on('exit', (code) => reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out.slice(-2000)}`)));
   });
 }
+
+/** `ready` for a process that prints `{"port":N}` (the mock upstream, the bare proxy): `{ port }`. */
+export function printedPort(out) {
+  const m = /\{"port":(\d+)\}/.exec(out);
+  return m ? { port: Number(m[1]) } : null;
+}
+
+/** `ready` for a BYO server, which prints `listening on URL`: `{ url }`. */
+export function printedUrl(out) {
+  const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+  return m ? { url: m[1] } : null;
+}
