@@ -60,7 +60,7 @@ export class Metrics {
       help: 'Proxied requests by provider, HTTP status and source of the answer (upstream, sandbox, byo).',
       labelNames: ['provider', 'status', 'source'] as const,
       registers: [this.registry],
-      // Counted by countProxied() with a plain increment (prom-client's inc() hashes its labels
+      // Counted through proxiedCount() with a plain increment (prom-client's inc() hashes its labels
       // on every call), published here when scraped.
       collect() {
         this.reset();

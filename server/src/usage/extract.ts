@@ -2,9 +2,9 @@
  * Reads the model and token counts out of a response as its bytes pass through, without
  * altering or holding up the body (issue 3 §9).
  *
- * - JSON bodies are not parsed, nor kept whole: only their first and last few KiB are, and
- *   the `model` and the `usage` object are found there (the providers put `usage` last) and
- *   only the usage object is parsed.
+ * - JSON bodies are not parsed, nor kept whole: only their last 16 KiB are, where the
+ *   top-level `usage` object is found (the providers put it last) and parsed alone; the model
+ *   is found by a byte search too (see JsonUsageTap).
  * - SSE streams are split into lines incrementally; only `data:` lines that can hold a usage
  *   object (or the model, until it is known) are parsed. Usage objects are merged field by
  *   field, later values winning, which gives the final counts for every provider: OpenAI's
@@ -162,18 +162,21 @@ const MODEL_SCAN_BYTES = 256 * 1024;
 /** Enough bytes after a `"model"` key for its value (a model name is short; longer ones are cut to 200). */
 const MODEL_WINDOW = 512;
 const STRING_VALUE = /^"(?:model|modelVersion)"\s*:\s*("(?:[^"\\]|\\.){1,400}")/;
-const OBJECT_VALUE = /^"(usage|usageMetadata)"\s*:\s*\{/;
+/** USAGE_RE at the start of the text: the key the byte search found must be the one that matches. */
+const OBJECT_VALUE = new RegExp(`^${USAGE_RE.source}`);
 /** How many occurrences of a key to try before giving up (each is a short decode). */
 const MAX_TRIES = 16;
 
-function stringValue(buf: Buffer, at: number): string | null {
+/** The string value of the `"model"`/`"modelVersion"` key at `at` (cut to 200 characters), and the byte after it. */
+function stringValue(buf: Buffer, at: number): { value: string; end: number } | null {
   const m = STRING_VALUE.exec(buf.toString('utf8', at, at + MODEL_WINDOW));
   if (!m) return null;
+  const end = at + Buffer.byteLength(m[0]);
   const quoted = m[1] as string;
-  if (!quoted.includes('\\')) return quoted.slice(1, -1).slice(0, 200);
+  if (!quoted.includes('\\')) return { value: quoted.slice(1, -1).slice(0, 200), end };
   try {
     const value = JSON.parse(quoted) as string;
-    return value ? value.slice(0, 200) : null;
+    return value ? { value: value.slice(0, 200), end } : null;
   } catch {
     return null;
   }
@@ -183,8 +186,8 @@ function stringValue(buf: Buffer, at: number): string | null {
 function firstModel(buf: Buffer, key: Buffer): string | null {
   let at = buf.indexOf(key);
   for (let tries = 0; at !== -1 && tries < MAX_TRIES; tries++) {
-    const value = stringValue(buf, at);
-    if (value !== null) return value;
+    const found = stringValue(buf, at);
+    if (found !== null) return found.value;
     at = buf.indexOf(key, at + 1);
   }
   return null;
@@ -194,8 +197,8 @@ function firstModel(buf: Buffer, key: Buffer): string | null {
 function lastTopLevelString(buf: Buffer, key: Buffer): string | null {
   let at = buf.lastIndexOf(key);
   for (let tries = 0; at !== -1 && tries < MAX_TRIES; tries++) {
-    const value = stringValue(buf, at);
-    if (value !== null && closesTopLevel(buf, valueEnd(buf, at))) return value;
+    const found = stringValue(buf, at);
+    if (found !== null && closesTopLevel(buf, found.end)) return found.value;
     at = at === 0 ? -1 : buf.lastIndexOf(key, at - 1);
   }
   return null;
@@ -222,18 +225,6 @@ function lastTopLevelObject(buf: Buffer, key: Buffer): Record<string, unknown> |
     at = at === 0 ? -1 : buf.lastIndexOf(key, at - 1);
   }
   return null;
-}
-
-/** The index just after the string value that follows the key at `at`. */
-function valueEnd(buf: Buffer, at: number): number {
-  let i = buf.indexOf(58, at + 1) + 1; // the colon
-  while (i < buf.length && buf[i] !== 34) i++;
-  for (i++; i < buf.length; i++) {
-    const c = buf[i];
-    if (c === 92) i++;
-    else if (c === 34) return i + 1;
-  }
-  return buf.length;
 }
 
 /** The index of the `}` closing the object that opens at `open`, strings skipped; -1 if it does not close. */

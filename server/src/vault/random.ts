@@ -10,25 +10,26 @@ const POOL_SIZE = 4096;
 let pool = Buffer.alloc(0);
 let offset = 0;
 
-export function pooledRandomBytes(n: number): Buffer {
-  if (n > 256) return randomBytes(n);
+/** Reserves `n` unused bytes of the pool (refilled when short) and returns where they start. */
+function take(n: number): number {
   if (offset + n > pool.length) {
     pool = randomBytes(POOL_SIZE);
     offset = 0;
   }
-  const out = pool.subarray(offset, offset + n);
+  const at = offset;
   offset += n;
-  return out;
+  return at;
+}
+
+export function pooledRandomBytes(n: number): Buffer {
+  if (n > 256) return randomBytes(n);
+  const at = take(n);
+  return pool.subarray(at, at + n);
 }
 
 /** A request id in the app's format: `req_` and 16 base64url characters (96 random bits). */
 export function newRequestId(): string {
   // Encoded straight from the pool (no Buffer view per id: this runs on every proxied call).
-  if (offset + 12 > pool.length) {
-    pool = randomBytes(POOL_SIZE);
-    offset = 0;
-  }
-  const id = pool.toString('base64url', offset, offset + 12);
-  offset += 12;
-  return `req_${id}`;
+  const at = take(12);
+  return `req_${pool.toString('base64url', at, at + 12)}`;
 }
