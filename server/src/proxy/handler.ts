@@ -56,8 +56,8 @@ class Call {
   finished = false;
   /** The concurrency slot this call holds (project|mode), released in finish(). */
   slot: string | null = null;
-  /** Set by the upstream exchange: aborts the upstream request when the client leaves. */
-  onClientGone: (() => void) | null = null;
+  /** The upstream exchange, once dispatched: aborted when the client leaves. */
+  exchange: UpstreamExchange | null = null;
   constructor(
     readonly provider: ProviderName,
     readonly requestId: string,
@@ -112,10 +112,11 @@ export class ProxyHandler {
     const startedAt = performance.now();
     const call = new Call((PROVIDERS.has(provider) ? provider : 'openai') as ProviderName, requestId, req, res, startedAt);
     // The one 'close' listener of the call: the client left before the response ended.
-    call.res.once('close', () => {
+    // (`on`, not `once`: 'close' comes once, and once() wraps the listener per call.)
+    call.res.on('close', () => {
       if (call.res.writableFinished) return;
       call.clientGone = true;
-      call.onClientGone?.();
+      call.exchange?.clientGone();
     });
     if (!PROVIDERS.has(provider)) {
       this.fail(
@@ -483,7 +484,8 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | null = null;
   private started = false;
   private corked = false;
-  private readonly onDrain = () => this.controller?.resume();
+  /** Made on the first backpressure: most calls never need it. */
+  private onDrain: (() => void) | null = null;
   private readonly uncork = () => {
     this.corked = false;
     this.call.res.uncork();
@@ -493,9 +495,11 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     private readonly proxy: ProxyHandler,
     private readonly call: Call,
   ) {
-    call.onClientGone = () => {
-      if (!call.finished) this.controller?.abort(new ClientClosedError());
-    };
+    call.exchange = this;
+  }
+
+  clientGone(): void {
+    if (!this.call.finished) this.controller?.abort(new ClientClosedError());
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -542,6 +546,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.cork();
     if (!this.call.res.write(chunk)) {
       controller.pause();
+      this.onDrain ??= () => this.controller?.resume();
       this.call.res.once('drain', this.onDrain);
     }
   }

@@ -110,8 +110,7 @@ export function callerCredential(headers: IncomingHttpHeaders, queryKey: string 
   let first: string | undefined;
   const auth = headers.authorization;
   if (typeof auth === 'string') {
-    const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(auth);
-    const v = m ? m[1] : auth.trim();
+    const v = bearerToken(auth);
     if (v?.startsWith('byo_')) return v;
     first = v;
   }
@@ -124,6 +123,14 @@ export function callerCredential(headers: IncomingHttpHeaders, queryKey: string 
   }
   if (queryKey?.startsWith('byo_')) return queryKey;
   return first ?? queryKey;
+}
+
+/** The token of `Authorization: Bearer <token>`, else the whole value, trimmed. */
+function bearerToken(auth: string): string | undefined {
+  // As every SDK sends it: no regular expression (and no match array) on each call.
+  if (auth.length > 7 && auth.startsWith('Bearer ') && auth.indexOf(' ', 7) === -1 && auth.indexOf('\t', 7) === -1) return auth.slice(7);
+  const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(auth);
+  return m ? m[1] : auth.trim();
 }
 
 /**
