@@ -4,7 +4,9 @@
 //
 // Why: on a shared 2-vCPU virtual machine the CPU time per call of the same build moves by 20-30%
 // between runs minutes apart, which hides a change worth 2-5%. An instruction count does not
-// depend on what else the machine does: the same build counts within ~1% run to run. It leaves
+// depend on what else the machine does: on one machine the same build counted within ~1% run to
+// run; on another, single windows of the same build ranged from 250k to 425k per call (V8
+// recompiling after deoptimizations, full GCs), hence the median of several windows. It leaves
 // out the kernel (socket reads and writes, about a quarter of a call's CPU) and memory stalls,
 // so it ranks changes to BYO's own work; throughput is still bench/proxy.mjs's to measure.
 //
@@ -14,21 +16,22 @@
 //
 // Each target runs under `valgrind --tool=callgrind --instr-atstart=no` (about 50x slower), gets
 // INSTR_WARMUP calls (50 connections) so V8 has compiled the hot path, and is counted over the next
-// INSTR_CALLS calls only (callgrind_control switches instrumentation on and off). The count covers
+// INSTR_CALLS calls only (callgrind_control switches instrumentation on and off), in INSTR_WINDOWS
+// windows (default 5) whose median is reported; each window's count goes to stderr. The count covers
 // every thread of the process (V8's compiler and GC helpers too). Needs valgrind.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { connectBenchKey } from './lib/byo.mjs';
+import { byoBenchEnv, connectBenchKey } from './lib/byo.mjs';
 import { printedPort, printedUrl, startChild } from './lib/child.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const CALLS = Number(process.env.INSTR_CALLS ?? 4000);
+const WINDOWS = Number(process.env.INSTR_WINDOWS ?? 5);
 const WARMUP = Number(process.env.INSTR_WARMUP ?? 15000);
 const TARGETS = (process.env.INSTR_TARGETS ?? 'byo,bare').split(',');
 const BODIES = (process.env.INSTR_BODIES ?? 'json,sse').split(',');
@@ -58,32 +61,8 @@ async function startTarget(name, upstream, outDir) {
     const headers = { authorization: `Bearer ${UPSTREAM_KEY}`, 'content-type': 'application/json' };
     return { ...t, url: `http://127.0.0.1:${t.port}/chat/completions`, headers };
   }
-  const admin = `bench_admin_${randomBytes(16).toString('hex')}`;
-  const schema = `instr_${randomBytes(4).toString('hex')}`;
-  const db = process.env.DATABASE_URL ?? '';
-  if (db)
-    process.on('exit', () => {
-      try {
-        execFileSync('psql', [db, '-qc', `drop schema if exists "${schema}" cascade`], { stdio: 'ignore' });
-      } catch {}
-    });
-  const t = await startChild(
-    'valgrind',
-    [...valgrind, process.execPath, join(root, 'server/dist/main.js')],
-    {
-      PORT: '0',
-      HOST,
-      LOG_LEVEL: 'warn',
-      BYO_EMBEDDED_STORAGE: 'memory',
-      BYO_ADMIN_TOKEN: admin,
-      BYO_MASTER_KEYS: `bench:${randomBytes(32).toString('base64')}`,
-      BYO_OPENAI_BASE_URL: `${upstream}/v1`,
-      BYO_SEED_DEV_PROJECT: 'false',
-      DATABASE_URL: db,
-      ...(db ? { BYO_DATABASE_SCHEMA: schema } : {}),
-    },
-    printedUrl,
-  );
+  const { admin, env } = byoBenchEnv(`${upstream}/v1`);
+  const t = await startChild('valgrind', [...valgrind, process.execPath, join(root, 'server/dist/main.js')], { ...env, HOST }, printedUrl);
   const sk = await connectBenchKey(t.url, admin, UPSTREAM_KEY);
   const headers = { authorization: `Bearer ${sk}`, 'x-byo-ref-id': 'bench', 'content-type': 'application/json' };
   return { ...t, url: `${t.url}/v1/proxy/openai/chat/completions`, headers };
@@ -115,14 +94,21 @@ async function main() {
       process.stderr.write(`[${name}] ${kind}: ${WARMUP} warm-up calls, then ${CALLS} counted ...\n`);
       await load(target.url, target.headers, BODY[kind], WARMUP);
       dumpedInstructions(outDir); // nothing counted yet; clears the start-up dump if any
-      callgrindControl(target.child.pid, '-i', 'on');
-      const r = await load(target.url, target.headers, BODY[kind], CALLS);
-      callgrindControl(target.child.pid, '-i', 'off');
-      callgrindControl(target.child.pid, '-d');
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const bad = r.non2xx + r.errors;
-      if (bad) throw new Error(`${name} ${kind}: ${bad} failed calls`);
-      results[name][kind] = Math.round(dumpedInstructions(outDir) / r.requests.total);
+      // Counted in INSTR_WINDOWS windows, the median kept: a window where V8 recompiles a hot
+      // function (after a deoptimization) or runs a full GC counts far more than the others.
+      const perWindow = [];
+      for (let w = 0; w < WINDOWS; w++) {
+        callgrindControl(target.child.pid, '-i', 'on');
+        const r = await load(target.url, target.headers, BODY[kind], Math.ceil(CALLS / WINDOWS));
+        callgrindControl(target.child.pid, '-i', 'off');
+        callgrindControl(target.child.pid, '-d');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const bad = r.non2xx + r.errors;
+        if (bad) throw new Error(`${name} ${kind}: ${bad} failed calls`);
+        perWindow.push(Math.round(dumpedInstructions(outDir) / r.requests.total));
+      }
+      process.stderr.write(`[${name}] ${kind}: per window ${perWindow.map((n) => `${Math.round(n / 1000)}k`).join(' ')}\n`);
+      results[name][kind] = perWindow.sort((a, b) => a - b)[Math.floor(WINDOWS / 2)];
     }
     target.child.kill('SIGKILL');
     rmSync(outDir, { recursive: true, force: true });

@@ -12,13 +12,12 @@
 //
 // Portkey (`@portkey-ai/gateway`) is installed by this script into bench/.portkey (gitignored).
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Client, Pool } from 'undici';
-import { connectBenchKey } from './lib/byo.mjs';
+import { byoBenchEnv, connectBenchKey } from './lib/byo.mjs';
 import { printedPort, printedUrl, startChild } from './lib/child.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -193,41 +192,15 @@ async function main() {
   const mock = await startChild(process.execPath, [join(here, 'mock-upstream-fast.mjs'), '0'], {}, printedPort);
   const upstream = `http://127.0.0.1:${mock.port}/v1`;
 
-  const admin = `bench_admin_${randomBytes(16).toString('hex')}`;
-  const schema = `bench_${randomBytes(4).toString('hex')}`;
-  if (process.env.DATABASE_URL) {
-    process.on('exit', () => {
-      try {
-        execFileSync('psql', [process.env.DATABASE_URL, '-qc', `drop schema if exists "${schema}" cascade`], { stdio: 'ignore' });
-      } catch {}
-    });
-  }
+  const { admin, env } = byoBenchEnv(upstream);
   // BYO once per worker count (BENCH_BYO_WORKERS, e.g. "1,2"; more than 1 needs PostgreSQL), all
   // on the same database and master key, so the project and key created below serve every column.
   const workerCounts = (process.env.BENCH_BYO_WORKERS ?? (process.env.DATABASE_URL ? '1,2' : '1')).split(',').map(Number);
-  const masterKeys = `bench:${randomBytes(32).toString('base64')}`;
   const byos = [];
   for (const workers of workerCounts) {
-    const instance = await startChild(
-      process.execPath,
-      [serverMain],
-      {
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        BYO_EMBEDDED_STORAGE: 'memory',
-        BYO_ADMIN_TOKEN: admin,
-        BYO_MASTER_KEYS: masterKeys,
-        BYO_OPENAI_BASE_URL: upstream,
-        BYO_SEED_DEV_PROJECT: 'false',
-        BYO_WORKERS: String(workers),
-        // PostgreSQL when DATABASE_URL is set (a fresh schema, dropped at the end), as in production;
-        // otherwise the embedded PGlite in memory, which adds its own ~400 MB to BYO's RSS.
-        DATABASE_URL: process.env.DATABASE_URL ?? '',
-        ...(process.env.DATABASE_URL ? { BYO_DATABASE_SCHEMA: schema } : {}),
-      },
-      printedUrl,
-    );
+    // PostgreSQL when DATABASE_URL is set (a fresh schema), as in production; otherwise the
+    // embedded PGlite in memory, which adds its own ~400 MB to BYO's RSS.
+    const instance = await startChild(process.execPath, [serverMain], { ...env, BYO_WORKERS: String(workers) }, printedUrl);
     byos.push({ ...instance, workers, name: workers === 1 ? 'BYO' : `BYO x${workers}` });
   }
   const byo = byos[0];
