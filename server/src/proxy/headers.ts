@@ -125,10 +125,12 @@ export function callerCredential(headers: IncomingHttpHeaders, queryKey: string 
   return first ?? queryKey;
 }
 
+const PLAIN_BEARER_KEY = /^Bearer byo_\w+$/;
+
 /** The token of `Authorization: Bearer <token>`, else the whole value, trimmed. */
 function bearerToken(auth: string): string | undefined {
-  // As every SDK sends it: no regular expression (and no match array) on each call.
-  if (auth.length > 7 && auth.startsWith('Bearer ') && auth.indexOf(' ', 7) === -1 && auth.indexOf('\t', 7) === -1) return auth.slice(7);
+  // As every SDK sends it: a test without captures (no match array per call), same result.
+  if (PLAIN_BEARER_KEY.test(auth)) return auth.slice(7);
   const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(auth);
   return m ? m[1] : auth.trim();
 }

@@ -144,6 +144,19 @@ describe('JSON bodies', () => {
     expect(got).toEqual({ model: 'text-embedding-3-large', inputTokens: 321, outputTokens: null, totalTokens: 321 });
   });
 
+  it('reads a model name that is not ASCII, wherever the bytes are cut and however long the body', () => {
+    const model = 'modèle-ünï ✓ 模型';
+    const usage = { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 };
+    const expected = { model, inputTokens: 3, outputTokens: 4, totalTokens: 7 };
+    const short = Buffer.from(JSON.stringify({ id: 'x', model, choices: [{ message: { content: 'héllo ✓' } }], usage }));
+    for (let cut = 1; cut < short.length; cut++) expect(feed(new JsonUsageTap(), short, [cut])).toEqual(expected);
+    // Long enough that the model is found in chunks leaving the 16 KiB tail, cut inside the name too.
+    const long = Buffer.from(JSON.stringify({ id: 'x', model, choices: [{ message: { content: 'ü✓'.repeat(20_000) } }], usage }));
+    const at = long.indexOf('"model"');
+    for (let cut = at; cut < at + 40; cut++)
+      expect(feed(new JsonUsageTap(), long, [cut, ...Array.from({ length: 40 }, (_, i) => cut + 1 + i * 2048)])).toEqual(expected);
+  });
+
   it('is not fooled by usage-like text in the content, braces in strings, or a usage object cut off', () => {
     const content = 'Here is JSON: {"usage": {"prompt_tokens": 999}, "model": "fake"} and a brace }';
     const body = Buffer.from(
