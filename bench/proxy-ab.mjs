@@ -17,9 +17,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { byoBenchEnv, connectBenchKey } from './lib/byo.mjs';
 import { printedPort, printedUrl, startChild } from './lib/child.mjs';
+import { autocannonRun, median } from './lib/load.mjs';
 import { cpuSeconds } from './lib/proc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,11 +34,7 @@ const BODY = JSON.stringify({
 const UPSTREAM_KEY = 'sk-bench-upstream-key-0000000000';
 
 function load(target, seconds) {
-  return new Promise((ok, fail) =>
-    autocannon({ url: target.url, method: 'POST', headers: target.headers, body: BODY, connections: 50, duration: seconds }, (err, r) =>
-      err ? fail(err) : ok(r),
-    ),
-  );
+  return autocannonRun({ url: target.url, method: 'POST', headers: target.headers, body: BODY, connections: 50, duration: seconds });
 }
 
 async function startBuild(dist, upstream) {
@@ -54,8 +50,6 @@ async function startBuild(dist, upstream) {
     perSecond: [],
   };
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   const dists = process.argv.slice(2).map((d) => resolve(d));

@@ -24,9 +24,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { byoBenchEnv, connectBenchKey } from './lib/byo.mjs';
 import { printedPort, printedUrl, startChild } from './lib/child.mjs';
+import { autocannonRun, median } from './lib/load.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -49,9 +49,7 @@ function callgrindControl(pid, ...args) {
 }
 
 function load(url, headers, body, amount) {
-  return new Promise((resolve, reject) =>
-    autocannon({ url, method: 'POST', headers, body, connections: 50, amount }, (err, r) => (err ? reject(err) : resolve(r))),
-  );
+  return autocannonRun({ url, method: 'POST', headers, body, connections: 50, amount });
 }
 
 async function startTarget(name, upstream, outDir) {
@@ -108,7 +106,7 @@ async function main() {
         perWindow.push(Math.round(dumpedInstructions(outDir) / r.requests.total));
       }
       process.stderr.write(`[${name}] ${kind}: per window ${perWindow.map((n) => `${Math.round(n / 1000)}k`).join(' ')}\n`);
-      results[name][kind] = perWindow.sort((a, b) => a - b)[Math.floor(WINDOWS / 2)];
+      results[name][kind] = median(perWindow);
     }
     target.child.kill('SIGKILL');
     rmSync(outDir, { recursive: true, force: true });

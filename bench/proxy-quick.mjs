@@ -17,8 +17,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { Client } from 'undici';
+import { autocannonRun } from './lib/load.mjs';
 import { cpuSeconds, freePort } from './lib/proc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -90,9 +90,7 @@ async function sequential(url, headers, body, n = 2000, warm = 200) {
 }
 
 function run(opts) {
-  return new Promise((resolve, reject) => {
-    autocannon({ ...opts, duration: DURATION }, (err, r) => (err ? reject(err) : resolve(r)));
-  });
+  return autocannonRun({ ...opts, duration: DURATION });
 }
 
 function rssMb(pid) {

@@ -15,10 +15,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { Client, Pool } from 'undici';
 import { byoBenchEnv, connectBenchKey } from './lib/byo.mjs';
 import { printedPort, printedUrl, startChild } from './lib/child.mjs';
+import { autocannonRun } from './lib/load.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -69,16 +69,17 @@ async function sequentialLatency(target, body, n = 2000, warm = 300) {
   return { p50: pct(lat, 50), p99: pct(lat, 99), ttfbP50: pct(ttfb, 50), ttfbP99: pct(ttfb, 99) };
 }
 
-function maxThroughput(target, body) {
-  return new Promise((resolve, reject) => {
-    autocannon(
-      { url: target.url, method: 'POST', headers: target.headers, body, connections: 50, duration: DURATION, pipelining: 1 },
-      (err, r) => {
-        if (err) return reject(err);
-        resolve({ rps: r.requests.average, non2xx: r.non2xx + r.errors, p99: r.latency.p99 });
-      },
-    );
+async function maxThroughput(target, body) {
+  const r = await autocannonRun({
+    url: target.url,
+    method: 'POST',
+    headers: target.headers,
+    body,
+    connections: 50,
+    duration: DURATION,
+    pipelining: 1,
   });
+  return { rps: r.requests.average, non2xx: r.non2xx + r.errors, p99: r.latency.p99 };
 }
 
 /**

@@ -149,13 +149,17 @@ export class JsonUsageTap implements UsageTap {
     // after the data in an embeddings list: in a small body, the whole body is the tail. (Not
     // checked for depth: that scan cost more than the rest of the tap, and a nested "model"
     // key, in a tool's input, comes after the top-level one.)
-    acc.model = lastTopLevelString(text, '"modelVersion"') ?? this.model ?? firstModel(text);
+    acc.model = lastTopLevelString(text, MODEL_VERSION_KEY) ?? this.model ?? firstModel(text);
     const usage = lastTopLevelObject(text);
     if (usage) acc.absorb(usage);
     return acc.result();
   }
 }
 
+const MODEL_KEY = '"model"';
+const MODEL_VERSION_KEY = '"modelVersion"';
+/** The start of `"usage"` and `"usageMetadata"`. */
+const USAGE_KEY = '"usage';
 const MODEL_SCAN_BYTES = 256 * 1024;
 /** Enough bytes after a `"model"` key for its value (a model name is short; longer ones are cut to 200). */
 const MODEL_WINDOW = 512;
@@ -186,11 +190,11 @@ function stringValue(text: string, at: number): { value: string; end: number } |
 
 /** The first `"model": "..."` value in `text`. */
 function firstModel(text: string): string | null {
-  let at = text.indexOf('"model"');
+  let at = text.indexOf(MODEL_KEY);
   for (let tries = 0; at !== -1 && tries < MAX_TRIES; tries++) {
     const found = stringValue(text, at);
     if (found !== null) return found.value;
-    at = text.indexOf('"model"', at + 1);
+    at = text.indexOf(MODEL_KEY, at + 1);
   }
   return null;
 }
@@ -208,7 +212,7 @@ function lastTopLevelString(text: string, key: string): string | null {
 
 /** `{usage: {...}}` or `{usageMetadata: {...}}` for the last such object in `text` that belongs to the top-level object. */
 function lastTopLevelObject(text: string): Record<string, unknown> | null {
-  let at = text.lastIndexOf('"usage');
+  let at = text.lastIndexOf(USAGE_KEY);
   for (let tries = 0; at !== -1 && tries < MAX_TRIES; tries++) {
     OBJECT_VALUE.lastIndex = at;
     const m = OBJECT_VALUE.exec(text);
@@ -226,7 +230,7 @@ function lastTopLevelObject(text: string): Record<string, unknown> | null {
         }
       }
     }
-    at = at === 0 ? -1 : text.lastIndexOf('"usage', at - 1);
+    at = at === 0 ? -1 : text.lastIndexOf(USAGE_KEY, at - 1);
   }
   return null;
 }
@@ -279,7 +283,7 @@ function stringEnd(text: string, quote: number): number {
   return text.length - 1;
 }
 
-const USAGE_BYTES = Buffer.from('"usage');
+const USAGE_BYTES = Buffer.from(USAGE_KEY);
 const MODEL_BYTES = Buffer.from('"model');
 
 export class SseUsageTap implements UsageTap {
