@@ -13,7 +13,7 @@ const PUBLIC = join(dirname(fileURLToPath(import.meta.url)), 'public');
 const BYO_CONNECT_JS = join(dirname(fileURLToPath(import.meta.resolve('byo-connect'))), 'byo-connect.global.js');
 
 /** Which model answers, per provider (the sandbox answers any model name in test mode). */
-export const MODELS = { openai: 'gpt-4o-mini', anthropic: 'claude-sonnet-4-5', google: 'gemini-2.5-flash' };
+export const MODELS = { openai: 'gpt-4o-mini', anthropic: 'claude-sonnet-4-6', google: 'gemini-2.5-flash' };
 
 /**
  * @param {{ byoBaseURL: string, publishableKey: string, secretKey: string }} config

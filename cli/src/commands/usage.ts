@@ -14,7 +14,7 @@ export default class Usage extends BaseCommand<typeof Usage> {
   static examples = [
     '<%= config.bin %> usage',
     '<%= config.bin %> usage --ref-id customer_123 --from 2026-01-01 --to 2026-01-31',
-    '<%= config.bin %> usage --provider anthropic --model claude-sonnet-4-5 --json',
+    '<%= config.bin %> usage --provider anthropic --model claude-sonnet-4-6 --json',
   ];
   static flags = {
     from: day('First UTC day (YYYY-MM-DD)'),
