@@ -64,7 +64,10 @@ export class BYOError extends Error {
 
 /** The single 401 every kind of bad key gets: wrong, unknown, malformed, revoked (KEY-7). */
 export const unauthorized = () =>
-  new BYOError('unauthorized', 'Invalid or missing API key. Pass a BYO key as "Authorization: Bearer byo_sk_...".');
+  new BYOError(
+    'unauthorized',
+    'Invalid or missing API key. Pass a BYO key as "Authorization: Bearer byo_sk_..." (your backend) or "Authorization: Bearer byo_pk_..." (a browser connecting a key).',
+  );
 
 export interface ErrorBody {
   code: ErrorCode;
