@@ -161,7 +161,7 @@ describe('a server logging at trace level', () => {
       path: '/v1/proxy/openai/models',
       headers: { authorization: `Bearer ${project.pkTest}`, 'x-byo-ref-id': 'cust_log' },
     });
-    await server.request('GET', '/v1/keys', { key: `${sk.slice(0, -1)}X` });
+    await server.request('GET', '/v1/keys', { key: `${sk.slice(0, -1)}${sk.endsWith('X') ? 'Y' : 'X'}` });
     await send(server.url, { method: 'GET', path: '/v1/keys', headers: { 'x-api-key': odd, authorization: `Basic ${odd}` } });
     // Malformed bodies that contain a key.
     await send(server.url, {
