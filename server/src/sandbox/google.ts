@@ -58,12 +58,41 @@ export function googleSandbox(req: SandboxRequest, opts: SandboxOptions = {}): S
     }
     case 'embedContent': {
       const body = asObject(req.body);
-      const dims = typeof body.outputDimensionality === 'number' ? Math.min(3072, Math.max(1, body.outputDimensionality)) : 768;
-      return json(200, { embedding: { values: embeddingOf(JSON.stringify(body.content ?? ''), dims) } });
+      const refused = badDimension(body);
+      if (refused) return refused;
+      return json(200, { embedding: embedding(body) });
+    }
+    case 'batchEmbedContents': {
+      // What @google/genai's models.embedContent() calls: `{requests: [EmbedContentRequest]}`.
+      const requests = asObject(req.body).requests;
+      if (!Array.isArray(requests) || requests.length === 0)
+        return googleError(400, '* BatchEmbedContentsRequest.requests: contents is not specified', 'INVALID_ARGUMENT');
+      const embeddings = [];
+      for (const r of requests) {
+        const one = asObject(r);
+        const refused = badDimension(one);
+        if (refused) return refused;
+        embeddings.push(embedding(one));
+      }
+      return json(200, { embeddings });
     }
     default:
       return googleError(404, `Method ${method} not found.`, 'NOT_FOUND');
   }
+}
+
+/** Google's answer to an `outputDimensionality` that is not an integer (an int32 field), else null. */
+function badDimension(body: Record<string, unknown>): SandboxResponse | null {
+  const asked = body.outputDimensionality;
+  if (asked === undefined || Number.isInteger(asked)) return null;
+  return googleError(400, `Invalid value at 'output_dimensionality' (TYPE_INT32), ${JSON.stringify(asked)}`, 'INVALID_ARGUMENT');
+}
+
+/** The `ContentEmbedding` of one embed request: deterministic, `outputDimensionality` values (768 by default). */
+function embedding(body: Record<string, unknown>): { values: number[] } {
+  const asked = body.outputDimensionality;
+  const dims = typeof asked === 'number' ? Math.min(3072, Math.max(1, asked)) : 768;
+  return { values: embeddingOf(JSON.stringify(body.content ?? ''), dims) };
 }
 
 function generate(req: SandboxRequest, modelName: string, stream: boolean, opts: SandboxOptions): SandboxResponse {

@@ -103,6 +103,20 @@ describe('test-mode sandbox (byo_sk_test_ + sk-byo-test-valid): no network, prov
     expect(env.mock.requests).toHaveLength(0);
   });
 
+  it('Google: embedContent gives outputDimensionality values, and refuses a dimension that is not an integer as Google does', async () => {
+    const ai = env.google('sandbox_user', { key: sk() });
+    const res = await ai.models.embedContent({ model: 'text-embedding-004', contents: 'hi', config: { outputDimensionality: 8 } });
+    expect(res.embeddings?.[0]?.values).toHaveLength(8);
+    const odd = await fetch(`${env.proxyUrl('google')}/v1beta/models/text-embedding-004:embedContent`, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': sk(), 'x-byo-ref-id': 'sandbox_user', 'content-type': 'application/json' },
+      body: JSON.stringify({ content: { parts: [{ text: 'hi' }] }, outputDimensionality: 1.5 }),
+    });
+    expect(odd.status).toBe(400);
+    expect(odd.headers.get('x-byo-sandbox')).toBe('true');
+    expect(((await odd.json()) as { error: { status: string } }).error.status).toBe('INVALID_ARGUMENT');
+  });
+
   it('responses are marked x-byo-sandbox and carry x-byo-request-id', async () => {
     const res = await fetch(`${env.proxyUrl('openai')}/models`, {
       headers: { authorization: `Bearer ${sk()}`, 'x-byo-ref-id': 'sandbox_user' },
