@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { KeyPrincipal } from '../auth/authenticator.js';
@@ -263,7 +264,7 @@ export class ProxyHandler {
         path: query ? `${base.path}${subPath}?${query}` : `${base.path}${subPath}`,
         method: method as Dispatcher.HttpMethod,
         headers: upstreamRequestHeaders(req.rawHeaders, req.headers.connection, spec.authHeader, spec.authValue(stored.key)),
-        body: hasBody ? (wholeBody(req, te, cl) ?? req) : null,
+        body: hasBody ? (wholeBody(req, te, cl) ?? upload(req)) : null,
       },
       exchange,
     );
@@ -287,14 +288,7 @@ export class ProxyHandler {
     let body: unknown;
     let unparsable = false;
     if (method !== 'GET' && method !== 'HEAD') {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of req as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > SANDBOX_BODY_LIMIT) throw new BYOError('payload_too_large', 'The sandbox accepts request bodies up to 8 MiB.');
-        chunks.push(chunk);
-      }
-      const text = Buffer.concat(chunks, size).toString('utf8');
+      const text = (await readBody(req, SANDBOX_BODY_LIMIT)).toString('utf8');
       if (text.trim()) {
         try {
           body = JSON.parse(text);
@@ -381,6 +375,16 @@ export class ProxyHandler {
   finish(call: Call): void {
     if (call.finished) return;
     call.finished = true;
+    const { req } = call;
+    if (!req.complete && !req.destroyed) {
+      // Answered before the whole body arrived (a provider or the sandbox refusing it early): read
+      // and drop the rest, as node does with a body nobody read, so that the connection serves
+      // the client's next request (a half-read body would leave it stalled) and a client that
+      // sends all of its body before reading gets the answer.
+      req.unpipe();
+      req.removeAllListeners('data');
+      req.resume();
+    }
     if (call.slot) {
       const n = (this.inFlight.get(call.slot) ?? 1) - 1;
       if (n > 0) this.inFlight.set(call.slot, n);
@@ -578,6 +582,38 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     }
     this.proxy.fail(this.call, upstreamError(err));
   }
+}
+
+/**
+ * A body still arriving, as undici's request body. undici destroys the stream it is given when
+ * the upload ends, early too (a provider answering before reading it all); destroying `req`
+ * itself would then stall the client's connection, so undici gets this pipe and `finish()`
+ * drains `req` (the streamed path only: a small JSON body goes whole, see wholeBody()).
+ */
+function upload(req: IncomingMessage): PassThrough {
+  const body = new PassThrough();
+  req.pipe(body);
+  return body;
+}
+
+/** The body of a request, or a `payload_too_large` error past `limit` bytes (the rest is then left to finish() to drain). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else {
+        req.off('data', onData);
+        reject(new BYOError('payload_too_large', `The sandbox accepts request bodies up to ${limit / 1024 / 1024} MiB.`));
+      }
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks, size)));
+    req.once('error', reject);
+    req.once('close', () => reject(new ClientClosedError())); // no-op once resolved
+  });
 }
 
 /**
