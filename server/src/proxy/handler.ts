@@ -144,7 +144,9 @@ export class ProxyHandler {
   private run(call: Call): void {
     const { services } = this.deps;
     const { req } = call;
-    const url = req.url ?? '/';
+    // An absolute-form target (`GET http://host/v1/proxy/...`, which Fastify routes here) is
+    // read from its path; the host in it is never used.
+    const url = originForm(req.url ?? '/');
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
     const afterPrefix = rawPath.slice(PROXY_PREFIX.length);
@@ -451,6 +453,15 @@ export class ProxyHandler {
       .catch((err: unknown) => this.deps.services.logger.warn({ err, provider: ref.provider }, 'could not disable a rejected key'))
       .finally(() => this.disabling.delete(id));
   }
+}
+
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
+
+/** The request target in origin form (`/path?query`). */
+function originForm(target: string): string {
+  if (target.charCodeAt(0) === 47 /* / */) return target;
+  const authority = ABSOLUTE_FORM.exec(target);
+  return authority ? target.slice(authority[0].length) || '/' : target;
 }
 
 function proxyUnauthorized(): BYOError {

@@ -1,7 +1,7 @@
 import dc from 'node:diagnostics_channel';
 import type { LookupAddress } from 'node:dns';
 import { createServer, type Server } from 'node:http';
-import { isIP, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
 import OpenAI from 'openai';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -323,5 +323,22 @@ describe('through the proxy: a stored custom base URL is checked again at every 
       expect(res.status, path).toBe(404); // answered by the mock provider, on its own host
       expect(env.mock.last()?.url).toBe(`/openai/v1${path}`);
     }
+  });
+
+  it('an absolute-form request target goes to the provider path it names, on the provider host', async () => {
+    await env.connect('openai', 'absolute', 'sk-absolute-key-000000000');
+    const { port } = new URL(env.server.url);
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.write(
+          `GET http://evil.example/v1/proxy/openai/models?limit=2 HTTP/1.1\r\nHost: evil.example\r\nAuthorization: Bearer ${env.project.skLive}\r\nX-BYO-Ref-Id: absolute\r\nConnection: close\r\n\r\n`,
+        ),
+      );
+      let out = '';
+      socket.on('data', (d) => (out += d));
+      socket.on('close', () => resolve(out));
+    });
+    expect(answer).toMatch(/^HTTP\/1.1 200/);
+    expect(env.mock.last()?.url).toBe('/openai/v1/models?limit=2');
   });
 });
