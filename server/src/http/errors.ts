@@ -2,7 +2,10 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { BYOError, errorBody, toBYOError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 
-/** Fastify-level failures (body too large, bad JSON, unknown route) in BYO's error shape. */
+/**
+ * Fastify-level failures (body too large, bad JSON, unknown route) in BYO's error shape, with
+ * `x-byo-error-source: byo` as every error BYO produces (a proxy URL's unknown method included).
+ */
 export function registerErrorHandlers(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     let e: BYOError;
@@ -22,10 +25,14 @@ export function registerErrorHandlers(app: FastifyInstance, logger: Logger): voi
       if (e.code === 'internal_error') logger.error({ err, reqId: request.id }, 'unexpected error');
     }
     if (e.retryAfter) void reply.header('retry-after', String(e.retryAfter));
+    void reply.header('x-byo-error-source', 'byo');
     void reply.code(e.status).type('application/json').send(errorBody(e, request.id));
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send(errorBody(new BYOError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`), request.id));
+    void reply
+      .code(404)
+      .header('x-byo-error-source', 'byo')
+      .send(errorBody(new BYOError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`), request.id));
   });
 }
 

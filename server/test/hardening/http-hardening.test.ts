@@ -128,6 +128,10 @@ describe('requests the HTTP parser refuses still get a coded JSON error', () => 
       400,
     ],
     ['headers too large', `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+    // On a proxy URL too: BYO's own answers, marked so that no client takes them for the provider's.
+    ['headers too large, proxy URL', `GET /v1/proxy/openai/models HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+    ['a method the proxy does not take', 'PROPFIND /v1/proxy/openai/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 404],
+    ['a malformed percent-encoding, proxy URL', 'GET /v1/proxy/%6fpenai/%C0%AE HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 400],
   ];
   for (const [name, bytes, status] of cases) {
     it(name, async () => {
@@ -136,6 +140,7 @@ describe('requests the HTTP parser refuses still get a coded JSON error', () => 
       expect(res, raw.slice(0, 300)).not.toBeNull();
       if (!res) return;
       expect(res.status).toBe(status);
+      expect(res.headers['x-byo-error-source']).toBe('byo');
       expect(restContractProblems({ status: res.status, headers: res.headers, text: res.body }, { method: 'GET' })).toEqual([]);
     });
   }

@@ -325,20 +325,34 @@ describe('through the proxy: a stored custom base URL is checked again at every 
     }
   });
 
-  it('an absolute-form request target goes to the provider path it names, on the provider host', async () => {
-    await env.connect('openai', 'absolute', 'sk-absolute-key-000000000');
+  /** Raw bytes to BYO; everything it sent back until it closed the connection. */
+  function raw(text: string): Promise<string> {
     const { port } = new URL(env.server.url);
-    const answer = await new Promise<string>((resolve) => {
-      const socket = connect(Number(port), '127.0.0.1', () =>
-        socket.write(
-          `GET http://evil.example/v1/proxy/openai/models?limit=2 HTTP/1.1\r\nHost: evil.example\r\nAuthorization: Bearer ${env.project.skLive}\r\nX-BYO-Ref-Id: absolute\r\nConnection: close\r\n\r\n`,
-        ),
-      );
+    return new Promise<string>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(text));
       let out = '';
       socket.on('data', (d) => (out += d));
       socket.on('close', () => resolve(out));
     });
+  }
+
+  it('an absolute-form request target goes to the provider path it names, on the provider host', async () => {
+    await env.connect('openai', 'absolute', 'sk-absolute-key-000000000');
+    const auth = `Authorization: Bearer ${env.project.skLive}\r\nX-BYO-Ref-Id: absolute\r\n`;
+    const answer = await raw(
+      `GET http://evil.example/v1/proxy/openai/models?limit=2 HTTP/1.1\r\nHost: evil.example\r\n${auth}Connection: close\r\n\r\n`,
+    );
     expect(answer).toMatch(/^HTTP\/1.1 200/);
     expect(env.mock.last()?.url).toBe('/openai/v1/models?limit=2');
+  });
+
+  it('bytes after a whole request (an OPTIONS body without Content-Length) do not replace its answer', async () => {
+    await env.connect('openai', 'trailing', 'sk-trailing-key-000000000');
+    const auth = `Authorization: Bearer ${env.project.skLive}\r\nX-BYO-Ref-Id: trailing\r\n`;
+    const answer = await raw(`OPTIONS /v1/proxy/openai/models HTTP/1.1\r\nHost: x\r\n${auth}\r\n{"not":"a request"}\r\n\r\n`);
+    // The provider's answer to the OPTIONS, then the connection closes; no BYO 400 in its place.
+    expect(env.mock.last()?.method).toBe('OPTIONS');
+    expect(answer).not.toMatch(/^HTTP\/1.1 400/);
+    expect(answer.toLowerCase()).not.toContain('x-byo-error-source');
   });
 });
