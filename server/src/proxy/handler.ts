@@ -485,6 +485,12 @@ export function upstreamError(err: unknown): BYOError {
       return new BYOError('upstream_timeout', 'The provider stopped sending its answer.');
     case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
       return new BYOError('bad_request', 'The request body did not match its Content-Length.');
+    case 'EPIPE':
+      // undici reports the failed write before it reads an answer the provider may have sent.
+      return new BYOError(
+        'upstream_unreachable',
+        'The provider closed the connection while BYO was still sending the request body, before answering (providers do this with a body they refuse, such as one over their size limit).',
+      );
     default:
       return new BYOError('upstream_unreachable', `Could not reach the provider${e.code ? ` (${e.code})` : ''}.`);
   }

@@ -14,6 +14,12 @@ let upstream: ReturnType<typeof createServer>;
 
 beforeAll(async () => {
   upstream = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.url?.endsWith('/uploads')) {
+      // Refuses the upload and closes the connection while it is still coming.
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      res.end('{"error":{"message":"Request entity too large"}}');
+      return;
+    }
     if (req.method === 'POST') {
       // As an edge proxy does with an upload over its limit: answer at once, never read it.
       res.writeHead(413, { 'content-type': 'application/json' });
@@ -77,4 +83,24 @@ describe('an answer before the request body was read', () => {
     },
     20_000,
   );
+
+  it('a provider that closes the connection during a large upload gets a 502 that says so, not "could not reach"', async () => {
+    const answer = await new Promise<{ status: number; headers: Record<string, unknown>; text: string }>((resolve, reject) => {
+      const r = httpRequest(`${env.proxyUrl('openai')}/uploads`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${env.project.skLive}`, 'x-byo-ref-id': 'cust', 'content-length': String(10 * 1024 * 1024) },
+      });
+      r.on('response', (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      });
+      r.on('error', reject);
+      r.write(Buffer.alloc(256 * 1024, 'a'));
+      setTimeout(() => r.destroy(), 5000);
+    });
+    expect(answer.status).toBe(502);
+    expect(answer.headers['x-byo-error-source']).toBe('byo');
+    expect(answer.text).toContain('closed the connection while BYO was still sending the request body');
+  }, 10_000);
 });
