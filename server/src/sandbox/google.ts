@@ -67,6 +67,13 @@ export function googleSandbox(req: SandboxRequest, opts: SandboxOptions = {}): S
       const requests = asObject(req.body).requests;
       if (!Array.isArray(requests) || requests.length === 0)
         return googleError(400, '* BatchEmbedContentsRequest.requests: contents is not specified', 'INVALID_ARGUMENT');
+      // Google's own cap, which also bounds the sandbox's work per call.
+      if (requests.length > BATCH_EMBED_LIMIT)
+        return googleError(
+          400,
+          `* BatchEmbedContentsRequest.requests: at most ${BATCH_EMBED_LIMIT} requests can be in one batch`,
+          'INVALID_ARGUMENT',
+        );
       const embeddings = [];
       for (const r of requests) {
         const one = asObject(r);
@@ -81,10 +88,12 @@ export function googleSandbox(req: SandboxRequest, opts: SandboxOptions = {}): S
   }
 }
 
+const BATCH_EMBED_LIMIT = 100;
+
 /** Google's answer to an `outputDimensionality` that is not an integer (an int32 field), else null. */
 function badDimension(body: Record<string, unknown>): SandboxResponse | null {
   const asked = body.outputDimensionality;
-  if (asked === undefined || Number.isInteger(asked)) return null;
+  if (asked === undefined || asked === null || Number.isInteger(asked)) return null;
   return googleError(400, `Invalid value at 'output_dimensionality' (TYPE_INT32), ${JSON.stringify(asked)}`, 'INVALID_ARGUMENT');
 }
 

@@ -115,6 +115,9 @@ describe('test-mode sandbox (byo_sk_test_ + sk-byo-test-valid): no network, prov
     expect(odd.status).toBe(400);
     expect(odd.headers.get('x-byo-sandbox')).toBe('true');
     expect(((await odd.json()) as { error: { status: string } }).error.status).toBe('INVALID_ARGUMENT');
+    // More than Google's 100 per batch: refused as Google does, before any work.
+    const many = Array.from({ length: 101 }, () => 'x');
+    await expect(ai.models.embedContent({ model: 'text-embedding-004', contents: many })).rejects.toThrow(/at most 100 requests/);
   });
 
   it('responses are marked x-byo-sandbox and carry x-byo-request-id', async () => {
