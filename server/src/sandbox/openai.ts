@@ -178,6 +178,8 @@ function responses(req: SandboxRequest, opts: SandboxOptions): SandboxResponse {
   return sse(events);
 }
 
+const EMBEDDING_INPUTS_LIMIT = 2048;
+
 function embeddings(req: SandboxRequest): SandboxResponse {
   const body = asObject(req.body);
   const modelId = requireModel(body);
@@ -187,6 +189,9 @@ function embeddings(req: SandboxRequest): SandboxResponse {
   if (typeof raw === 'string') inputs = [raw];
   else if (Array.isArray(raw) && raw.length > 0) inputs = raw.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)));
   else return openaiError(400, "'input' must be a non-empty string or array.", 'invalid_value');
+  // OpenAI's own cap, which also bounds the sandbox's work per call.
+  if (inputs.length > EMBEDDING_INPUTS_LIMIT)
+    return openaiError(400, `'input' may hold at most ${EMBEDDING_INPUTS_LIMIT} items per request.`, 'invalid_value');
   const dims =
     typeof body.dimensions === 'number' && body.dimensions > 0 && body.dimensions <= 3072
       ? Math.floor(body.dimensions)

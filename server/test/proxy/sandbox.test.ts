@@ -58,6 +58,9 @@ describe('test-mode sandbox (byo_sk_test_ + sk-byo-test-valid): no network, prov
     expect(emb.data[0]?.embedding).toHaveLength(64);
     const again2 = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'hello', dimensions: 64 });
     expect(again2.data[0]?.embedding).toEqual(emb.data[0]?.embedding);
+    // More inputs than OpenAI takes in one request: refused as OpenAI does, before any work.
+    const tooMany = client.embeddings.create({ model: 'text-embedding-3-small', input: Array.from({ length: 2049 }, () => 'x') });
+    await expect(tooMany).rejects.toThrow(/at most 2048 items/);
 
     const models = await client.models.list();
     expect(models.data.map((m) => m.id)).toContain('gpt-4o-mini');
