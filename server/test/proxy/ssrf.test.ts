@@ -1,7 +1,7 @@
 import dc from 'node:diagnostics_channel';
 import type { LookupAddress } from 'node:dns';
 import { createServer, type Server } from 'node:http';
-import { connect, isIP, type Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import OpenAI from 'openai';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { createGuardedAgent } from '../../src/net/agents.js';
 import { SsrfError, SsrfGuard } from '../../src/net/ssrf.js';
 import { upstreamError } from '../../src/proxy/handler.js';
 import { SANDBOX_REPLY } from '../../src/sandbox/content.js';
+import { rawExchange } from '../hardening/helpers/http.js';
 import { startMockUpstream } from '../helpers/mock-upstream.js';
 import { startTestServer } from '../helpers/server.js';
 import { type ProxyEnv, proxyEnvFor } from './support.js';
@@ -325,21 +326,11 @@ describe('through the proxy: a stored custom base URL is checked again at every 
     }
   });
 
-  /** Raw bytes to BYO; everything it sent back until it closed the connection. */
-  function raw(text: string): Promise<string> {
-    const { port } = new URL(env.server.url);
-    return new Promise<string>((resolve) => {
-      const socket = connect(Number(port), '127.0.0.1', () => socket.write(text));
-      let out = '';
-      socket.on('data', (d) => (out += d));
-      socket.on('close', () => resolve(out));
-    });
-  }
-
   it('an absolute-form request target goes to the provider path it names, on the provider host', async () => {
     await env.connect('openai', 'absolute', 'sk-absolute-key-000000000');
     const auth = `Authorization: Bearer ${env.project.skLive}\r\nX-BYO-Ref-Id: absolute\r\n`;
-    const answer = await raw(
+    const answer = await rawExchange(
+      env.server.port,
       `GET http://evil.example/v1/proxy/openai/models?limit=2 HTTP/1.1\r\nHost: evil.example\r\n${auth}Connection: close\r\n\r\n`,
     );
     expect(answer).toMatch(/^HTTP\/1.1 200/);
@@ -349,7 +340,10 @@ describe('through the proxy: a stored custom base URL is checked again at every 
   it('bytes after a whole request (an OPTIONS body without Content-Length) do not replace its answer', async () => {
     await env.connect('openai', 'trailing', 'sk-trailing-key-000000000');
     const auth = `Authorization: Bearer ${env.project.skLive}\r\nX-BYO-Ref-Id: trailing\r\n`;
-    const answer = await raw(`OPTIONS /v1/proxy/openai/models HTTP/1.1\r\nHost: x\r\n${auth}\r\n{"not":"a request"}\r\n\r\n`);
+    const answer = await rawExchange(
+      env.server.port,
+      `OPTIONS /v1/proxy/openai/models HTTP/1.1\r\nHost: x\r\n${auth}\r\n{"not":"a request"}\r\n\r\n`,
+    );
     // The provider's answer to the OPTIONS, then the connection closes; no BYO 400 in its place.
     expect(env.mock.last()?.method).toBe('OPTIONS');
     expect(answer).toMatch(/^HTTP\/1.1 [2-4]\d\d /); // an answer, and the first one the client got
