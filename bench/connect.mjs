@@ -74,6 +74,8 @@ async function startByo(backend) {
     // node-postgres names its connections after PGAPPNAME: how CONNECT_NICE finds this run's backends.
     PGAPPNAME: appName,
     ...(backend === 'postgres' ? { DATABASE_URL, BYO_DATABASE_SCHEMA: schema } : {}),
+    // One secret key makes every connect of a throughput run: no per-key limit (overridable below).
+    BYO_RATE_LIMIT_CONNECT_PER_SECRET_KEY: '0',
     // Any other BYO_* setting passes through, e.g. BYO_WEBHOOKS=false to leave the dispatcher out.
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BYO_') && k !== 'BYO_DATABASE_SCHEMA')),
   };

@@ -55,6 +55,8 @@ async function startByo() {
     BYO_SEED_DEV_PROJECT: 'false',
     BYO_DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
+    // One secret key makes every connect of a throughput run: no per-key limit (overridable below).
+    BYO_RATE_LIMIT_CONNECT_PER_SECRET_KEY: '0',
     ...(backend === 'postgres' ? { DATABASE_URL, BYO_DATABASE_SCHEMA: schema } : {}),
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BYO_') && k !== 'BYO_DATABASE_SCHEMA')),
   };

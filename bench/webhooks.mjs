@@ -148,6 +148,8 @@ async function main() {
     BYO_ALLOW_HTTP_UPSTREAMS: 'true',
     BYO_SEED_DEV_PROJECT: 'false',
     BYO_WEBHOOK_CONCURRENCY: CONCURRENCY,
+    // One secret key makes every connect of a run: no per-key limit.
+    BYO_RATE_LIMIT_CONNECT_PER_SECRET_KEY: '0',
   };
   const receiver = await startReceiver();
   const db = new pg.Client({ connectionString: DATABASE_URL });

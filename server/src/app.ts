@@ -88,6 +88,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
       perKey: config.BYO_RATE_LIMIT_CONNECT_PER_KEY,
       perIp: config.BYO_RATE_LIMIT_CONNECT_PER_IP,
       windowMs: config.BYO_RATE_LIMIT_WINDOW,
+      perSecretKeyPerSecond: config.BYO_RATE_LIMIT_CONNECT_PER_SECRET_KEY,
       redisUrl: config.REDIS_URL,
       prefix: config.BYO_REDIS_PREFIX ?? config.BYO_DATABASE_SCHEMA ?? 'byo',
     }),

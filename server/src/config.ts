@@ -87,6 +87,8 @@ export const EnvSchema = z.object({
   BYO_RATE_LIMIT_CONNECT_PER_KEY: z.coerce.number().int().min(1).default(60),
   BYO_RATE_LIMIT_CONNECT_PER_IP: z.coerce.number().int().min(1).default(20),
   BYO_RATE_LIMIT_WINDOW: duration.default(60_000),
+  /** Connects one secret key may make per second (shared through Redis like the others); 0 = no limit. */
+  BYO_RATE_LIMIT_CONNECT_PER_SECRET_KEY: z.coerce.number().int().min(0).default(100),
   BYO_WEBHOOK_SCHEDULE: z.string().default('0,5s,5m,30m,2h,5h,10h,10h'),
   BYO_WEBHOOK_TIMEOUT: timer.default(10_000),
   /**

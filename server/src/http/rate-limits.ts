@@ -3,51 +3,68 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import { BYOError } from '../errors.js';
 
 /**
- * Rate limits for publishable-key connects, per key and per client IP (WEB-2). In memory by
- * default; shared through Redis when REDIS_URL is set, so several instances count together.
+ * Rate limits for connects: per publishable key and per client IP (WEB-2), and per secret key
+ * (a generous per-second cap, so one tenant's bulk connects cannot monopolise the database and
+ * the webhook queue). In memory by default; shared through Redis when REDIS_URL is set, so
+ * several instances count together.
  */
 export class RateLimits {
   private readonly perKey: RateLimiterAbstract;
   private readonly perIp: RateLimiterAbstract;
+  /** Absent when BYO_RATE_LIMIT_CONNECT_PER_SECRET_KEY is 0. */
+  private readonly perSecretKey: RateLimiterAbstract | undefined;
   private readonly redis: Redis | undefined;
 
-  constructor(opts: { perKey: number; perIp: number; windowMs: number; redisUrl?: string | undefined; prefix?: string }) {
+  constructor(opts: {
+    perKey: number;
+    perIp: number;
+    windowMs: number;
+    /** Connects per second per secret key; 0 = no limit. */
+    perSecretKeyPerSecond?: number;
+    redisUrl?: string | undefined;
+    prefix?: string;
+  }) {
     const duration = Math.max(1, Math.round(opts.windowMs / 1000));
+    const perSk = opts.perSecretKeyPerSecond ?? 0;
     if (opts.redisUrl) {
       this.redis = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
       this.redis.on('error', () => {});
-      const insurance = (points: number) => new RateLimiterMemory({ points, duration });
+      const redis = this.redis;
       const prefix = opts.prefix ?? 'byo';
-      this.perKey = new RateLimiterRedis({
-        storeClient: this.redis,
-        keyPrefix: `${prefix}:rl:pk`,
-        points: opts.perKey,
-        duration,
-        insuranceLimiter: insurance(opts.perKey),
-      });
-      this.perIp = new RateLimiterRedis({
-        storeClient: this.redis,
-        keyPrefix: `${prefix}:rl:ip`,
-        points: opts.perIp,
-        duration,
-        insuranceLimiter: insurance(opts.perIp),
-      });
+      const shared = (name: string, points: number, seconds: number) =>
+        new RateLimiterRedis({
+          storeClient: redis,
+          keyPrefix: `${prefix}:rl:${name}`,
+          points,
+          duration: seconds,
+          insuranceLimiter: new RateLimiterMemory({ points, duration: seconds }),
+        });
+      this.perKey = shared('pk', opts.perKey, duration);
+      this.perIp = shared('ip', opts.perIp, duration);
+      this.perSecretKey = perSk > 0 ? shared('sk', perSk, 1) : undefined;
     } else {
       this.perKey = new RateLimiterMemory({ points: opts.perKey, duration });
       this.perIp = new RateLimiterMemory({ points: opts.perIp, duration });
+      this.perSecretKey = perSk > 0 ? new RateLimiterMemory({ points: perSk, duration: 1 }) : undefined;
     }
   }
 
+  /**
+   * A publishable-key connect. The IP is checked first and the key's budget is charged only for
+   * calls the IP check let through: otherwise one IP hammering at its own limit would spend the
+   * whole project's budget and lock every other customer out.
+   */
   async consumeConnect(keyId: string, ip: string): Promise<void> {
-    try {
-      await Promise.all([this.perKey.consume(keyId), this.perIp.consume(ip)]);
-    } catch (err) {
-      if (err instanceof RateLimiterRes) {
-        const retryAfter = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
-        throw new BYOError('rate_limited', `Too many connect requests. Retry after ${retryAfter} s.`, { retryAfter });
-      }
-      throw err;
-    }
+    await limited(async () => {
+      await this.perIp.consume(ip);
+      await this.perKey.consume(keyId);
+    });
+  }
+
+  /** A secret-key connect. */
+  async consumeSecretConnect(keyId: string): Promise<void> {
+    const limiter = this.perSecretKey;
+    if (limiter) await limited(() => limiter.consume(keyId));
   }
 
   /** `memory`, or the Redis connection's state (`ready` when limits are shared; else the in-memory fallback counts). */
@@ -57,5 +74,18 @@ export class RateLimits {
 
   async close(): Promise<void> {
     if (this.redis) this.redis.disconnect();
+  }
+}
+
+/** Runs a consume; a refusal becomes `429 rate_limited` with Retry-After. */
+async function limited(consume: () => Promise<unknown>): Promise<void> {
+  try {
+    await consume();
+  } catch (err) {
+    if (err instanceof RateLimiterRes) {
+      const retryAfter = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
+      throw new BYOError('rate_limited', `Too many connect requests. Retry after ${retryAfter} s.`, { retryAfter });
+    }
+    throw err;
   }
 }

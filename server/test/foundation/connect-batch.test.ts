@@ -23,6 +23,7 @@ beforeAll(async () => {
     ...mockProviderEnv(mock),
     BYO_RATE_LIMIT_CONNECT_PER_KEY: '100000',
     BYO_RATE_LIMIT_CONNECT_PER_IP: '100000',
+    BYO_RATE_LIMIT_CONNECT_PER_SECRET_KEY: '0', // 200 at once from one secret key
   });
   p = await server.createProject();
 }, 180_000);

@@ -79,6 +79,7 @@ export const keysRouter = router({
           publishable,
         });
       if (publishable) return run();
+      await ctx.services.rateLimits.consumeSecretConnect(key.principal.keyId);
       // The stored response never holds the provider key, only its hint; the stored request hash
       // is an HMAC keyed from the master keys (withIdempotency), so a dump cannot confirm a guess.
       return idempotent(ctx, 'keys.connect', input, run);
