@@ -4,6 +4,9 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type Json<T> = ColumnType<T, string, string>;
+/** `bigint`: pg reads it as a string (exact), PGlite as a number; map it with Number() where read (usage/query.ts). */
+type BigintSum = ColumnType<string | number, number, number>;
+type NullableBigintSum = ColumnType<string | number | null, number | null, number | null>;
 
 export type Mode = 'live' | 'test';
 export type ProviderName = 'openai' | 'anthropic' | 'google';
@@ -138,10 +141,11 @@ export interface UsageRecordsTable {
   provider: ProviderName;
   model: string | null;
   status: number;
-  latency_ms: number;
-  input_tokens: number | null;
-  output_tokens: number | null;
-  total_tokens: number | null;
+  /** Sums over the roll-up's calls, hence `bigint`. */
+  latency_ms: BigintSum;
+  input_tokens: NullableBigintSum;
+  output_tokens: NullableBigintSum;
+  total_tokens: NullableBigintSum;
   /** Calls rolled up in this row (same project, mode, refId, provider, model, status and UTC minute); latency and tokens are sums. */
   requests: Generated<number>;
   created_at: Timestamp;

@@ -42,7 +42,21 @@ export class Metrics {
 
   readonly usageDropped = new Counter({
     name: 'byo_usage_records_dropped_total',
-    help: 'Usage records dropped because the database stayed unreachable and the buffer was full.',
+    help: 'Proxied calls whose usage was dropped: the database stayed unreachable and the buffer was full, or through shutdown.',
+    registers: [this.registry],
+  });
+
+  readonly usageRowsDropped = new Counter({
+    name: 'byo_usage_rows_dropped_total',
+    help: 'Usage roll-up rows the database refused for their data (reason invalid_data: SQLSTATE class 22; constraint: class 23), dropped so the rest of their batch is written.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly usageValuesRejected = new Counter({
+    name: 'byo_usage_upstream_values_rejected_total',
+    help: 'Token counts in provider responses that were not a non-negative integer up to 10^9, recorded as unknown, by reason.',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
 

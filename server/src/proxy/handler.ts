@@ -408,6 +408,7 @@ export class ProxyHandler {
     const ref = call.ref;
     if (!ref || (call.source === 'byo' && !call.dispatchedAt)) return;
     const usage = call.tap?.finish();
+    if (usage?.rejected) for (const [reason, n] of Object.entries(usage.rejected)) this.deps.metrics.usageValuesRejected.inc({ reason }, n);
     recorder.record({
       projectId: ref.projectId,
       mode: ref.mode,

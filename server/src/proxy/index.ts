@@ -26,6 +26,7 @@ export async function proxyFeature(app: App): Promise<void> {
     flushIntervalMs: services.config.BYO_USAGE_FLUSH_INTERVAL,
     onFlush: (n) => metrics.usageWritten.inc(n),
     onDrop: (n) => metrics.usageDropped.inc(n),
+    onRefused: (n, reason) => metrics.usageRowsDropped.inc({ reason }, n),
   });
   recorder.start();
   services.flushUsage = () => recorder.flush();

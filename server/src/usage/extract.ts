@@ -17,7 +17,19 @@ export interface UsageCounts {
   inputTokens: number | null;
   outputTokens: number | null;
   totalTokens: number | null;
+  /** Token fields the provider sent that were not a count (see UsageAccumulator.num), by reason; absent when none. */
+  rejected?: RejectedCounts;
 }
+
+/**
+ * The most tokens one field of one response may report. Real calls are far below it (a
+ * million-token context); a larger value is a broken or hostile upstream (a customer's own
+ * base URL), and recording it would let one response skew a project's usage.
+ */
+export const MAX_TOKENS_PER_FIELD = 1_000_000_000;
+
+export type TokenRejectReason = 'not_a_number' | 'negative' | 'fractional' | 'too_large';
+export type RejectedCounts = Partial<Record<TokenRejectReason, number>>;
 
 const TAIL_BYTES = 16 * 1024;
 const MAX_SSE_LINE = 1024 * 1024;
@@ -25,7 +37,15 @@ const USAGE_RE = /"(usage|usageMetadata)"\s*:\s*\{/;
 const MODEL_RE = /"(model|modelVersion)"\s*:\s*"([^"\\]{1,200})"/;
 
 type Obj = Record<string, unknown>;
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : null);
+
+/** Why `v` is not a token count: a non-negative integer up to MAX_TOKENS_PER_FIELD; null when it is one. */
+function rejectReason(v: unknown): TokenRejectReason | null {
+  if (typeof v !== 'number' || Number.isNaN(v)) return 'not_a_number';
+  if (v < 0) return 'negative';
+  if (v > MAX_TOKENS_PER_FIELD) return 'too_large'; // Infinity too (JSON's 1e999)
+  if (!Number.isInteger(v)) return 'fractional';
+  return null;
+}
 const obj = (v: unknown): Obj | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : null);
 
 export class UsageAccumulator implements UsageCounts {
@@ -34,6 +54,23 @@ export class UsageAccumulator implements UsageCounts {
   outputTokens: number | null = null;
   totalTokens: number | null = null;
   private anthropicCache = 0;
+  /** The last rejection of each field, by field name: a stream repeating a bad value counts once. */
+  private rejections: Map<string, TokenRejectReason> | null = null;
+
+  /**
+   * `u[field]` as a token count, or null: absent, or not a count. Anything but a non-negative
+   * integer up to MAX_TOKENS_PER_FIELD (a string, a fraction, a huge or negative number) is
+   * treated as unknown and counted, never stored: the usage columns and sums stay bounded.
+   */
+  private num(u: Obj, field: string): number | null {
+    const v = u[field];
+    if (v === undefined || v === null) return null;
+    const reason = rejectReason(v);
+    if (reason === null) return v as number;
+    this.rejections ??= new Map();
+    this.rejections.set(field, reason);
+    return null;
+  }
 
   /** Takes one parsed JSON document: a response body or one SSE event. */
   absorb(doc: unknown): void {
@@ -52,11 +89,11 @@ export class UsageAccumulator implements UsageCounts {
   }
 
   private absorbUsage(u: Obj): void {
-    const input = num(u.prompt_tokens) ?? num(u.input_tokens);
-    const output = num(u.completion_tokens) ?? num(u.output_tokens);
-    const total = num(u.total_tokens);
+    const input = this.num(u, 'prompt_tokens') ?? this.num(u, 'input_tokens');
+    const output = this.num(u, 'completion_tokens') ?? this.num(u, 'output_tokens');
+    const total = this.num(u, 'total_tokens');
     // Anthropic reports cached prompt tokens apart from input_tokens; all of them are input.
-    const cached = (num(u.cache_creation_input_tokens) ?? 0) + (num(u.cache_read_input_tokens) ?? 0);
+    const cached = (this.num(u, 'cache_creation_input_tokens') ?? 0) + (this.num(u, 'cache_read_input_tokens') ?? 0);
     if (cached > 0) this.anthropicCache = cached;
     if (input !== null) this.inputTokens = input + this.anthropicCache;
     if (output !== null) this.outputTokens = output;
@@ -64,10 +101,10 @@ export class UsageAccumulator implements UsageCounts {
   }
 
   private absorbGoogle(u: Obj): void {
-    const input = num(u.promptTokenCount);
-    const candidates = num(u.candidatesTokenCount);
-    const thoughts = num(u.thoughtsTokenCount);
-    const total = num(u.totalTokenCount);
+    const input = this.num(u, 'promptTokenCount');
+    const candidates = this.num(u, 'candidatesTokenCount');
+    const thoughts = this.num(u, 'thoughtsTokenCount');
+    const total = this.num(u, 'totalTokenCount');
     if (input !== null) this.inputTokens = input;
     if (candidates !== null || thoughts !== null) this.outputTokens = (candidates ?? 0) + (thoughts ?? 0);
     if (total !== null) this.totalTokens = total;
@@ -77,7 +114,13 @@ export class UsageAccumulator implements UsageCounts {
     let total = this.totalTokens;
     if (total === null && (this.inputTokens !== null || this.outputTokens !== null))
       total = (this.inputTokens ?? 0) + (this.outputTokens ?? 0);
-    return { model: this.model, inputTokens: this.inputTokens, outputTokens: this.outputTokens, totalTokens: total };
+    const counts: UsageCounts = { model: this.model, inputTokens: this.inputTokens, outputTokens: this.outputTokens, totalTokens: total };
+    if (this.rejections) {
+      const rejected: RejectedCounts = {};
+      for (const reason of this.rejections.values()) rejected[reason] = (rejected[reason] ?? 0) + 1;
+      counts.rejected = rejected;
+    }
+    return counts;
   }
 }
 

@@ -7,7 +7,11 @@ const DAY_MS = 86_400_000;
 const MAX_DAYS = 366;
 
 const dayOf = (d: Date) => d.toISOString().slice(0, 10);
-const n = (v: unknown) => Number(v ?? 0) || 0;
+/**
+ * A count read back: sums of `bigint` columns arrive as strings (numeric). Capped at 2^53 - 1
+ * so that the output's integers stay exact and valid; no real usage comes near it.
+ */
+const n = (v: unknown) => Math.min(Number.MAX_SAFE_INTEGER, Number(v ?? 0) || 0);
 
 function pageOffset(cursor: string | undefined): number {
   if (!cursor) return 0;

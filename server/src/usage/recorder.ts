@@ -24,7 +24,22 @@ export interface UsageRecorderOptions {
   /** Roll-up rows kept while the database is unreachable; new calls beyond this are dropped. */
   maxBuffered?: number;
   onFlush?: (rows: number) => void;
+  /** Calls lost: the buffer was full, or the database stayed unreachable through shutdown. */
   onDrop?: (calls: number) => void;
+  /** Roll-up rows the database refused for their data, dropped alone (see insertIsolating). */
+  onRefused?: (rows: number, reason: RefusalReason) => void;
+}
+
+/** Why the database refused a row: SQLSTATE class 22 (data exception) or 23 (constraint). */
+export type RefusalReason = 'invalid_data' | 'constraint';
+
+/** The refusal reason of a database error about the rows themselves; null for any other error (connection, timeout...). */
+export function refusalReason(err: unknown): RefusalReason | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || code.length !== 5) return null;
+  if (code.startsWith('22')) return 'invalid_data';
+  if (code.startsWith('23')) return 'constraint';
+  return null;
 }
 
 /** One `usage_records` row: the calls of one key (project, mode, refId, provider, model, status) in one UTC minute. */
@@ -45,7 +60,12 @@ interface RollUp {
 }
 
 const MINUTE = 60_000;
-const addNullable = (a: number | null, b: number | null) => (b === null ? a : (a ?? 0) + b);
+/** Sums saturate rather than lose precision (the columns are bigint; a count beyond 2^53 is not real). */
+const add = (a: number, b: number) => Math.min(Number.MAX_SAFE_INTEGER, a + b);
+const addNullable = (a: number | null, b: number | null) => (b === null ? a : add(a ?? 0, b));
+/** Attempts at shutdown to write what is buffered, and the pause between them. */
+const CLOSE_ATTEMPTS = 3;
+const CLOSE_RETRY_MS = 250;
 
 /**
  * Records usage off the proxy's hot path (issue 3 §9). `record()` adds the call to an
@@ -55,7 +75,12 @@ const addNullable = (a: number | null, b: number | null) => (b === null ? a : (a
  * row with `requests` = how many, and summed latency and tokens: writing one row per call
  * cost more CPU than proxying the call (on the embedded database above all) and grows the
  * table by one row per request. Per-call latency distributions are in the Prometheus
- * histograms instead. A failed write keeps the rows for the next attempt, up to `maxBuffered`.
+ * histograms instead.
+ *
+ * A write the database refuses for the data of some rows (SQLSTATE class 22 or 23) is split
+ * until the refused rows are alone; they are dropped and counted, the rest is written, so one
+ * bad row never holds up the others. Any other failure (the database unreachable) keeps the
+ * rows for the next attempt, up to `maxBuffered` roll-ups.
  */
 export class UsageRecorder {
   private pending = new Map<string, RollUp>();
@@ -86,7 +111,7 @@ export class UsageRecorder {
     const row = this.pending.get(key);
     if (row) {
       row.requests++;
-      row.latencyMs += r.latencyMs;
+      row.latencyMs = add(row.latencyMs, r.latencyMs);
       row.inputTokens = addNullable(row.inputTokens, r.inputTokens);
       row.outputTokens = addNullable(row.outputTokens, r.outputTokens);
       row.totalTokens = addNullable(row.totalTokens, r.totalTokens);
@@ -132,65 +157,126 @@ export class UsageRecorder {
   private async write(): Promise<void> {
     const rows = [...this.pending.values()];
     this.pending = new Map();
+    const settled = new Set<RollUp>();
+    const refused: Refusals = { rows: 0, calls: 0, codes: new Set() };
     let written = 0;
     try {
-      for (let i = 0; i < rows.length; i += this.batchSize) {
-        const batch = rows.slice(i, i + this.batchSize);
-        await this.db
-          .insertInto('usage_records')
-          .values(
-            batch.map((r) => ({
-              project_id: r.projectId,
-              mode: r.mode,
-              ref_id: r.refId,
-              provider: r.provider,
-              model: r.model,
-              status: r.status,
-              requests: r.requests,
-              latency_ms: Math.min(2_147_483_647, Math.round(r.latencyMs)),
-              input_tokens: r.inputTokens,
-              output_tokens: r.outputTokens,
-              total_tokens: r.totalTokens,
-              created_at: r.minute,
-            })),
-          )
-          .execute();
-        written += batch.length;
-      }
-      this.opts.onFlush?.(written);
+      for (let i = 0; i < rows.length; i += this.batchSize)
+        written += await this.insertIsolating(rows.slice(i, i + this.batchSize), settled, refused);
     } catch (err) {
-      if (written > 0) this.opts.onFlush?.(written);
-      const rest = rows.slice(written);
+      const rest = rows.filter((r) => !settled.has(r));
       this.logger.warn({ err, rows: rest.length }, 'could not write usage records; will retry');
-      if (this.closed) {
-        this.opts.onDrop?.(rest.reduce((n, r) => n + r.requests, 0));
-        return;
-      }
-      // Put them back, merging with what arrived meanwhile.
-      for (const r of rest) {
-        const cur = this.pending.get(r.key);
-        if (!cur) {
-          if (this.pending.size >= this.maxBuffered) {
-            this.opts.onDrop?.(r.requests);
-            continue;
-          }
-          this.pending.set(r.key, r);
-          continue;
-        }
-        cur.requests += r.requests;
-        cur.latencyMs += r.latencyMs;
-        cur.inputTokens = addNullable(cur.inputTokens, r.inputTokens);
-        cur.outputTokens = addNullable(cur.outputTokens, r.outputTokens);
-        cur.totalTokens = addNullable(cur.totalTokens, r.totalTokens);
-      }
+      this.putBack(rest);
+    } finally {
+      if (written > 0) this.opts.onFlush?.(written);
+      // One line per write, whatever the number of rows: the SQLSTATEs say why, no row content is logged.
+      if (refused.rows > 0)
+        this.logger.error(
+          { rows: refused.rows, calls: refused.calls, sqlstates: [...refused.codes] },
+          'the database refused usage records; dropped them and wrote the rest',
+        );
     }
   }
 
-  /** Stops the timer and writes what is left (call before the database closes). */
+  /**
+   * Inserts `batch`; when the database refuses it for the data of some rows, bisects down to
+   * those rows and drops them. Returns the rows written. Rows written or dropped join `settled`;
+   * any other error is thrown, leaving the rest unsettled.
+   */
+  private async insertIsolating(batch: RollUp[], settled: Set<RollUp>, refused: Refusals): Promise<number> {
+    try {
+      await this.insert(batch);
+    } catch (err) {
+      const reason = refusalReason(err);
+      if (reason === null) throw err;
+      if (batch.length > 1) {
+        const mid = batch.length >> 1;
+        return (
+          (await this.insertIsolating(batch.slice(0, mid), settled, refused)) +
+          (await this.insertIsolating(batch.slice(mid), settled, refused))
+        );
+      }
+      const row = batch[0] as RollUp;
+      settled.add(row);
+      refused.rows++;
+      refused.calls += row.requests;
+      refused.codes.add((err as { code: string }).code);
+      this.opts.onRefused?.(1, reason);
+      return 0;
+    }
+    for (const r of batch) settled.add(r);
+    return batch.length;
+  }
+
+  private async insert(batch: RollUp[]): Promise<void> {
+    await this.db
+      .insertInto('usage_records')
+      .values(
+        batch.map((r) => ({
+          project_id: r.projectId,
+          mode: r.mode,
+          ref_id: r.refId,
+          provider: r.provider,
+          model: r.model,
+          status: r.status,
+          requests: r.requests,
+          latency_ms: Math.round(r.latencyMs),
+          input_tokens: r.inputTokens,
+          output_tokens: r.outputTokens,
+          total_tokens: r.totalTokens,
+          created_at: r.minute,
+        })),
+      )
+      .execute();
+  }
+
+  /** Puts rows that could not be written back, merging with what arrived meanwhile; at most `maxBuffered` roll-ups. */
+  private putBack(rest: RollUp[]): void {
+    if (this.closed) {
+      this.opts.onDrop?.(rest.reduce((n, r) => n + r.requests, 0));
+      return;
+    }
+    for (const r of rest) {
+      const cur = this.pending.get(r.key);
+      if (!cur) {
+        if (this.pending.size >= this.maxBuffered) {
+          this.opts.onDrop?.(r.requests);
+          continue;
+        }
+        this.pending.set(r.key, r);
+        continue;
+      }
+      cur.requests += r.requests;
+      cur.latencyMs = add(cur.latencyMs, r.latencyMs);
+      cur.inputTokens = addNullable(cur.inputTokens, r.inputTokens);
+      cur.outputTokens = addNullable(cur.outputTokens, r.outputTokens);
+      cur.totalTokens = addNullable(cur.totalTokens, r.totalTokens);
+    }
+  }
+
+  /**
+   * Stops the timer and writes what is buffered (call before the database closes). A write that
+   * fails for a passing reason is tried again a few times; what still cannot be written is
+   * counted as dropped and logged, never lost silently.
+   */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.flush().catch(() => {});
+    for (let attempt = 0; attempt < CLOSE_ATTEMPTS && this.pending.size > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, CLOSE_RETRY_MS * attempt));
+      await this.flush().catch(() => {});
+    }
     this.closed = true;
+    if (this.pending.size === 0) return;
+    const calls = [...this.pending.values()].reduce((n, r) => n + r.requests, 0);
+    this.pending = new Map();
+    this.opts.onDrop?.(calls);
+    this.logger.error({ calls }, 'could not write usage records before shutdown; they are lost');
   }
+}
+
+interface Refusals {
+  rows: number;
+  calls: number;
+  codes: Set<string>;
 }
