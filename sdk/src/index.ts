@@ -38,6 +38,7 @@ export type { ProviderClientOptions } from './resources/proxy.js';
 export {
   DEFAULT_TOLERANCE_SECONDS,
   type KeyConnectedEvent,
+  type KeyConnectedEventData,
   type KeyDisabledEvent,
   type KeyEventData,
   type KeyEventDataWithReason,

@@ -6,10 +6,7 @@ import { getHeader, type HeadersLike, isObject, uuid4 } from '../internal/utils.
 import type { Provider } from './keys.js';
 import { WebhookDeliveries, WebhookEndpoints } from './webhook-endpoints.js';
 
-/**
- * Data carried by every key lifecycle event (never key material). A replaced key sends
- * `key.connected` again; the event does not say whether the key was new or replaced.
- */
+/** Data carried by every key lifecycle event (never key material). */
 export interface KeyEventData {
   provider: Provider;
   refId: string;
@@ -22,6 +19,17 @@ export interface KeyEventData {
 export interface KeyEventDataWithReason extends KeyEventData {
   /** Why the provider or an operator refused the key, e.g. `The provider rejected the key (HTTP 401).` */
   reason: string;
+}
+
+/** `key.connected` also says whether the refId had a key before, and who connected this one. */
+export interface KeyConnectedEventData extends KeyEventData {
+  /** true when the refId already had a key (active, disabled or revoked) that this one replaced. */
+  replaced: boolean;
+  /**
+   * The credential that connected it: your `secret_key`, a `publishable_key` (browser, first
+   * connection of the refId only) or a publishable key with a `connect_token` from your backend.
+   */
+  by: 'secret_key' | 'publishable_key' | 'connect_token';
 }
 
 /** Data of a `webhook.test` event. */
@@ -43,7 +51,7 @@ interface EventBase<T extends string, D> {
 }
 
 /** A key was stored, or replaced. */
-export type KeyConnectedEvent = EventBase<'key.connected', KeyEventData>;
+export type KeyConnectedEvent = EventBase<'key.connected', KeyConnectedEventData>;
 export type KeyRevokedEvent = EventBase<'key.revoked', KeyEventData>;
 /** The provider rejected the stored key during a proxied call, or an operator disabled it. */
 export type KeyDisabledEvent = EventBase<'key.disabled', KeyEventDataWithReason>;

@@ -43,8 +43,9 @@ export interface KeyWrite {
   sealed: Sealed;
   validatedAt: Date | null;
   validationResult: string | null;
-  /** A publishable key without a connect token: never replaces an active key. */
+  /** A publishable key without a connect token: only inserts; any existing row of the refId (whatever its status) wins. */
   firstOnly: boolean;
+  /** The `key.connected` data; the statement adds `replaced` (whether the refId had a row). */
   event: Record<string, unknown>;
   audit: { actor: string; ip: string | null; user_agent: string | null; metadata: Record<string, unknown> };
 }
@@ -186,16 +187,12 @@ export class KeyWriteBatcher {
         select id, project_id, mode, provider, ref_id, 'active', key_hint, base_url, ciphertext, wrapped_key, master_key_id, null,
           last_validated_at, last_validation_result, ${now}::timestamptz, ${now}::timestamptz
         from input
-        on conflict on constraint provider_keys_ref_uq do update set
-          status = excluded.status, key_hint = excluded.key_hint, base_url = excluded.base_url, ciphertext = excluded.ciphertext,
-          wrapped_key = excluded.wrapped_key, master_key_id = excluded.master_key_id, status_reason = null,
-          last_validated_at = excluded.last_validated_at, last_validation_result = excluded.last_validation_result,
-          updated_at = excluded.updated_at
-        where provider_keys.id = excluded.id ${firstOnly ? sql`and provider_keys.status <> 'active'` : sql``}
+        on conflict on constraint provider_keys_ref_uq ${firstOnly ? sql`do nothing` : upsert}
         returning ${sql.join(META_COLUMNS.map((c) => sql.ref(c)))}, (xmax = 0) as inserted
       ), ev as (
         insert into events (id, project_id, mode, type, data)
-        select input.event_id, up.project_id, up.mode, 'key.connected', input.event_data from up join input on input.id = up.id
+        select input.event_id, up.project_id, up.mode, 'key.connected', input.event_data || jsonb_build_object('replaced', not up.inserted)
+        from up join input on input.id = up.id
       ), au as (
         insert into audit_log (project_id, mode, actor, action, target, ip, user_agent, metadata)
         select up.project_id, up.mode, input.actor, case when up.inserted then 'key.connected' else 'key.replaced' end, up.id,
@@ -208,6 +205,14 @@ export class KeyWriteBatcher {
     return rows;
   }
 }
+
+/** Replaces the refId's row, only if it is the row the key was sealed for. */
+const upsert = sql`do update set
+  status = excluded.status, key_hint = excluded.key_hint, base_url = excluded.base_url, ciphertext = excluded.ciphertext,
+  wrapped_key = excluded.wrapped_key, master_key_id = excluded.master_key_id, status_reason = null,
+  last_validated_at = excluded.last_validated_at, last_validation_result = excluded.last_validation_result,
+  updated_at = excluded.updated_at
+  where provider_keys.id = excluded.id`;
 
 function rowValues(w: KeyWrite): RawBuilder<unknown> {
   return sql`(${w.id}::text, ${w.projectId}::text, ${w.mode}::text, ${w.provider}::text, ${w.refId}::text, ${w.hint}::text,

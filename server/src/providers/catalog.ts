@@ -49,13 +49,6 @@ export function providerSpecs(
   };
 }
 
-/** `sk-...abcd`: enough for a person to recognise the key, too little to use it. */
-export function providerKeyHint(key: string): string {
-  const dash = key.indexOf('-');
-  const head = dash > 0 && dash <= 4 ? key.slice(0, dash + 1) : key.slice(0, 3);
-  return `${head}...${key.slice(-4)}`;
-}
-
 /** The sandbox's magic keys (test mode only). */
 export const SANDBOX_VALID_KEY = 'sk-byo-test-valid';
 export const SANDBOX_INVALID_KEY = 'sk-byo-test-invalid';

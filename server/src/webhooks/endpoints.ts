@@ -266,6 +266,7 @@ export function sampleEventData(type: EventType, endpointId: string): Record<str
     case 'webhook.test':
       return { endpointId, message: 'A test event sent from BYO.' };
     case 'key.connected':
+      return { ...key, replaced: false, by: 'secret_key' };
     case 'key.revoked':
       return key;
     case 'key.disabled':
