@@ -15,6 +15,7 @@ export {
   TimeoutError,
   ValidationError,
   WebhookVerificationError,
+  type WebhookVerificationErrorCode,
 } from './core/errors.js';
 export { CursorPage, PagePromise } from './core/pagination.js';
 export type { Fetch, RequestOptions } from './core/request.js';

@@ -75,10 +75,13 @@ describe('webhook verification against real deliveries', () => {
     expect(ev.type).toBe('key.disabled');
   });
 
-  it('each scheme alone verifies a real delivery, and a tampered one fails', async () => {
+  it('each scheme alone verifies a real delivery (the body-only one when allowed), and a tampered one fails', async () => {
     const d = received[0]!;
     const { 'x-byo-signature': byo, 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': sig } = d.headers;
-    expect(await byok.webhooks.verify(d.raw, { 'x-byo-signature': byo }, endpoint.secret)).toBeTruthy();
+    await expect(byok.webhooks.verify(d.raw, { 'x-byo-signature': byo }, endpoint.secret)).rejects.toMatchObject({
+      code: 'body_only_signature',
+    });
+    expect(await byok.webhooks.verify(d.raw, { 'x-byo-signature': byo }, endpoint.secret, { allowBodyOnlySignature: true })).toBeTruthy();
     expect(
       await byok.webhooks.verify(d.raw, { 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': sig }, endpoint.secret),
     ).toBeTruthy();

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { BYOK, WebhookVerificationError, webhooks } from '../src/index.js';
+import { BYOK, WebhookVerificationError, type WebhookVerificationErrorCode, webhooks } from '../src/index.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const EVENT = {
@@ -13,14 +13,18 @@ const EVENT = {
 };
 const BODY = JSON.stringify(EVENT);
 
-const rejects = async (p: Promise<unknown>, msg: RegExp) => {
+const rejects = async (p: Promise<unknown>, msg: RegExp, code?: WebhookVerificationErrorCode) => {
   const err = await p.then(
     () => undefined,
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(WebhookVerificationError);
   expect((err as Error).message).toMatch(msg);
+  if (code) expect((err as WebhookVerificationError).code).toBe(code);
 };
+const BODY_ONLY = { allowBodyOnlySignature: true };
+/** The headers minus the Standard Webhooks ones, as a proxy that strips them (or an attacker) leaves them. */
+const withoutStandard = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).filter(([k]) => !k.startsWith('webhook-')));
 
 describe('webhooks.verify', () => {
   it('verifies the Standard Webhooks reference vector', async () => {
@@ -38,9 +42,11 @@ describe('webhooks.verify', () => {
     );
   });
 
-  it('verifies X-BYO-Signature: hex HMAC-SHA256 of the raw body keyed with the secret string', async () => {
+  it('verifies X-BYO-Signature (hex HMAC-SHA256 of the raw body keyed with the secret string) only when allowed', async () => {
     const sig = createHmac('sha256', SECRET).update(BODY).digest('hex');
-    const event = await webhooks.verify(BODY, { 'X-BYO-Signature': sig, 'X-BYO-Event-Id': 'evt_123' }, SECRET);
+    const headers = { 'X-BYO-Signature': sig, 'X-BYO-Event-Id': 'evt_123' };
+    await rejects(webhooks.verify(BODY, headers, SECRET), /allowBodyOnlySignature: true/, 'body_only_signature');
+    const event = await webhooks.verify(BODY, headers, SECRET, BODY_ONLY);
     expect(event).toEqual(EVENT);
     if (event.type === 'key.connected') expect(event.data.refId).toBe('customer_123');
   });
@@ -79,7 +85,7 @@ describe('webhooks.verify', () => {
     expect(await webhooks.verify(BODY, both, SECRET)).toEqual(EVENT);
     expect(await webhooks.verify(BODY, both, OLD)).toEqual(EVENT);
     const { 'x-byo-signature': byo } = both;
-    expect(await webhooks.verify(BODY, { 'x-byo-signature': byo }, SECRET)).toEqual(EVENT);
+    expect(await webhooks.verify(BODY, { 'x-byo-signature': byo }, SECRET, BODY_ONLY)).toEqual(EVENT);
     // A receiver may hold both secrets too.
     const onlyNew = await webhooks.generateTestHeaders({ payload: BODY, secret: SECRET });
     expect(await webhooks.verify(BODY, onlyNew, [OLD, SECRET])).toEqual(EVENT);
@@ -89,7 +95,7 @@ describe('webhooks.verify', () => {
     const headers = await webhooks.generateTestHeaders({ payload: BODY, secret: SECRET });
     await rejects(webhooks.verify(BODY.replace('customer_123', 'customer_999'), headers, SECRET), /No signature matches.*raw body/);
     const { 'x-byo-signature': byo } = headers;
-    await rejects(webhooks.verify(`${BODY} `, { 'x-byo-signature': byo }, SECRET), /No signature matches/);
+    await rejects(webhooks.verify(`${BODY} `, { 'x-byo-signature': byo }, SECRET, BODY_ONLY), /No signature matches/, 'signature_mismatch');
   });
 
   it('rejects the wrong secret', async () => {
@@ -99,26 +105,59 @@ describe('webhooks.verify', () => {
 
   it('rejects a stale timestamp, and one from the future, with the tolerance in the message', async () => {
     const old = await webhooks.generateTestHeaders({ payload: BODY, secret: SECRET, timestamp: new Date(Date.now() - 600_000) });
-    await rejects(webhooks.verify(BODY, old, SECRET), /Stale timestamp: .* 6\d\d s old \(tolerance 300 s\)/);
+    await rejects(webhooks.verify(BODY, old, SECRET), /Stale timestamp: .* 6\d\d s old \(tolerance 300 s\)/, 'timestamp_too_old');
+    // The default tolerance is five minutes.
+    const edge = await webhooks.generateTestHeaders({ payload: BODY, secret: SECRET, timestamp: new Date(Date.now() - 290_000) });
+    expect(await webhooks.verify(BODY, edge, SECRET)).toEqual(EVENT);
+    const past = await webhooks.generateTestHeaders({ payload: BODY, secret: SECRET, timestamp: new Date(Date.now() - 310_000) });
+    await rejects(webhooks.verify(BODY, past, SECRET), /Stale timestamp/, 'timestamp_too_old');
     expect(await webhooks.verify(BODY, old, SECRET, { toleranceSeconds: 900 })).toEqual(EVENT);
     expect(await webhooks.verify(BODY, old, SECRET, { toleranceSeconds: Number.POSITIVE_INFINITY })).toEqual(EVENT);
     const future = await webhooks.generateTestHeaders({ payload: BODY, secret: SECRET, timestamp: new Date(Date.now() + 600_000) });
-    await rejects(webhooks.verify(BODY, future, SECRET), /in the future/);
+    await rejects(webhooks.verify(BODY, future, SECRET), /in the future/, 'timestamp_in_future');
   });
 
   it('does not fall back to X-BYO-Signature when the Standard Webhooks signature fails (no replay downgrade)', async () => {
     const old = await webhooks.generateTestHeaders({ payload: BODY, secret: SECRET, timestamp: new Date(Date.now() - 3_600_000) });
     await rejects(webhooks.verify(BODY, old, SECRET), /Stale timestamp/);
+    await rejects(webhooks.verify(BODY, old, SECRET, BODY_ONLY), /Stale timestamp/, 'timestamp_too_old');
+  });
+
+  it('refuses by default a replayed delivery stripped of its webhook-* headers', async () => {
+    // A delivery captured an hour ago: with its timestamp it is refused as stale...
+    const captured = await webhooks.generateTestHeaders({ payload: BODY, secret: SECRET, timestamp: new Date(Date.now() - 3_600_000) });
+    await rejects(webhooks.verify(BODY, captured, SECRET), /Stale timestamp/, 'timestamp_too_old');
+    // ...and without it, only the body-only signature is left: refused too, saying how to opt in.
+    const replay = withoutStandard(captured);
+    expect(Object.keys(replay)).toContain('x-byo-signature');
+    await rejects(
+      webhooks.verify(BODY, replay, SECRET),
+      /only X-BYO-Signature is present, which signs the body alone.*\{ allowBodyOnlySignature: true \}/,
+      'body_only_signature',
+    );
+    await rejects(BYOK.webhooks.verify(Buffer.from(BODY), new Headers(replay), SECRET), /allowBodyOnlySignature/, 'body_only_signature');
+    // Opting in accepts it (the caller then has to dedupe on the event id).
+    expect(await webhooks.verify(BODY, replay, SECRET, BODY_ONLY)).toEqual(EVENT);
+  });
+
+  it("keeps the README's receiver working unchanged: raw Buffer, Node's lowercase req.headers, the secret", async () => {
+    // What BYO sends (both header sets), as Node's http module hands them to a handler.
+    const sent = await webhooks.generateTestHeaders({ payload: BODY, secret: SECRET });
+    const reqHeaders = { host: 'example.com', 'content-length': String(BODY.length), ...sent };
+    const chunks = [Buffer.from(BODY.slice(0, 10)), Buffer.from(BODY.slice(10))];
+    expect(await BYOK.webhooks.verify(Buffer.concat(chunks), reqHeaders, SECRET)).toEqual(EVENT);
   });
 
   it('says which header is missing', async () => {
     await rejects(
       webhooks.verify(BODY, {}, SECRET),
-      /Missing signature headers: expected webhook-id, webhook-timestamp and webhook-signature .* or X-BYO-Signature/,
+      /Missing signature headers: expected webhook-id, webhook-timestamp and webhook-signature/,
+      'signature_headers_missing',
     );
     await rejects(
       webhooks.verify(BODY, { 'webhook-id': 'msg_1', 'webhook-signature': 'v1,abc' }, SECRET),
       /Missing header webhook-timestamp/,
+      'invalid_signature_header',
     );
     await rejects(
       webhooks.verify(BODY, { 'webhook-id': 'm', 'webhook-timestamp': 'yesterday', 'webhook-signature': 'v1,abc' }, SECRET),
@@ -128,7 +167,11 @@ describe('webhooks.verify', () => {
       webhooks.verify(BODY, { 'webhook-id': 'm', 'webhook-timestamp': '1', 'webhook-signature': 'v1a,abc' }, SECRET),
       /no "v1,<base64>" signature/,
     );
-    await rejects(webhooks.verify(BODY, { 'x-byo-signature': 'not-hex' }, SECRET), /no hex HMAC-SHA256/);
+    await rejects(
+      webhooks.verify(BODY, { 'x-byo-signature': 'not-hex' }, SECRET, BODY_ONLY),
+      /no hex HMAC-SHA256/,
+      'invalid_signature_header',
+    );
   });
 
   it('refuses parsed JSON instead of the raw body, and a missing secret', async () => {

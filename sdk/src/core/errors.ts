@@ -107,5 +107,25 @@ export class APIUserAbortError extends BYOKError {
   }
 }
 
-/** A webhook failed verification; the message says what to fix. */
-export class WebhookVerificationError extends BYOKError {}
+/** Why a webhook failed verification: `WebhookVerificationError`'s `code`. */
+export type WebhookVerificationErrorCode =
+  /** No signature headers at all. */
+  | 'signature_headers_missing'
+  /** Only the body-only `X-BYO-Signature`, which a replay carries too; see `allowBodyOnlySignature`. */
+  | 'body_only_signature'
+  /** A signature header is present but malformed. */
+  | 'invalid_signature_header'
+  /** No signature was made with the given secret over this body. */
+  | 'signature_mismatch'
+  /** `webhook-timestamp` is older than the tolerance (a replay, or a wrong clock). */
+  | 'timestamp_too_old'
+  /** `webhook-timestamp` is ahead of this machine's clock by more than the tolerance. */
+  | 'timestamp_in_future'
+  /** The body or secret argument is unusable, or the body is not a BYO event. */
+  | 'invalid_argument'
+  | 'invalid_event';
+
+/** A webhook failed verification; `code` says why and the message says what to fix. */
+export class WebhookVerificationError extends BYOKError {
+  declare readonly code: WebhookVerificationErrorCode | undefined;
+}

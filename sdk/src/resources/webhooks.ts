@@ -1,4 +1,4 @@
-import { WebhookVerificationError } from '../core/errors.js';
+import { WebhookVerificationError, type WebhookVerificationErrorCode } from '../core/errors.js';
 import { hmacKey, hmacSign, hmacVerify } from '../internal/crypto.js';
 import { encodeUtf8, fromBase64, fromHex, toBase64, toHex } from '../internal/encoding.js';
 import type { Transport } from '../core/request.js';
@@ -70,6 +70,13 @@ export interface VerifyOptions {
   toleranceSeconds?: number;
   /** The time to check against (default: now). For tests. */
   currentTime?: Date;
+  /**
+   * Also accept a delivery signed only with `X-BYO-Signature` (no `webhook-*` headers). Off by
+   * default: that signature covers the body alone, so a captured delivery verifies forever
+   * (replays). Turn it on only if something between BYO and you strips the `webhook-*` headers,
+   * and then refuse event ids you have already processed.
+   */
+  allowBodyOnlySignature?: boolean;
 }
 
 export interface TestHeadersParams {
@@ -89,8 +96,9 @@ const SECRET_PREFIX = 'whsec_';
 /**
  * Webhook signature verification. Two schemes, both on every BYO delivery:
  * - Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`),
- *   which also covers the timestamp, so it protects against replays. Preferred when present.
+ *   which also covers the timestamp, so it protects against replays. Required by default.
  * - `X-BYO-Signature`: lowercase hex HMAC-SHA256 of the raw body, keyed with the secret string.
+ *   It covers no timestamp, so it is accepted only with `allowBodyOnlySignature: true`.
  */
 export class Webhooks {
   /**
@@ -105,19 +113,26 @@ export class Webhooks {
   ): Promise<WebhookEvent> {
     const bytes = payloadBytes(payload);
     const secrets = secretList(secret);
-    if (!headers || typeof headers !== 'object') throw new WebhookVerificationError('Pass the request headers as the second argument.');
+    if (!headers || typeof headers !== 'object') fail('invalid_argument', 'Pass the request headers as the second argument.');
     const id = getHeader(headers, 'webhook-id');
     const ts = getHeader(headers, 'webhook-timestamp');
     const sig = getHeader(headers, 'webhook-signature');
     const byoSig = getHeader(headers, 'x-byo-signature');
 
+    // Once any webhook-* header is there, only that scheme counts: no downgrade to the body-only one.
     if (id !== undefined || ts !== undefined || sig !== undefined) {
       await verifyStandard(bytes, { id, ts, sig }, secrets, options);
-    } else if (byoSig !== undefined) {
+    } else if (byoSig !== undefined && options.allowBodyOnlySignature === true) {
       await verifyByoSignature(bytes, byoSig, secrets);
+    } else if (byoSig !== undefined) {
+      fail(
+        'body_only_signature',
+        'Missing webhook-id, webhook-timestamp and webhook-signature: only X-BYO-Signature is present, which signs the body alone, so a replayed delivery passes it too. BYO sends both; pass the request headers unchanged and check that no proxy strips the webhook-* ones. To accept body-only signatures anyway, pass { allowBodyOnlySignature: true } and refuse event ids you have already processed.',
+      );
     } else {
-      throw new WebhookVerificationError(
-        'Missing signature headers: expected webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks) or X-BYO-Signature. Pass the request headers unchanged; check that no proxy strips them.',
+      fail(
+        'signature_headers_missing',
+        'Missing signature headers: expected webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Pass the request headers unchanged; check that no proxy strips them.',
       );
     }
 
@@ -125,10 +140,10 @@ export class Webhooks {
     try {
       event = JSON.parse(new TextDecoder().decode(bytes));
     } catch {
-      throw new WebhookVerificationError('The signature is valid but the body is not JSON.');
+      fail('invalid_event', 'The signature is valid but the body is not JSON.');
     }
     if (!isObject(event) || typeof event.id !== 'string' || typeof event.type !== 'string')
-      throw new WebhookVerificationError('The signature is valid but the body is not a BYO event (no id or type).');
+      fail('invalid_event', 'The signature is valid but the body is not a BYO event (no id or type).');
     return event as unknown as WebhookEvent;
   }
 
@@ -181,12 +196,12 @@ async function verifyStandard(
     ['webhook-signature', h.sig],
   ] as const)
     if (!v)
-      throw new WebhookVerificationError(
+      fail(
+        'invalid_signature_header',
         `Missing header ${name}: Standard Webhooks needs webhook-id, webhook-timestamp and webhook-signature.`,
       );
   const ts = h.ts!.trim();
-  if (!/^\d+$/.test(ts))
-    throw new WebhookVerificationError(`Invalid webhook-timestamp "${ts.slice(0, 40)}": expected Unix time in seconds.`);
+  if (!/^\d+$/.test(ts)) fail('invalid_signature_header', `Invalid webhook-timestamp "${ts.slice(0, 40)}": expected Unix time in seconds.`);
   const candidates = h
     .sig!.split(' ')
     .map((p) => p.trim())
@@ -194,23 +209,24 @@ async function verifyStandard(
     .map((p) => fromBase64(p.slice(3)))
     .filter((b): b is Uint8Array<ArrayBuffer> => b !== undefined);
   if (candidates.length === 0)
-    throw new WebhookVerificationError(
-      'webhook-signature holds no "v1,<base64>" signature: this is not a Standard Webhooks HMAC signature.',
-    );
+    fail('invalid_signature_header', 'webhook-signature holds no "v1,<base64>" signature: this is not a Standard Webhooks HMAC signature.');
   const signed = concat(encodeUtf8(`${h.id}.${ts}.`), body);
   if (!(await anyMatches(secrets.map(standardKey), candidates, signed)))
-    throw new WebhookVerificationError(
+    fail(
+      'signature_mismatch',
       `No signature matches: webhook-signature carries ${candidates.length} v1 signature(s) and none was made with the given secret over this body. Use this endpoint's secret (whsec_...) and the raw body exactly as received.`,
     );
   const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   const now = Math.floor((options.currentTime ?? new Date()).getTime() / 1000);
   const age = now - Number(ts);
   if (age > tolerance)
-    throw new WebhookVerificationError(
+    fail(
+      'timestamp_too_old',
       `Stale timestamp: webhook-timestamp is ${age} s old (tolerance ${tolerance} s). This may be a replayed delivery; if your clock is wrong, fix it.`,
     );
   if (-age > tolerance)
-    throw new WebhookVerificationError(
+    fail(
+      'timestamp_in_future',
       `Timestamp in the future: webhook-timestamp is ${-age} s ahead of this machine's clock (tolerance ${tolerance} s). Check the clock.`,
     );
 }
@@ -221,9 +237,10 @@ async function verifyByoSignature(body: Uint8Array<ArrayBuffer>, header: string,
     .map((p) => p.trim().replace(/^sha256=/, ''))
     .map((p) => fromHex(p))
     .filter((b): b is Uint8Array<ArrayBuffer> => b !== undefined && b.length === 32);
-  if (candidates.length === 0) throw new WebhookVerificationError('X-BYO-Signature holds no hex HMAC-SHA256 signature.');
+  if (candidates.length === 0) fail('invalid_signature_header', 'X-BYO-Signature holds no hex HMAC-SHA256 signature.');
   if (!(await anyMatches(secrets.map(encodeUtf8), candidates, body)))
-    throw new WebhookVerificationError(
+    fail(
+      'signature_mismatch',
       "No signature matches: X-BYO-Signature was not made with the given secret over this body. Use this endpoint's secret (whsec_...) and the raw body exactly as received.",
     );
 }
@@ -246,17 +263,14 @@ async function anyMatches(
 function standardKey(secret: string): Uint8Array<ArrayBuffer> {
   const raw = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
   const key = fromBase64(raw);
-  if (!key || key.length === 0)
-    throw new WebhookVerificationError('The secret is not a webhook secret: expected "whsec_" followed by base64.');
+  if (!key || key.length === 0) fail('invalid_argument', 'The secret is not a webhook secret: expected "whsec_" followed by base64.');
   return key;
 }
 
 function secretList(secret: string | readonly string[]): string[] {
   const list = (typeof secret === 'string' ? [secret] : [...(secret ?? [])]).map((s) => (typeof s === 'string' ? s.trim() : s));
   if (list.length === 0 || list.some((s) => typeof s !== 'string' || s === ''))
-    throw new WebhookVerificationError(
-      "No webhook secret given: pass the endpoint's secret (whsec_...), e.g. from an environment variable.",
-    );
+    fail('invalid_argument', "No webhook secret given: pass the endpoint's secret (whsec_...), e.g. from an environment variable.");
   return list;
 }
 
@@ -266,9 +280,14 @@ function payloadBytes(payload: WebhookPayload): Uint8Array<ArrayBuffer> {
     return new Uint8Array(payload.buffer.slice(payload.byteOffset, payload.byteOffset + payload.byteLength) as ArrayBuffer);
   if (payload instanceof ArrayBuffer || Object.prototype.toString.call(payload) === '[object ArrayBuffer]')
     return new Uint8Array((payload as ArrayBuffer).slice(0));
-  throw new WebhookVerificationError(
+  fail(
+    'invalid_argument',
     'Pass the raw request body (a string or bytes) exactly as received, not parsed JSON: re-serialising changes the bytes the signature covers.',
   );
+}
+
+function fail(code: WebhookVerificationErrorCode, message: string): never {
+  throw new WebhookVerificationError(message, { code });
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
