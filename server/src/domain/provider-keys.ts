@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { hashSecret, randomId } from '../auth/key-format.js';
 import type { Database, Mode, Project, ProviderName } from '../db/schema.js';
 import { BYOError } from '../errors.js';
-import { providerKeyHint } from '../providers/catalog.js';
+import { providerKeyHint } from '../providers/key-hint.js';
 import { validateWithProvider, type ValidationOutcome } from '../providers/validate.js';
 import type { Services } from '../services.js';
 import { checkBaseUrl } from './base-url.js';
@@ -93,8 +93,9 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
   const pkWithoutToken = req.publishable && !tokenGrant;
   let baseUrl: string | null = null;
   if (req.baseUrl) {
-    const host = new URL(req.baseUrl).hostname.toLowerCase();
-    if (req.publishable && !tokenGrant?.allowBaseUrl && !hostAllowedByProject(scope.project, host)) {
+    const url = new URL(req.baseUrl);
+    const host = url.host.toLowerCase();
+    if (req.publishable && !tokenGrant?.allowBaseUrl && !hostAllowedByProject(scope.project, url)) {
       throw new BYOError(
         'invalid_base_url',
         `A publishable key may only set a base URL on the project's allowed hosts (${host} is not). Use a connect token with allowBaseUrl, or add the host to the project's allowedBaseUrlHosts.`,
@@ -104,10 +105,7 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
   }
 
   // Fail fast before asking the provider; the write below re-checks atomically.
-  if (pkWithoutToken && scope.project.validate_on_connect) {
-    const existing = await findRow(db, scope, req.provider, req.refId);
-    if (existing?.status === 'active') throw keyExists();
-  }
+  if (pkWithoutToken && scope.project.validate_on_connect && (await findRow(db, scope, req.provider, req.refId))) throw keyExists();
 
   const hint = providerKeyHint(req.providerKey);
   let validation: ValidationOutcome | null = null;
@@ -159,7 +157,8 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
       validatedAt: validation ? new Date() : null,
       validationResult: validation ? validation.result : null,
       firstOnly: pkWithoutToken,
-      event: { provider: req.provider, refId: req.refId, keyHint: hint },
+      // `replaced` is added by the statement, which alone knows whether a row was there.
+      event: { provider: req.provider, refId: req.refId, keyHint: hint, by: connectedBy(req, tokenGrant !== null) },
       audit: {
         ...auditRow(who, { projectId: scope.project.id, mode: scope.mode, action: 'key.connected' }),
         metadata: {
@@ -176,7 +175,7 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
       break;
     }
     const existing = await findRow(db, scope, req.provider, req.refId);
-    if (pkWithoutToken && existing?.status === 'active') throw keyExists();
+    if (pkWithoutToken && existing) throw keyExists();
     id = existing?.id ?? randomId('key');
   }
   if (!result) throw new BYOError('conflict', 'The key changed while it was being stored; try again.');
@@ -203,16 +202,32 @@ async function findRow(db: Kysely<Database>, scope: Scope, provider: ProviderNam
     .executeTakeFirst();
 }
 
+/** The kind of credential that made a connect, for the `key.connected` event (`by`). */
+export type ConnectedBy = 'secret_key' | 'publishable_key' | 'connect_token';
+const connectedBy = (req: ConnectRequest, withToken: boolean): ConnectedBy =>
+  withToken ? 'connect_token' : req.publishable ? 'publishable_key' : 'secret_key';
+
+// Any row counts, whatever its status: a refId whose key was revoked, disabled or replaced is
+// not a first connection, or a pk holder could take a customer's refId over once its key failed.
 const keyExists = () =>
   new BYOError(
     'key_exists',
-    'A key is already connected for this refId and provider. A publishable key cannot replace it: create a connect token with POST /v1/connect-tokens from your backend and pass it as connectToken.',
+    'This refId and provider already had a key (active, disabled or revoked). A publishable key may only make the first connection: to connect again, get a connect token from your backend (POST /v1/connect-tokens) and pass it as connectToken.',
   );
 
-function hostAllowedByProject(project: Project, host: string): boolean {
-  return project.allowed_base_url_hosts.some((h) => {
-    const entry = h.toLowerCase().replace(/:\d+$/, '');
-    return entry.startsWith('*.') ? host.endsWith(entry.slice(1)) : host === entry;
+/**
+ * Whether the project's `allowedBaseUrlHosts` allow this URL for a publishable key. An entry
+ * with a port (`llm.example.com:8443`) allows that port only; one without allows the scheme's
+ * default port only (443, or 80 for http), so a listed host's other services stay out of reach.
+ */
+export function hostAllowedByProject(project: Pick<Project, 'allowed_base_url_hosts'>, url: URL): boolean {
+  const host = url.hostname.toLowerCase();
+  const defaultPort = url.protocol === 'http:' ? '80' : '443';
+  const port = url.port || defaultPort;
+  return project.allowed_base_url_hosts.some((raw) => {
+    const [, name = '', entryPort = defaultPort] = /^(.*?)(?::(\d{1,5}))?$/.exec(raw.toLowerCase()) ?? [];
+    if (entryPort !== port) return false;
+    return name.startsWith('*.') ? host.endsWith(name.slice(1)) : host === name;
   });
 }
 
