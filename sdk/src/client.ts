@@ -18,6 +18,8 @@ export interface ClientOptions {
   apiKey?: string | undefined;
   /** Your BYO server. Default: `BYO_BASE_URL`, else `http://localhost:3000`. */
   baseURL?: string | undefined;
+  /** The same as `baseURL`, in the spelling of `providerConfig.baseUrl`; `baseURL` wins when both are set. */
+  baseUrl?: string | undefined;
   /** Milliseconds a request may take (until the headers, for streams). Default 600000 (10 min). */
   timeout?: number | undefined;
   /** Retries of connection errors, timeouts and BYO's 408/429/5xx. Default 2. */
@@ -67,7 +69,7 @@ export class BYOK {
         'The BYO secret key must not be used in a web page, where anyone can read it. Call BYO from your backend; in the browser use byo-connect with the publishable key.',
         { code: 'browser_not_allowed' },
       );
-    const baseURL = (options.baseURL ?? readEnv('BYO_BASE_URL') ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    const baseURL = (options.baseURL ?? options.baseUrl ?? readEnv('BYO_BASE_URL') ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
     try {
       new URL(baseURL);
     } catch {

@@ -18,6 +18,14 @@ describe('new BYOK()', () => {
     expect(byok.baseURL).toBe('https://byo.example.com');
   });
 
+  it('takes baseUrl, the spelling of providerConfig.baseUrl, as baseURL; baseURL wins', () => {
+    vi.stubEnv('BYO_BASE_URL', '');
+    expect(new BYOK({ apiKey: SK, baseUrl: 'https://byo.example.com/' }).baseURL).toBe('https://byo.example.com');
+    expect(new BYOK({ apiKey: SK, baseURL: 'https://a.example.com', baseUrl: 'https://b.example.com' }).baseURL).toBe(
+      'https://a.example.com',
+    );
+  });
+
   it('defaults the base URL to http://localhost:3000, 2 retries and 10 minutes', () => {
     vi.stubEnv('BYO_BASE_URL', '');
     const byok = new BYOK({ apiKey: SK });

@@ -167,12 +167,8 @@ describe('Google through the proxy (sandbox)', () => {
     expect(JSON.parse(JSON.stringify(res)).text).toBeUndefined();
   });
 
-  it('generateContent.stream, chunks split at awkward places', async () => {
-    const stream = await choppy.google({ refId: 'customer_123' }).generateContent.stream({
-      model: 'gemini-2.5-flash',
-      contents: [{ role: 'user', parts: [{ text: 'Say hello' }] }],
-      generationConfig: { temperature: 0 },
-    });
+  /** Several chunks whose texts join into the sandbox's reply. */
+  async function expectSandboxReplyStreamed(stream: AsyncIterable<{ text: string | undefined }>): Promise<void> {
     let text = '';
     let n = 0;
     for await (const chunk of stream) {
@@ -181,6 +177,35 @@ describe('Google through the proxy (sandbox)', () => {
     }
     expect(n).toBeGreaterThan(1);
     expect(text).toBe(SANDBOX_REPLY);
+  }
+
+  it('generateContent.stream, chunks split at awkward places', async () => {
+    const stream = await choppy.google({ refId: 'customer_123' }).generateContent.stream({
+      model: 'gemini-2.5-flash',
+      contents: [{ role: 'user', parts: [{ text: 'Say hello' }] }],
+      generationConfig: { temperature: 0 },
+    });
+    await expectSandboxReplyStreamed(stream);
+  });
+
+  it('generateContent.create with stream: true streams, as the OpenAI and Anthropic clients do', async () => {
+    const sent: { url: string; body: string }[] = [];
+    const watching = new BYOK({
+      apiKey: project.skTest,
+      baseURL: server.url,
+      fetch: (input, init) => {
+        sent.push({ url: String(input), body: String(init?.body ?? '') });
+        return fetch(input, init);
+      },
+    });
+    const stream = await watching
+      .google({ refId: 'customer_123' })
+      .generateContent.create({ model: 'gemini-2.5-flash', contents: 'Say hello', stream: true });
+    await expectSandboxReplyStreamed(stream);
+    // Google's API has no `stream` field: the SDK calls the streaming method and leaves it out.
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.url).toMatch(/\/models\/gemini-2\.5-flash:streamGenerateContent\?alt=sse$/);
+    expect(JSON.parse(sent[0]?.body ?? '{}')).not.toHaveProperty('stream');
   });
 
   it('models.list', async () => {

@@ -18,16 +18,29 @@ export type ConnectResult = ConnectOperation['responses'][200]['content']['appli
 export interface ConnectOptions {
   /** The BYO server, e.g. `https://byo.example.com`. Defaults to `http://localhost:3000`. */
   baseURL?: string;
+  /** The same as `baseURL`, in the spelling of `providerConfig.baseUrl`; `baseURL` wins when both are set. */
+  baseUrl?: string;
   /** The project's publishable key (`byo_pk_live_...` or `byo_pk_test_...`). Never a secret key. */
   publishableKey: string;
   /** A `fetch` implementation (tests); defaults to the global one. */
   fetch?: typeof fetch;
 }
 
-export interface ConnectClient {
+/**
+ * What `createConnect()` returns: the `connect` function itself, as published
+ * (`const connect = createConnect(...); await connect({...})`). It also carries `.connect`
+ * (the same function) and `.baseURL`, so `createConnect(...).connect({...})` works too.
+ */
+export interface ConnectFunction {
+  (params: ConnectParams): Promise<ConnectResult>;
+  /** The same function, for the object form `byo.connect({...})`. */
+  readonly connect: ConnectFunction;
+  /** The resolved BYO server URL, without a trailing slash. */
   readonly baseURL: string;
-  connect(params: ConnectParams): Promise<ConnectResult>;
 }
+
+/** The name this type had before `createConnect` returned a function; the same type. */
+export type ConnectClient = ConnectFunction;
 
 /** The error body every BYO endpoint answers with. */
 export interface ErrorBody {
@@ -88,12 +101,12 @@ export function checkPublishableKey(key: unknown): string {
 const invalid = (message: string) => Promise.reject(new ConnectError(message, 0, 'validation_failed'));
 
 /**
- * `createConnect({ baseURL, publishableKey }).connect({ provider, refId, providerKey })`.
+ * `const connect = createConnect({ baseURL, publishableKey }); await connect({ provider, refId, providerKey })`.
  * Configuration mistakes throw here, synchronously; everything else rejects from `connect()`.
  */
-export function createConnect(options: ConnectOptions): ConnectClient {
+export function createConnect(options: ConnectOptions): ConnectFunction {
   const pk = checkPublishableKey(options?.publishableKey);
-  const baseURL = resolveBaseURL(options.baseURL);
+  const baseURL = resolveBaseURL(options.baseURL ?? options.baseUrl);
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
 
   async function connect(params: ConnectParams): Promise<ConnectResult> {
@@ -137,5 +150,9 @@ export function createConnect(options: ConnectOptions): ConnectClient {
     return { id: data.id, provider: data.provider, refId: data.refId, status: data.status, updated: data.updated, keyHint: data.keyHint };
   }
 
-  return { baseURL, connect };
+  // Read-only, non-enumerable: the function is the client, these are views of it.
+  return Object.defineProperties(connect as ConnectFunction, {
+    connect: { value: connect },
+    baseURL: { value: baseURL },
+  });
 }

@@ -4,6 +4,7 @@ export { ByoBadge } from './badge.js';
 export {
   ConnectError,
   type ConnectClient,
+  type ConnectFunction,
   type ConnectOptions,
   type ConnectParams,
   type ConnectResult,

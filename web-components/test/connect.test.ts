@@ -190,23 +190,29 @@ describe('connect', () => {
     await page.close();
   });
 
-  it('runs the integration snippet unchanged, from a bundler (ESM) and from the script-tag build', async () => {
-    const SNIPPET = 'createConnect({ baseURL, publishableKey }).connect({ provider, refId, providerKey })';
+  it('runs the published form and the object form, from a bundler (ESM) and from the script-tag build', async () => {
+    // Published: `const connect = createConnect(...); await connect(...)`. Kept: `createConnect(...).connect(...)`.
+    const FORMS = {
+      published:
+        '(async () => { const connect = createConnect({ baseURL, publishableKey }); return connect({ provider, refId, providerKey }); })()',
+      object: 'createConnect({ baseURL, publishableKey }).connect({ provider, refId, providerKey })',
+    };
     const inputs = (refId: string) =>
       `const [baseURL, publishableKey, provider, refId, providerKey] = ${JSON.stringify([byo.url, project.pkTest, 'google', refId, 'sk-byo-test-valid'])};`;
-    site.script(
-      '/snippet-esm.js',
-      await bundle(`import { createConnect } from 'byo-connect';\n${inputs('cust_snippet_esm')}\nwindow.result = await ${SNIPPET};`),
-    );
-    site.page('/snippet-esm.html', htmlPage('', '/snippet-esm.js'));
-    site.page(
-      '/snippet-global.html',
-      `<!doctype html><script src="/dist/byo-connect.global.js"></script><script>const { createConnect } = BYOConnect; ${inputs('cust_snippet_global')} ${SNIPPET}.then((r) => { window.result = r; });</script>`,
-    );
-    for (const [path, refId] of [
-      ['/snippet-esm.html', 'cust_snippet_esm'],
-      ['/snippet-global.html', 'cust_snippet_global'],
-    ] as const) {
+    const cases: [string, string][] = [];
+    for (const [form, snippet] of Object.entries(FORMS)) {
+      site.script(
+        `/snippet-esm-${form}.js`,
+        await bundle(`import { createConnect } from 'byo-connect';\n${inputs(`cust_esm_${form}`)}\nwindow.result = await ${snippet};`),
+      );
+      site.page(`/snippet-esm-${form}.html`, htmlPage('', `/snippet-esm-${form}.js`));
+      site.page(
+        `/snippet-global-${form}.html`,
+        `<!doctype html><script src="/dist/byo-connect.global.js"></script><script>const { createConnect } = BYOConnect; ${inputs(`cust_global_${form}`)} ${snippet}.then((r) => { window.result = r; });</script>`,
+      );
+      cases.push([`/snippet-esm-${form}.html`, `cust_esm_${form}`], [`/snippet-global-${form}.html`, `cust_global_${form}`]);
+    }
+    for (const [path, refId] of cases) {
       const page = await browser.newPage();
       const seen = watch(page);
       await page.goto(`${site.url127}${path}`);
@@ -221,5 +227,31 @@ describe('connect', () => {
       expect((await byo.request('GET', `/v1/keys/google/${refId}`, { key: project.skTest })).body.status).toBe('active');
       await page.close();
     }
+  });
+
+  it('returns a function that is also its own `.connect`, with a read-only `.baseURL`', async () => {
+    const { page } = await openApp();
+    const shape = await page.evaluate((url) => {
+      const connect = (window as any).byo.createConnect({ baseURL: `${url}//`, publishableKey: 'byo_pk_test_x' });
+      const before = connect.baseURL;
+      try {
+        connect.baseURL = 'http://elsewhere';
+      } catch {}
+      return {
+        type: typeof connect,
+        self: connect.connect === connect,
+        baseURL: before,
+        after: connect.baseURL,
+        keys: Object.keys(connect),
+      };
+    }, byo.url);
+    expect(shape).toEqual({ type: 'function', self: true, baseURL: byo.url, after: byo.url, keys: [] });
+    // `baseUrl`, as in providerConfig.baseUrl, is taken too rather than silently falling back to localhost.
+    const alias = await page.evaluate(
+      (url) => (window as any).byo.createConnect({ baseUrl: url, publishableKey: 'byo_pk_test_x' }).baseURL,
+      byo.url,
+    );
+    expect(alias).toBe(byo.url);
+    await page.close();
   });
 });

@@ -27,12 +27,16 @@ export async function runInBrowser(
   work: string,
   name: string,
   timeoutMs: number,
+  extra: { body?: string; check?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const entry = join(work, `${name}.browser.ts`);
   writeFileSync(entry, `${code}\n`);
+  // The check runs after the snippet (imports run in order), from a module of its own.
+  const check = join(work, `${name}.check.ts`);
+  writeFileSync(check, `${extra.check ?? ''}\nexport {};\n`);
   const bundled = await build({
     stdin: {
-      contents: `import './${name}.browser.ts';\n(globalThis as any).__byoSnippetDone = true;\n`,
+      contents: `import './${name}.browser.ts';\nimport './${name}.check.ts';\n(globalThis as any).__byoSnippetDone = true;\n`,
       resolveDir: work,
       loader: 'ts',
     },
@@ -44,8 +48,7 @@ export async function runInBrowser(
     logLevel: 'silent',
   });
   const js = bundled.outputFiles[0]?.text ?? '';
-  const html =
-    '<!doctype html><html><head><meta charset="utf-8"><title>snippet</title></head><body><script type="module" src="/snippet.js"></script></body></html>';
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>snippet</title></head><body>${extra.body ?? ''}<script type="module" src="/snippet.js"></script></body></html>`;
   const server = createServer((req, res) => {
     if (req.url === '/snippet.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
     else res.writeHead(200, { 'content-type': 'text/html' }).end(html);

@@ -17,6 +17,12 @@ export interface DocContext {
   adminToken: string;
   /** Lazily started Chromium, for `browser` blocks. */
   browser: () => Promise<Browser>;
+  /** More environment for the blocks (a webhook secret the test registered...). */
+  env?: Record<string, string>;
+  /** Code run in the page after a browser block, to check what it did (its console.log lines join the output). */
+  browserCheck?: string;
+  /** Called once every block has run and background ones are ready, before their output is checked. */
+  afterBlocks?: () => Promise<void>;
 }
 
 const SHELL = new Set(['sh', 'bash', 'shell', 'console', 'zsh']);
@@ -61,6 +67,7 @@ export async function runDocument(file: string, blocks: TestBlock[], ctx: DocCon
     BYO_PUBLISHABLE_KEY: ctx.publishableKey,
     BYO_SECRET_KEY: ctx.secretKey,
     BYO_ADMIN_TOKEN: ctx.adminToken,
+    ...ctx.env,
   };
   const background: Background[] = [];
   const where = (b: TestBlock) => `${file}:${b.line} (\`\`\`${b.lang})`;
@@ -70,8 +77,13 @@ export async function runDocument(file: string, blocks: TestBlock[], ctx: DocCon
       const code = substitute(block.code, ctx);
       const timeout = Number(block.options.timeout ?? 30_000);
       if (block.flags.has('browser')) {
-        if (!SCRIPT.has(block.lang)) throw new Error(`${where(block)}: browser blocks must be JavaScript or TypeScript`);
-        const r = await runInBrowser(await ctx.browser(), code, work, `block-${block.line}`, timeout);
+        const page = block.lang === 'html' ? splitHtml(code) : { script: code, body: '' };
+        if (!page || (!SCRIPT.has(block.lang) && block.lang !== 'html'))
+          throw new Error(`${where(block)}: browser blocks must be JavaScript, TypeScript, or HTML with one module script`);
+        const r = await runInBrowser(await ctx.browser(), page.script, work, `block-${block.line}`, timeout, {
+          body: page.body,
+          check: ctx.browserCheck,
+        });
         check(block, r, where(block));
         continue;
       }
@@ -101,6 +113,7 @@ export async function runDocument(file: string, blocks: TestBlock[], ctx: DocCon
       check(block, result, where(block));
       if (cmd.envFile) Object.assign(env, exportedEnv(cmd.envFile, env));
     }
+    await ctx.afterBlocks?.();
     // Background processes (a webhook receiver...) must have printed what the docs show.
     for (const bg of background) {
       const exp = bg.block.expected;
@@ -144,12 +157,22 @@ function command(
     return { bin: 'bash', args: ['-c', wrapper, 'byo-docs', `${base}.sh`, envFile], envFile };
   }
   if (SCRIPT.has(block.lang)) {
-    const ext = block.lang === 'js' || block.lang === 'javascript' || block.lang === 'mjs' ? 'mjs' : 'mts';
+    const js = block.lang === 'js' || block.lang === 'javascript' || block.lang === 'mjs';
+    // A JavaScript snippet written for CommonJS (require, no import) runs as one, as Node would run it in a project without "type": "module".
+    const commonJs = js && block.lang !== 'mjs' && /\brequire\(/.test(code) && !/^\s*import\s/m.test(code);
+    const ext = commonJs ? 'cjs' : js ? 'mjs' : 'mts';
     writeFileSync(`${base}.${ext}`, `${code}\n`);
     void env;
     return { bin: process.execPath, args: ['--import', 'tsx', `${base}.${ext}`] };
   }
   return null;
+}
+
+/** An HTML snippet: its one `<script type="module">` is bundled, the rest is the page's body. */
+function splitHtml(html: string): { script: string; body: string } | null {
+  const scripts = [...html.matchAll(/<script type="module">([\s\S]*?)<\/script>/g)];
+  if (scripts.length !== 1) return null;
+  return { script: scripts[0]?.[1] ?? '', body: html.replace(scripts[0]?.[0] ?? '', '').trim() };
 }
 
 function exportedEnv(file: string, before: Record<string, string>): Record<string, string> {

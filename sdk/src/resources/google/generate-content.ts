@@ -85,9 +85,22 @@ export interface GenerateContentResponse {
 export class GenerateContent {
   constructor(private readonly client: GoogleClient) {}
 
-  /** `POST /v1beta/models/{model}:generateContent`. */
-  create(params: GenerateContentParams, options?: RequestOptions): Promise<GenerateContentResponse> {
-    return this.client._generate(params, options);
+  /**
+   * `POST /v1beta/models/{model}:generateContent`; with `stream: true`, as the OpenAI and
+   * Anthropic clients take it, the same as {@link stream} (Google's API has no such field).
+   */
+  create(params: GenerateContentParams & { stream?: false }, options?: RequestOptions): Promise<GenerateContentResponse>;
+  create(params: GenerateContentParams & { stream: true }, options?: RequestOptions): Promise<Stream<GenerateContentResponse>>;
+  create(
+    params: GenerateContentParams & { stream?: boolean },
+    options?: RequestOptions,
+  ): Promise<GenerateContentResponse | Stream<GenerateContentResponse>>;
+  create(
+    params: GenerateContentParams & { stream?: boolean },
+    options?: RequestOptions,
+  ): Promise<GenerateContentResponse | Stream<GenerateContentResponse>> {
+    const { stream, ...rest } = params;
+    return stream ? this.client._streamGenerate(rest, options) : this.client._generate(rest, options);
   }
 
   /** `POST /v1beta/models/{model}:streamGenerateContent?alt=sse`: a `Stream` of partial responses. */
