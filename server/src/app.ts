@@ -67,6 +67,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     connectTimeout: config.BYO_UPSTREAM_CONNECT_TIMEOUT,
     headersTimeout: config.BYO_UPSTREAM_HEADERS_TIMEOUT,
     bodyTimeout: config.BYO_UPSTREAM_BODY_TIMEOUT,
+    connections: config.BYO_UPSTREAM_CONNECTIONS,
   };
   const auth = new Authenticator(storage, config.BYO_ADMIN_TOKEN);
   const keyCache = new ProviderKeyCache(storage, config.BYO_KEY_CACHE_TTL, config.BYO_KEY_CACHE_MAX);

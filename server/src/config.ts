@@ -72,6 +72,8 @@ export const EnvSchema = z.object({
   BYO_UPSTREAM_CONNECT_TIMEOUT: timer.default(10_000),
   BYO_UPSTREAM_HEADERS_TIMEOUT: timer.default(60_000),
   BYO_UPSTREAM_BODY_TIMEOUT: timer.default(300_000),
+  /** Connections per upstream origin (each provider, each custom base URL or webhook origin) in one process. */
+  BYO_UPSTREAM_CONNECTIONS: z.coerce.number().int().min(1).max(65_536).default(4096),
   BYO_KEY_CACHE_TTL: duration.default(60_000),
   BYO_KEY_CACHE_MAX: z.coerce.number().int().min(0).default(10_000),
   BYO_SANDBOX: bool.default(true),
@@ -108,8 +110,12 @@ export const EnvSchema = z.object({
   BYO_USAGE_FLUSH_INTERVAL: timer.default(1000),
   /** One access log line per proxied call (off by default: metrics and usage records cover every call). */
   BYO_PROXY_ACCESS_LOG: bool.default(false),
-  /** Proxied calls one project (and mode) may have in flight on one instance; beyond it, 429. 0 = no cap. */
-  BYO_PROXY_MAX_CONCURRENCY: z.coerce.number().int().min(0).default(4096),
+  /** Proxied calls one project (and mode) may have in flight in one process; beyond it, 429. 0 = no cap. */
+  BYO_PROXY_MAX_CONCURRENCY: z.coerce.number().int().min(0).default(1024),
+  /** The same, per project (and mode) and custom base-URL origin, whose pool projects may share. 0 = no cap. */
+  BYO_PROXY_MAX_CONCURRENCY_PER_ORIGIN: z.coerce.number().int().min(0).default(256),
+  /** A client that reads nothing of a response for this long (backpressure) is cut off, freeing its upstream connection. 0 = never. */
+  BYO_PROXY_IDLE_READ_TIMEOUT: timer.default(30_000),
   BYO_TRUST_PROXY: bool.default(false),
   /** Slow clients: all request headers must arrive within this time, the whole request within the next. */
   BYO_HTTP_HEADERS_TIMEOUT: timer.default(15_000),
@@ -153,6 +159,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   } catch {
     throw new ConfigError('Invalid configuration:\n  BYO_WEBHOOK_SCHEDULE: expected a comma list of durations');
   }
+  // A cap must bite before the pool it guards is full, or one project queues every other's calls.
+  for (const cap of ['BYO_PROXY_MAX_CONCURRENCY', 'BYO_PROXY_MAX_CONCURRENCY_PER_ORIGIN'] as const)
+    if (e[cap] >= e.BYO_UPSTREAM_CONNECTIONS)
+      throw new ConfigError(
+        `Invalid configuration:\n  ${cap}: must be below BYO_UPSTREAM_CONNECTIONS (${e.BYO_UPSTREAM_CONNECTIONS}), so one project cannot fill a connection pool all projects share`,
+      );
   if (e.BYO_WORKERS > 1 && !e.DATABASE_URL)
     throw new ConfigError(
       'Invalid configuration:\n  BYO_WORKERS: more than 1 worker needs PostgreSQL (set DATABASE_URL); the embedded database belongs to one process',

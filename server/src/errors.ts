@@ -33,6 +33,7 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   key_invalid: 422,
   rate_limited: 429,
+  concurrency_limited: 429,
   headers_too_large: 431,
   internal_error: 500,
   upstream_unreachable: 502,

@@ -5,6 +5,8 @@ export interface AgentOptions {
   connectTimeout: number;
   headersTimeout: number;
   bodyTimeout: number;
+  /** Connections per origin (BYO_UPSTREAM_CONNECTIONS; the proxy's per-project caps stay below it). Unset: no limit. */
+  connections?: number;
 }
 
 /**
@@ -18,7 +20,7 @@ export function createTrustedAgent(opts: AgentOptions): Agent {
     headersTimeout: opts.headersTimeout,
     bodyTimeout: opts.bodyTimeout,
     keepAliveTimeout: 30_000,
-    connections: 256,
+    connections: opts.connections,
   });
 }
 
@@ -29,7 +31,7 @@ export function createGuardedAgent(guard: SsrfGuard, opts: AgentOptions, resolve
     headersTimeout: opts.headersTimeout,
     bodyTimeout: opts.bodyTimeout,
     keepAliveTimeout: 30_000,
-    connections: 64,
+    connections: opts.connections,
     connect: (options, callback) => {
       const { hostname, port } = options;
       if (guard.hostAllowed(hostname, port)) return plain(options, callback);

@@ -66,6 +66,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly stalledClients = new Counter({
+    name: 'byo_proxy_stalled_clients_total',
+    help: 'Proxied responses cut off because the client read nothing for BYO_PROXY_IDLE_READ_TIMEOUT.',
+    registers: [this.registry],
+  });
+
   constructor(services: Pick<Services, 'keyCache'>) {
     const cache = services.keyCache;
     const proxied = this.proxied;

@@ -18,11 +18,13 @@ import { type UsageTap, usageTapFor } from '../usage/extract.js';
 import type { UsageRecorder } from '../usage/recorder.js';
 import { providerErrorBody } from './error-shape.js';
 import { callerCredential, clientResponseHeaders, hasDotSegment, takeQueryKey, upstreamRequestHeaders } from './headers.js';
+import { InFlight, type Slot } from './in-flight.js';
 import type { KeyRef, ProviderKeyResolver, UsableKey } from './keys.js';
 
 export const PROXY_PREFIX = '/v1/proxy/';
 const BASE_HEADERS: Readonly<Record<string, string>> = Object.fromEntries(BASE_SECURITY_HEADERS);
-const SANDBOX_BODY_LIMIT = 8 * 1024 * 1024;
+/** Parsed on the event loop: an 8 MiB JSON array stalled every call for about a second. */
+const SANDBOX_BODY_LIMIT = 1024 * 1024;
 export const PROVIDERS: ReadonlySet<string> = new Set<string>(['openai', 'anthropic', 'google']);
 
 export interface ProxyDeps {
@@ -55,8 +57,9 @@ class Call {
   clientHeadersAt = 0;
   clientGone = false;
   finished = false;
-  /** The concurrency slot this call holds (project|mode), released in finish(). */
-  slot: string | null = null;
+  /** The in-flight places this call holds (its project's, and its project's at a custom origin), released in finish(). */
+  slot: Slot | null = null;
+  originSlot: Slot | null = null;
   /** The upstream exchange, once dispatched: aborted when the client leaves. */
   exchange: UpstreamExchange | null = null;
   constructor(
@@ -84,13 +87,19 @@ export class ProxyHandler {
   private readonly providerHistograms = new Map<ProviderName, ProviderHistograms>();
   private readonly bases = new Map<string, { origin: string; path: string }>();
   private readonly disabling = new Set<string>();
-  private readonly inFlight = new Map<string, number>();
-  /** The concurrency slot of each (cached, shared) principal, built once rather than per call. */
-  private readonly slots = new WeakMap<KeyPrincipal, string>();
+  /** Calls in flight per project (and mode), and per project and custom origin: see in-flight.ts. */
+  private readonly projects: InFlight;
+  private readonly origins: InFlight;
+  /** BYO_PROXY_IDLE_READ_TIMEOUT: how long a client may leave a response unread (0: forever). */
+  readonly idleReadMs: number;
   private readonly specs: Record<ProviderName, ProviderSpec>;
 
   constructor(private readonly deps: ProxyDeps) {
+    const { config } = deps.services;
     this.specs = deps.services.providers;
+    this.projects = new InFlight(config.BYO_PROXY_MAX_CONCURRENCY);
+    this.origins = new InFlight(config.BYO_PROXY_MAX_CONCURRENCY_PER_ORIGIN);
+    this.idleReadMs = config.BYO_PROXY_IDLE_READ_TIMEOUT;
   }
 
   /** The Fastify handler. It hijacks the reply and writes to the raw response itself. */
@@ -174,7 +183,6 @@ export class ProxyHandler {
 
   /** The caller is a known BYO key: check what it asks for and find the customer's provider key. */
   private authorized(call: Call, principal: KeyPrincipal): void {
-    const { services } = this.deps;
     if (principal.kind !== 'sk')
       throw new BYOError(
         'permission_denied',
@@ -189,17 +197,10 @@ export class ProxyHandler {
           ? 'X-BYO-Ref-Id must be 1-256 characters of A-Z a-z 0-9 _ . : @ + -.'
           : "Set the X-BYO-Ref-Id header to the refId of the customer whose key to use (your SDK's default headers).",
       );
-    const limit = services.config.BYO_PROXY_MAX_CONCURRENCY;
-    if (limit > 0) {
-      let slot = this.slots.get(principal);
-      if (slot === undefined) {
-        slot = `${principal.projectId}|${principal.mode}`;
-        this.slots.set(principal, slot);
-      }
-      const n = this.inFlight.get(slot) ?? 0;
-      if (n >= limit)
-        throw new BYOError('rate_limited', `This project already has ${limit} proxied calls in flight; retry shortly.`, { retryAfter: 1 });
-      this.inFlight.set(slot, n + 1);
+    const { projects } = this;
+    if (projects.limit > 0) {
+      const slot = projects.cached(principal) ?? projects.bind(principal, `${principal.projectId}|${principal.mode}`);
+      if (!projects.take(slot)) throw concurrencyLimited(`This project already has ${projects.limit} proxied calls in flight`);
       call.slot = slot;
     }
     const ref: KeyRef = { projectId: principal.projectId, mode: principal.mode, provider: call.provider, refId };
@@ -257,6 +258,15 @@ export class ProxyHandler {
     const te = req.headers['transfer-encoding'];
     const cl = req.headers['content-length'];
     const hasBody = method !== 'GET' && method !== 'HEAD' && (te !== undefined || (cl !== undefined && cl !== '0'));
+    const { origins } = this;
+    if (stored.baseUrl && origins.limit > 0) {
+      // A custom origin's pool is shared by every project that points at it (openrouter.ai, say).
+      const ref = call.ref as KeyRef;
+      const slot = origins.cached(stored) ?? origins.bind(stored, `${ref.projectId}|${ref.mode}|${base.origin}`);
+      if (!origins.take(slot))
+        throw concurrencyLimited(`This project already has ${origins.limit} proxied calls in flight to ${base.origin}`);
+      call.originSlot = slot;
+    }
     const exchange = new UpstreamExchange(this, call);
     call.dispatchedAt = performance.now();
     const { agents } = this.deps.services;
@@ -328,7 +338,7 @@ export class ProxyHandler {
       if (call.clientGone) break;
       const buf = Buffer.from(event);
       call.tap?.push(buf);
-      if (!res.write(buf)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+      if (!res.write(buf)) await drainedOrCutOff(res, this.idleReadMs, this);
       // Let each event leave as its own chunk, as a real stream's would.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -387,11 +397,9 @@ export class ProxyHandler {
       req.removeAllListeners('data');
       req.resume();
     }
-    if (call.slot) {
-      const n = (this.inFlight.get(call.slot) ?? 1) - 1;
-      if (n > 0) this.inFlight.set(call.slot, n);
-      else this.inFlight.delete(call.slot);
-    }
+    if (call.slot) this.projects.release(call.slot);
+    if (call.originSlot) this.origins.release(call.originSlot);
+    call.exchange?.settle();
     const now = performance.now();
     const status = call.clientGone && call.status === 0 ? 499 : call.status || 500;
     const { recorder } = this.deps;
@@ -423,6 +431,11 @@ export class ProxyHandler {
       createdAt: Date.now(),
     });
     if ((status === 401 || status === 403) && call.source !== 'byo' && call.used) this.disable(ref, call.used, status);
+  }
+
+  /** A client read nothing for BYO_PROXY_IDLE_READ_TIMEOUT and was cut off. */
+  stalledClient(): void {
+    this.deps.metrics.stalledClients.inc();
   }
 
   /** The provider's histogram children, looked up once. */
@@ -463,6 +476,11 @@ function originForm(target: string): string {
   if (target.charCodeAt(0) === 47 /* / */) return target;
   const authority = ABSOLUTE_FORM.exec(target);
   return authority ? target.slice(authority[0].length) || '/' : target;
+}
+
+/** A project over its in-flight cap in this process (a resource cap, not a quota: it frees as calls end). */
+function concurrencyLimited(what: string): BYOError {
+  return new BYOError('concurrency_limited', `${what} on this server; retry shortly.`, { retryAfter: 1 });
 }
 
 function proxyUnauthorized(): BYOError {
@@ -508,6 +526,15 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
   private corked = false;
   /** Made on the first backpressure: most calls never need it. */
   private onDrain: (() => void) | null = null;
+  /**
+   * Since when the client's socket has been full (0: it is not), and the timer that cuts off a
+   * client that stays so for `idleReadMs`: a client that stops reading would otherwise hold an
+   * upstream connection and its project's place until BYO_UPSTREAM_BODY_TIMEOUT. One timer per
+   * call at most, made on the first backpressure and re-armed with refresh().
+   */
+  private stalledAt = 0;
+  private stallTimer: NodeJS.Timeout | null = null;
+  private stallArmed = false;
   private readonly uncork = () => {
     this.corked = false;
     this.call.res.uncork();
@@ -568,9 +595,43 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.cork();
     if (!this.call.res.write(chunk)) {
       controller.pause();
-      this.onDrain ??= () => this.controller?.resume();
+      this.onDrain ??= () => {
+        this.stalledAt = 0;
+        this.controller?.resume();
+      };
       this.call.res.once('drain', this.onDrain);
+      this.stalled();
     }
+  }
+
+  private stalled(): void {
+    const ms = this.proxy.idleReadMs;
+    if (ms === 0) return;
+    this.stalledAt = performance.now();
+    if (this.stallArmed) return; // the armed timer checks stalledAt when it fires
+    this.stallArmed = true;
+    if (this.stallTimer) this.stallTimer.refresh();
+    else this.stallTimer = setTimeout(this.checkStall, ms).unref();
+  }
+
+  private readonly checkStall = (): void => {
+    this.stallArmed = false;
+    if (this.stalledAt === 0 || this.call.finished) return;
+    const left = this.stalledAt + this.proxy.idleReadMs - performance.now();
+    if (left > 0) {
+      // Drained and full again since the timer was set: wait out the rest of this stall.
+      this.stallArmed = true;
+      this.stallTimer = setTimeout(this.checkStall, left).unref();
+      return;
+    }
+    // 'close' follows: the upstream request is aborted and finish() frees the call's places.
+    this.proxy.stalledClient();
+    this.call.res.destroy();
+  };
+
+  /** The call is over: no stall check may outlive it. */
+  settle(): void {
+    if (this.stallTimer) clearTimeout(this.stallTimer);
   }
 
   /** Coalesces everything written in this tick (headers, chunks, the end) into one socket write. */
@@ -600,6 +661,25 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     }
     this.proxy.fail(this.call, upstreamError(err));
   }
+}
+
+/** Resolves when `res` can take more, or has closed; a client that reads nothing for `idleMs` is cut off (the sandbox's streams). */
+function drainedOrCutOff(res: ServerResponse, idleMs: number, proxy: ProxyHandler): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer =
+      idleMs > 0
+        ? setTimeout(() => {
+            proxy.stalledClient();
+            res.destroy();
+          }, idleMs).unref()
+        : null;
+    const done = () => {
+      if (timer) clearTimeout(timer);
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.once('drain', done).once('close', done);
+  });
 }
 
 /**

@@ -492,7 +492,7 @@ describe('concurrency cap per project (BYO_PROXY_MAX_CONCURRENCY)', () => {
     expect(over.status).toBe(429);
     expect(over.headers.get('retry-after')).toBe('1');
     expect(over.headers.get('x-byo-error-source')).toBe('byo');
-    expect((await jsonOf(over)).error.code).toBe('rate_limited');
+    expect((await jsonOf(over)).error.code).toBe('concurrency_limited');
     hold.open();
     for (const r of held) await r.text();
     const after = await post();

@@ -140,6 +140,33 @@ describe('test-mode sandbox (byo_sk_test_ + sk-byo-test-valid): no network, prov
     expect(env.mock.requests).toHaveLength(1);
     expect(env.mock.last()?.headers.authorization).toBe(`Bearer ${VALID}`);
   });
+
+  it('parses at most 1 MiB of JSON (on the event loop): a larger body gets 413 in the provider shape, unparsed', async () => {
+    // One string of `n` bytes in an otherwise valid chat request.
+    const chat = (n: number) => JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(n) }] });
+    const post = (provider: 'openai' | 'anthropic', path: string, body: string) =>
+      fetch(`${env.proxyUrl(provider)}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${sk()}`, 'x-byo-ref-id': 'sandbox_user', 'content-type': 'application/json' },
+        body,
+      });
+    const under = await post('openai', '/chat/completions', chat(1000 * 1024));
+    expect(under.status).toBe(200);
+    await under.text();
+
+    // 2 MiB was parsed before (the limit was 8 MiB: an 8 MiB array stalled every call for a second).
+    const over = await post('openai', '/chat/completions', chat(2 * 1024 * 1024));
+    expect(over.status).toBe(413);
+    expect(over.headers.get('x-byo-error-source')).toBe('byo');
+    expect(((await over.json()) as { error: unknown }).error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'payload_too_large',
+      message: expect.stringContaining('1 MiB'),
+    });
+    const anthropic = await post('anthropic', '/v1/messages', chat(1024 * 1024 + 1));
+    expect(anthropic.status).toBe(413);
+    expect(await anthropic.json()).toMatchObject({ type: 'error', error: { type: 'request_too_large', code: 'payload_too_large' } });
+  });
 });
 
 describe('sk-byo-test-invalid: the provider 401, in its own shape, and the key becomes disabled', () => {
