@@ -103,6 +103,10 @@ export const EnvSchema = z.object({
   BYO_WEBHOOKS: bool.default(true),
   /** Webhook deliveries in flight at once per server process. */
   BYO_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
+  /** Deliveries one endpoint may have in flight, over every instance. Default: half of BYO_WEBHOOK_CONCURRENCY. 0 = no cap. */
+  BYO_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(0).optional(),
+  /** Deliveries one project (both modes) may have in flight, over every instance. Default: three quarters of BYO_WEBHOOK_CONCURRENCY. 0 = no cap. */
+  BYO_WEBHOOK_MAX_IN_FLIGHT_PER_PROJECT: z.coerce.number().int().min(0).optional(),
   /** Days finished webhook events and deliveries are kept before the pruner deletes them; 0 keeps them forever. The audit log is never pruned. */
   BYO_EVENT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
   /** How often the retention pruner runs (±10 % jitter; the first run comes shortly after start). At most MAX_TIMER_MS (24d 20h 31m). */
@@ -131,6 +135,8 @@ export type Env = z.infer<typeof EnvSchema>;
 
 export interface Config extends Env {
   webhookScheduleMs: number[];
+  /** In-flight delivery caps, defaults applied (0 = no cap). */
+  webhookCaps: { perEndpoint: number; perProject: number };
   mode: 'postgres' | 'embedded';
 }
 
@@ -169,5 +175,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(
       'Invalid configuration:\n  BYO_WORKERS: more than 1 worker needs PostgreSQL (set DATABASE_URL); the embedded database belongs to one process',
     );
-  return { ...e, webhookScheduleMs: schedule, mode: e.DATABASE_URL ? 'postgres' : 'embedded' };
+  // Below the slots of one process by default, so one tenant's slow endpoints always leave some free.
+  const webhookCaps = {
+    perEndpoint: e.BYO_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT ?? Math.max(1, Math.ceil(e.BYO_WEBHOOK_CONCURRENCY / 2)),
+    perProject: e.BYO_WEBHOOK_MAX_IN_FLIGHT_PER_PROJECT ?? Math.max(1, Math.ceil((e.BYO_WEBHOOK_CONCURRENCY * 3) / 4)),
+  };
+  return { ...e, webhookScheduleMs: schedule, webhookCaps, mode: e.DATABASE_URL ? 'postgres' : 'embedded' };
 }

@@ -2,166 +2,27 @@ import { type Kysely, sql } from 'kysely';
 import type { Database, Mode, WebhookDeliveryRow } from '../db/schema.js';
 import { type Actor, audit } from '../domain/audit.js';
 import type { Services } from '../services.js';
+import type { ClaimedDelivery } from './claiming.js';
 import { type AttemptResult, sendWebhook } from './sender.js';
 
 /**
- * The delivery state machine, shared by the dispatcher, the test command and redelivery.
- *
- * A delivery row is claimed by setting `locked_until` (a lease) and counting the attempt, in
- * one UPDATE whose inner SELECT takes `FOR UPDATE SKIP LOCKED`: two instances never claim the
- * same row. The lease value (truncated to milliseconds, so it round-trips exactly through a JS
- * Date) is the claim token: a result is recorded only while the row still carries it. A crash
- * mid-attempt leaves the lease to expire, and the row is claimed again (at least once).
+ * The delivery state machine after a claim (claiming.ts), shared by the dispatcher, the test
+ * command and redelivery: sending an attempt, recording its outcome (only while the row still
+ * carries the claim token), the retry schedule, and disabling failing endpoints.
  */
 
 export const WEBHOOK_SECRET_KIND = 'webhook_secret';
 export const secretContext = (r: { project_id: string; mode: string; id: string }) => [r.project_id, r.mode, r.id] as const;
 
-/**
- * How long a claim is held: the attempt's whole timeout twice over plus 10 s, so a claim never
- * expires while its attempt can still be running or being recorded. After a crash this is how
- * long the delivery waits before another instance (or the restarted one) sends it again.
- */
-export const leaseMsFor = (timeoutMs: number) => timeoutMs * 2 + 10_000;
-
 /** Longest wait honoured from a receiver's Retry-After. */
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
-
-export interface ClaimedDelivery {
-  id: string;
-  eventId: string;
-  endpointId: string;
-  projectId: string;
-  mode: Mode;
-  /** Attempts including this one. */
-  attempts: number;
-  /** The claim token. */
-  lockedUntil: Date;
-  eventType: string;
-  eventCreatedAt: Date;
-  eventData: Record<string, unknown>;
-  url: string;
-  endpointEnabled: boolean;
-  /** The endpoint was already failing when this attempt was claimed. */
-  endpointFailing: boolean;
-  secret: { ciphertext: Buffer; wrappedKey: Buffer; masterKeyId: string };
-  previousSecret: { ciphertext: Buffer; wrappedKey: Buffer; masterKeyId: string } | null;
-  previousSecretExpiresAt: Date | null;
-}
 
 /** The body every attempt of an event sends: the same bytes each time (receivers dedupe on `id`). */
 export function eventBody(e: { id: string; type: string; createdAt: Date; mode: Mode; data: Record<string, unknown> }): string {
   return JSON.stringify({ id: e.id, type: e.type, createdAt: e.createdAt.toISOString(), mode: e.mode, data: e.data });
 }
 
-export const leaseExpr = (leaseMs: number) => sql<Date>`date_trunc('milliseconds', now() + ${leaseMs} * interval '1 millisecond')`;
 export const inMs = (ms: number) => sql<Date>`now() + ${Math.max(0, Math.round(ms))} * interval '1 millisecond'`;
-
-/**
- * Claims up to `limit` due deliveries (or the given ids) for this process. Returns them with
- * their event and endpoint, ready to send.
- */
-export async function claimDeliveries(
-  db: Kysely<Database>,
-  opts: { limit: number; leaseMs: number; ids?: string[] },
-): Promise<ClaimedDelivery[]> {
-  if (opts.limit <= 0 || opts.ids?.length === 0) return [];
-  const rows = await db
-    .updateTable('webhook_deliveries as d')
-    .from(['events as e', 'webhook_endpoints as w'])
-    .set((eb) => ({
-      locked_until: leaseExpr(opts.leaseMs),
-      attempts: eb('d.attempts', '+', 1),
-      updated_at: sql`now()`,
-    }))
-    .where('d.id', 'in', (eb) => {
-      let q = eb
-        .selectFrom('webhook_deliveries')
-        .select('id')
-        .where('status', '=', 'pending')
-        .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<=', sql<Date>`now()`)]));
-      q = opts.ids ? q.where('id', 'in', opts.ids) : q.where('next_attempt_at', '<=', sql<Date>`now()`);
-      return q.orderBy('next_attempt_at').limit(opts.limit).forUpdate().skipLocked();
-    })
-    .whereRef('e.id', '=', 'd.event_id')
-    .whereRef('w.id', '=', 'd.endpoint_id')
-    .returning([
-      'd.id',
-      'd.event_id',
-      'd.endpoint_id',
-      'd.project_id',
-      'd.mode',
-      'd.attempts',
-      'd.locked_until',
-      'e.type',
-      'e.created_at as event_created_at',
-      'e.data',
-      'w.url',
-      'w.enabled',
-      'w.failing_since',
-      'w.secret_ciphertext',
-      'w.secret_wrapped_key',
-      'w.secret_master_key_id',
-      'w.previous_secret_ciphertext',
-      'w.previous_secret_wrapped_key',
-      'w.previous_secret_master_key_id',
-      'w.previous_secret_expires_at',
-    ])
-    .execute();
-  return rows.map(toClaimed);
-}
-
-/** A claimed row as the claim and fan-out statements return it (snake case, joined). */
-export interface ClaimedRow {
-  id: string;
-  event_id: string;
-  endpoint_id: string;
-  project_id: string;
-  mode: Mode;
-  attempts: number;
-  locked_until: Date | null;
-  type: string;
-  event_created_at: Date;
-  data: Record<string, unknown>;
-  url: string;
-  enabled: boolean;
-  failing_since: Date | null;
-  secret_ciphertext: Buffer;
-  secret_wrapped_key: Buffer;
-  secret_master_key_id: string;
-  previous_secret_ciphertext: Buffer | null;
-  previous_secret_wrapped_key: Buffer | null;
-  previous_secret_master_key_id: string | null;
-  previous_secret_expires_at: Date | null;
-}
-
-export function toClaimed(r: ClaimedRow): ClaimedDelivery {
-  return {
-    id: r.id,
-    eventId: r.event_id,
-    endpointId: r.endpoint_id,
-    projectId: r.project_id,
-    mode: r.mode,
-    attempts: r.attempts,
-    lockedUntil: r.locked_until as Date,
-    eventType: r.type,
-    eventCreatedAt: r.event_created_at,
-    eventData: r.data,
-    url: r.url,
-    endpointEnabled: r.enabled,
-    endpointFailing: r.failing_since !== null,
-    secret: { ciphertext: r.secret_ciphertext, wrappedKey: r.secret_wrapped_key, masterKeyId: r.secret_master_key_id },
-    previousSecret:
-      r.previous_secret_ciphertext && r.previous_secret_wrapped_key && r.previous_secret_master_key_id
-        ? {
-            ciphertext: r.previous_secret_ciphertext,
-            wrappedKey: r.previous_secret_wrapped_key,
-            masterKeyId: r.previous_secret_master_key_id,
-          }
-        : null,
-    previousSecretExpiresAt: r.previous_secret_expires_at,
-  };
-}
 
 /**
  * Decrypted secrets, briefly: a backlog to one endpoint would otherwise decrypt the same secret

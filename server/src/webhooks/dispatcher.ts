@@ -1,13 +1,16 @@
 import { setMaxListeners } from 'node:events';
 import { EVENTS_CHANNEL } from '../domain/events.js';
 import type { Services } from '../services.js';
-import { attemptDelivery, type ClaimedDelivery, claimDeliveries, leaseMsFor, SuccessBatcher } from './deliveries.js';
+import { type ClaimCaps, type ClaimedDelivery, claimDue, leaseMsFor } from './claiming.js';
+import { attemptDelivery, SuccessBatcher } from './deliveries.js';
 import { fanOut } from './fanout.js';
 import type { AttemptResult } from './sender.js';
 
 export interface DispatcherOptions {
   /** Deliveries in flight at once in this process. */
   concurrency: number;
+  /** Deliveries in flight at once per endpoint and per project, over every instance (claiming.ts). */
+  caps: ClaimCaps;
   /** Events taken per fan-out transaction. */
   fanOutBatch: number;
   /** How long a claim is held: longer than the request timeout, so a slow attempt is never sent twice. */
@@ -36,8 +39,10 @@ export class WebhookDispatcher {
   private lastFanOut = 0;
   private lastClaim = 0;
   private pollTick = false;
-  /** The last claim filled every free slot: freed slots should claim again at once. */
+  /** The last claim left due deliveries (the slots, or a cap, ran out): claim again as attempts finish. */
   private moreDue = false;
+  /** Attempts finished since the last claim. */
+  private finishedSinceClaim = 0;
   /** With a backlog, claim again once this many slots are free (not one query per finished attempt). */
   private readonly refillAt: number;
   private sleeper: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
@@ -54,6 +59,7 @@ export class WebhookDispatcher {
     const timeout = s.config.BYO_WEBHOOK_TIMEOUT;
     this.opts = {
       concurrency: opts.concurrency ?? s.config.BYO_WEBHOOK_CONCURRENCY,
+      caps: opts.caps ?? s.config.webhookCaps,
       fanOutBatch: opts.fanOutBatch ?? 200,
       leaseMs: opts.leaseMs ?? leaseMsFor(timeout),
       shutdownGraceMs: opts.shutdownGraceMs ?? Math.min(timeout, 2_000),
@@ -133,10 +139,12 @@ export class WebhookDispatcher {
             firstDelayMs: this.s.config.webhookScheduleMs[0] ?? 0,
             claim,
             leaseMs: this.opts.leaseMs,
+            caps: this.opts.caps,
           });
           for (const d of r.claimed) this.launch(d);
-          // Every slot offered was taken: some new deliveries may still wait for a claim.
+          // Every slot offered was taken, or a cap left new due deliveries unclaimed: claim them as slots free.
           if (r.events > 0 && r.claimed.length >= claim) this.moreDue = true;
+          if (r.created > r.claimed.length && (this.s.config.webhookScheduleMs[0] ?? 0) <= 0) this.moreDue = true;
           if (r.events === this.opts.fanOutBatch) this.fanOutRequested = true;
           fannedOut = true;
         }
@@ -145,8 +153,9 @@ export class WebhookDispatcher {
         const free = this.freeSlots();
         if (free > 0 && !this.stopped && (!fannedOut || this.moreDue || tick || now - this.lastClaim >= poll)) {
           this.lastClaim = now;
-          const claimed = await claimDeliveries(this.s.db, { limit: free, leaseMs: this.opts.leaseMs });
-          this.moreDue = claimed.length === free;
+          const { claimed, more } = await claimDue(this.s.db, { limit: free, leaseMs: this.opts.leaseMs, caps: this.opts.caps });
+          this.moreDue = more;
+          this.finishedSinceClaim = 0;
           for (const d of claimed) this.launch(d);
         }
         this.errorStreak = 0;
@@ -159,7 +168,7 @@ export class WebhookDispatcher {
         continue;
       }
       if (this.stopped || this.fanOutRequested) continue;
-      if (this.moreDue && this.freeSlots() >= this.refillAt) continue;
+      if (this.refillDue()) continue;
       await this.sleep(poll);
     }
   }
@@ -179,9 +188,19 @@ export class WebhookDispatcher {
       )
       .finally(() => {
         this.inflight.delete(d.id);
-        if (this.moreDue && this.freeSlots() >= this.refillAt) this.interruptSleep();
+        this.finishedSinceClaim++;
+        if (this.refillDue()) this.interruptSleep();
       });
     this.inflight.set(d.id, promise);
+  }
+
+  /**
+   * Claim again once enough slots are free and enough attempts finished since the last claim.
+   * The second condition matters when a cap, not the slots, stopped the last claim: free slots
+   * alone would then claim again at once, and find nothing until capped attempts finish.
+   */
+  private refillDue(): boolean {
+    return this.moreDue && this.freeSlots() >= this.refillAt && this.finishedSinceClaim >= this.refillAt;
   }
 
   private sleep(ms: number): Promise<void> {

@@ -7,16 +7,8 @@ import type { EventType } from '../domain/events.js';
 import { decodeCursor, encodeCursor, type Scope } from '../domain/provider-keys.js';
 import { BYOError } from '../errors.js';
 import type { Services } from '../services.js';
-import {
-  attemptDelivery,
-  claimDeliveries,
-  deliveryView,
-  disableEndpoint,
-  failPending,
-  leaseMsFor,
-  secretContext,
-  WEBHOOK_SECRET_KIND,
-} from './deliveries.js';
+import { claimDeliveries, leaseMsFor } from './claiming.js';
+import { attemptDelivery, deliveryView, disableEndpoint, failPending, secretContext, WEBHOOK_SECRET_KIND } from './deliveries.js';
 import { generateWebhookSecret } from './signing.js';
 
 /** Endpoints per project and mode: each one multiplies every event. */
@@ -322,7 +314,7 @@ export async function testEndpoint(s: Services, scope: Scope, who: Actor, id: st
       metadata: { event: type },
     });
   });
-  const [claimed] = await claimDeliveries(s.db, { limit: 1, ids: [deliveryId], leaseMs: leaseMsFor(s.config.BYO_WEBHOOK_TIMEOUT) });
+  const [claimed] = await claimDeliveries(s.db, { ids: [deliveryId], leaseMs: leaseMsFor(s.config.BYO_WEBHOOK_TIMEOUT) });
   if (!claimed) throw new BYOError('endpoint_not_found', `No webhook endpoint ${id}.`);
   const result = await attemptDelivery(s, { ...claimed, endpointEnabled: true }, { retry: false });
   const row = await s.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', deliveryId).executeTakeFirstOrThrow();
