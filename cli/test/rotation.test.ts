@@ -165,7 +165,7 @@ describe(`master-key rotation of ${N} stored keys`, () => {
     expect(final.code).toBe(0);
     expect(final.json.result).toMatchObject({ activeKeyId: 'new', keyring: ['new'], pending: 0 });
     expect(final.json.result.keys).toEqual([
-      { id: 'new', active: true, inKeyring: true, providerKeys: N + EXTRA, webhookSecrets: 0, total: N + EXTRA },
+      { id: 'new', active: true, inKeyring: true, providerKeys: N + EXTRA, webhookSecrets: 0, idempotencyResponses: 0, total: N + EXTRA },
     ]);
 
     const sample = [

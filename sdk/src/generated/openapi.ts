@@ -2313,6 +2313,8 @@ export interface operations {
                             providerKeys: number;
                             /** @description Current and previous (overlap) webhook signing secrets */
                             webhookSecrets: number;
+                            /** @description Data keys in stored Idempotency-Key records (the key of each request hash, secrets in stored responses), kept 24 hours */
+                            idempotencyResponses: number;
                             total: number;
                         }[];
                         /** @description Data keys not yet wrapped by the active key */
@@ -2408,7 +2410,7 @@ export interface operations {
                         /** @description Rows that could not be re-wrapped (they keep their old wrap) */
                         failed: {
                             /** @enum {string} */
-                            table: "provider_keys" | "webhook_endpoints";
+                            table: "provider_keys" | "webhook_endpoints" | "idempotency_keys";
                             id: string;
                             reason: string;
                         }[];

@@ -9,6 +9,7 @@ import * as m0300 from './migrations/20261127_0300_idempotency_claims.js';
 import * as m0400 from './migrations/20261127_0400_unfanned_event_retention.js';
 import * as m0500 from './migrations/20261127_0500_idempotency_expiry.js';
 import * as m20261207_0100 from './migrations/20261207_0100_usage_bigint.js';
+import * as m20261207_0200 from './migrations/20261207_0200_idempotency_hash_keys.js';
 import * as m20261207_0300 from './migrations/20261207_0300_webhook_in_flight.js';
 
 /** Migrations are listed statically so the compiled server and tests see the same set. */
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '20261127_0400_unfanned_event_retention': m0400,
   '20261127_0500_idempotency_expiry': m0500,
   '20261207_0100_usage_bigint': m20261207_0100,
+  '20261207_0200_idempotency_hash_keys': m20261207_0200,
   '20261207_0300_webhook_in_flight': m20261207_0300,
 };
 

@@ -163,6 +163,10 @@ export interface IdempotencyKeysTable {
   status: Generated<'in_progress' | 'completed'>;
   /** The request holding an `in_progress` claim; null once completed. */
   claim_id: string | null;
+  /** The key of `request_hash`, sealed by the vault (kind IDEMPOTENCY_HASH_KIND); null on rows written before it existed. */
+  hash_key_ciphertext: Buffer | null;
+  hash_key_wrapped: Buffer | null;
+  hash_master_key_id: string | null;
   /** When the claim was taken, then when the response was stored. */
   created_at: Timestamp;
 }

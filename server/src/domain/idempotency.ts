@@ -1,12 +1,18 @@
-import { createHmac, hkdfSync, randomUUID } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { Database, Mode } from '../db/schema.js';
 import { BYOError } from '../errors.js';
 import type { Keyring, MasterKey } from '../vault/keyring.js';
-import type { Vault } from '../vault/vault.js';
+import type { Sealed, Vault } from '../vault/vault.js';
 
 /** Vault kind of a secret inside a stored response (a `whsec_` secret, a connect token). */
 export const IDEMPOTENCY_SECRET_KIND = 'idempotency_response';
+/** Vault kind of the random key of a row's `request_hash` (see hashKeyFor). */
+export const IDEMPOTENCY_HASH_KIND = 'idempotency_request_hash';
+
+type Scope = { projectId: string; mode: Mode };
+/** The vault context of a row's hash key: the row itself. */
+export const hashKeyContext = (scope: Scope, key: string) => [scope.projectId, scope.mode, key];
 
 export interface IdempotencyOptions {
   /** Its keyring keys the stored request hash; it seals `secretFields`. */
@@ -18,7 +24,7 @@ export interface IdempotencyOptions {
   secretFields?: readonly string[];
 }
 
-interface SealedField {
+export interface SealedField {
   $sealed: 1;
   ciphertext: string;
   wrappedKey: string;
@@ -48,7 +54,7 @@ export const IDEMPOTENCY_LEASE_MS = 60_000;
  */
 export async function withIdempotency<T>(
   db: Kysely<Database>,
-  scope: { projectId: string; mode: Mode },
+  scope: Scope,
   key: string | null,
   operation: string,
   input: unknown,
@@ -57,8 +63,9 @@ export async function withIdempotency<T>(
 ): Promise<T> {
   if (!key) return run();
   if (key.length > 255) throw new BYOError('validation_failed', 'Idempotency-Key must be at most 255 characters.');
-  const keyring = opts.vault.keyring;
-  const requestHash = hashRequest(keyring.active, operation, input);
+  const hashKey = randomBytes(32);
+  const requestHash = hmacRequest(hashKey, operation, input);
+  const sealedHashKey = opts.vault.seal(IDEMPOTENCY_HASH_KIND, hashKeyContext(scope, key), hashKey.toString('base64'));
   const claimId = randomUUID();
   // This key's row, in the select, the update and the delete below.
   const thisKey = (eb: ExpressionBuilder<Database, 'idempotency_keys'>) =>
@@ -66,14 +73,18 @@ export async function withIdempotency<T>(
 
   // A released claim can vanish between the claim attempt and the read: try again (bounded).
   for (let attempt = 0; ; attempt++) {
-    const claimed = await claim(db, scope, key, operation, requestHash, claimId);
+    const claimed = await claim(db, scope, key, operation, { hash: requestHash, sealedKey: sealedHashKey }, claimId);
     if (claimed) break;
-    const prior = await db.selectFrom('idempotency_keys').where(thisKey).select(['request_hash', 'response', 'status']).executeTakeFirst();
+    const prior = await db
+      .selectFrom('idempotency_keys')
+      .where(thisKey)
+      .select(['request_hash', 'response', 'status', 'hash_key_ciphertext', 'hash_key_wrapped', 'hash_master_key_id'])
+      .executeTakeFirst();
     if (!prior) {
       if (attempt < 3) continue;
       throw inProgress();
     }
-    if (!sameRequest(keyring, prior.request_hash, requestHash, operation, input))
+    if (!sameRequest(opts.vault, scope, key, prior, operation, input))
       throw new BYOError(
         'idempotency_conflict',
         'This Idempotency-Key was used with a different request. Use a new key for a new request.',
@@ -113,39 +124,67 @@ export async function withIdempotency<T>(
   return result;
 }
 
-/** HKDF `info` of the request-hash key derived from a master key. */
+const hmacRequest = (key: Buffer, operation: string, input: unknown) =>
+  createHmac('sha256', key)
+    .update(JSON.stringify([operation, input ?? null]))
+    .digest('hex');
+
+/**
+ * Whether a stored row is this request's. `request_hash` is an HMAC-SHA256 of the operation and
+ * its input: a plain hash would let anyone holding a database dump confirm a guessed input (for
+ * `keys.connect`, the customer's provider key). Its key is random per row and stored sealed by
+ * the vault (`hash_key_*`), so master-key rotation re-wraps it like any data key
+ * (domain/idempotency-rewrap.ts) and a retry still matches after the old master key is retired.
+ * A hash key that cannot be opened (its master key has left the keyring unrotated) matches
+ * nothing: the retry is a conflict, never a second run.
+ */
+function sameRequest(
+  vault: Vault,
+  scope: Scope,
+  key: string,
+  prior: { request_hash: string; hash_key_ciphertext: Buffer | null; hash_key_wrapped: Buffer | null; hash_master_key_id: string | null },
+  operation: string,
+  input: unknown,
+): boolean {
+  if (!prior.hash_key_ciphertext || !prior.hash_key_wrapped || !prior.hash_master_key_id)
+    return sameLegacyRequest(vault.keyring, prior.request_hash, operation, input);
+  let hashKey: Buffer;
+  try {
+    hashKey = Buffer.from(
+      vault.open(IDEMPOTENCY_HASH_KIND, hashKeyContext(scope, key), {
+        ciphertext: prior.hash_key_ciphertext,
+        wrappedKey: prior.hash_key_wrapped,
+        masterKeyId: prior.hash_master_key_id,
+      }),
+      'base64',
+    );
+  } catch {
+    throw unreadable();
+  }
+  const expected = Buffer.from(hmacRequest(hashKey, operation, input), 'hex');
+  const stored = Buffer.from(prior.request_hash, 'hex');
+  return stored.length === expected.length && timingSafeEqual(stored, expected);
+}
+
+/** HKDF `info` of the request-hash key that rows written before hash keys existed derived from a master key. */
 const REQUEST_HASH_INFO = 'byo idempotency request hash v1';
 const requestHashKeys = new WeakMap<MasterKey, Buffer>();
 
 /**
- * `request_hash`: HMAC-SHA256 of the operation and its input, keyed with a key derived (HKDF) from
- * a master key. A plain hash would let anyone holding a database dump confirm a guessed input
- * (for `keys.connect`, the customer's provider key); the master keys are never in the database.
+ * A row written before per-row hash keys: its hash was keyed from the master key active then,
+ * not recorded, so it is compared under every key of the keyring. Such rows expire within 24
+ * hours of the upgrade; rotation cannot re-key them (the input is not stored).
  */
-function hashRequest(mk: MasterKey, operation: string, input: unknown): string {
-  let k = requestHashKeys.get(mk);
-  if (!k) {
-    k = Buffer.from(hkdfSync('sha256', mk.key, Buffer.alloc(0), REQUEST_HASH_INFO, 32));
-    requestHashKeys.set(mk, k);
-  }
-  return createHmac('sha256', k)
-    .update(JSON.stringify([operation, input ?? null]))
-    .digest('hex');
-}
-
-/**
- * Whether a stored hash is this request's. It was written under the master key active then:
- * after a rotation (a new active key, the old one still in the keyring) the same request hashes
- * differently under the new key, so it is compared under every key of the keyring (the simplest
- * correct option: no migration, no key id stored; the keyring holds a handful of keys and this
- * runs only when the key was already used). A hash whose master key has left the keyring matches
- * nothing: the retry is a conflict, as a stored secret sealed under that key could not be opened.
- */
-function sameRequest(keyring: Keyring, stored: string, activeHash: string, operation: string, input: unknown): boolean {
-  if (stored === activeHash) return true;
+function sameLegacyRequest(keyring: Keyring, stored: string, operation: string, input: unknown): boolean {
   for (const id of keyring.ids()) {
     const mk = keyring.get(id);
-    if (mk && mk !== keyring.active && hashRequest(mk, operation, input) === stored) return true;
+    if (!mk) continue;
+    let k = requestHashKeys.get(mk);
+    if (!k) {
+      k = Buffer.from(hkdfSync('sha256', mk.key, Buffer.alloc(0), REQUEST_HASH_INFO, 32));
+      requestHashKeys.set(mk, k);
+    }
+    if (hmacRequest(k, operation, input) === stored) return true;
   }
   return false;
 }
@@ -157,15 +196,18 @@ function sameRequest(keyring: Keyring, stored: string, activeHash: string, opera
  */
 async function claim(
   db: Kysely<Database>,
-  scope: { projectId: string; mode: Mode },
+  scope: Scope,
   key: string,
   operation: string,
-  requestHash: string,
+  requestHash: { hash: string; sealedKey: Sealed },
   claimId: string,
 ): Promise<boolean> {
   const values = {
     operation,
-    request_hash: requestHash,
+    request_hash: requestHash.hash,
+    hash_key_ciphertext: requestHash.sealedKey.ciphertext,
+    hash_key_wrapped: requestHash.sealedKey.wrappedKey,
+    hash_master_key_id: requestHash.sealedKey.masterKeyId,
     response: null,
     status: 'in_progress' as const,
     claim_id: claimId,
@@ -197,14 +239,22 @@ async function claim(
   return res?.claim_id === claimId;
 }
 
+const unreadable = () =>
+  new BYOError('idempotency_conflict', 'The response stored for this Idempotency-Key can no longer be read. Use a new key.');
+
 const inProgress = () =>
   new BYOError('idempotency_in_progress', 'Another request with this Idempotency-Key is in progress; retry after it completes.', {
     retryAfter: 1,
   });
 
-const fieldContext = (scope: { projectId: string; mode: Mode }, key: string, field: string) => [scope.projectId, scope.mode, key, field];
+/** The vault context of a secret field of a stored response. */
+export const fieldContext = (scope: Scope, key: string, field: string) => [scope.projectId, scope.mode, key, field];
 
-function sealFields(opts: IdempotencyOptions, scope: { projectId: string; mode: Mode }, key: string, result: Record<string, unknown>) {
+/** Whether a value of a stored response is a sealed secret (sealFields). */
+export const isSealedField = (v: unknown): v is SealedField =>
+  typeof v === 'object' && v !== null && (v as SealedField).$sealed === 1 && typeof (v as SealedField).masterKeyId === 'string';
+
+function sealFields(opts: IdempotencyOptions, scope: Scope, key: string, result: Record<string, unknown>) {
   const out: Record<string, unknown> = { ...result };
   for (const f of opts.secretFields ?? []) {
     const v = out[f];
@@ -220,16 +270,11 @@ function sealFields(opts: IdempotencyOptions, scope: { projectId: string; mode: 
   return out;
 }
 
-function openFields<T>(
-  opts: IdempotencyOptions,
-  scope: { projectId: string; mode: Mode },
-  key: string,
-  stored: Record<string, unknown>,
-): T {
+function openFields<T>(opts: IdempotencyOptions, scope: Scope, key: string, stored: Record<string, unknown>): T {
   const out: Record<string, unknown> = { ...stored };
   for (const f of opts.secretFields ?? []) {
-    const v = out[f] as SealedField | undefined;
-    if (!v || typeof v !== 'object' || v.$sealed !== 1) continue;
+    const v = out[f];
+    if (!isSealedField(v)) continue;
     try {
       out[f] = opts.vault.open(IDEMPOTENCY_SECRET_KIND, fieldContext(scope, key, f), {
         ciphertext: Buffer.from(v.ciphertext, 'base64'),
@@ -238,7 +283,7 @@ function openFields<T>(
       });
     } catch {
       // Its master key has left the keyring since: the response cannot be replayed.
-      throw new BYOError('idempotency_conflict', 'The response stored for this Idempotency-Key can no longer be read. Use a new key.');
+      throw unreadable();
     }
   }
   return out as T;

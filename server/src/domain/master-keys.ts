@@ -6,6 +6,7 @@ import { DecryptError } from '../vault/vault.js';
 // Webhook signing secrets are sealed by webhooks/endpoints.ts with this kind and context.
 import { secretContext as webhookSecretAad, WEBHOOK_SECRET_KIND } from '../webhooks/deliveries.js';
 import { type Actor, audit } from './audit.js';
+import { idempotencyDataKeys, idempotencyPending, rewrapIdempotencyBatch } from './idempotency-rewrap.js';
 import { aadFor, PROVIDER_KEY_KIND } from './provider-keys.js';
 
 /**
@@ -16,7 +17,8 @@ import { aadFor, PROVIDER_KEY_KIND } from './provider-keys.js';
  * rotations, and a killed run simply leaves the remaining rows on the old key.
  */
 
-type Stage = 'p' | 'w';
+/** Tables in pass order: provider keys, webhook endpoints, Idempotency-Key records. */
+type Stage = 'p' | 'w' | 'i';
 interface Cursor {
   stage: Stage;
   id: string | null;
@@ -24,7 +26,7 @@ interface Cursor {
 
 function parseCursor(after: string | undefined): Cursor {
   if (!after) return { stage: 'p', id: null };
-  const m = /^([pw]):(.*)$/.exec(after);
+  const m = /^([pwi]):(.*)$/.exec(after);
   if (!m) return { stage: 'p', id: null };
   return { stage: m[1] as Stage, id: m[2] ? m[2] : null };
 }
@@ -35,7 +37,7 @@ export async function masterKeyStatus(s: Services): Promise<SecretsStatus> {
   const { db } = s;
   const ring = s.vault.keyring;
   const activeKeyId = ring.active.id;
-  const [pk, wh, prev] = await Promise.all([
+  const [pk, wh, prev, idem] = await Promise.all([
     db
       .selectFrom('provider_keys')
       .select(['master_key_id as id', (eb) => eb.fn.countAll<string>().as('n')])
@@ -53,13 +55,14 @@ export async function masterKeyStatus(s: Services): Promise<SecretsStatus> {
       .where('previous_secret_master_key_id', 'is not', null)
       .groupBy('previous_secret_master_key_id')
       .execute(),
+    idempotencyDataKeys(db),
   ]);
   const ids = [...ring.ids()];
-  const counts = new Map<string, { providerKeys: number; webhookSecrets: number }>();
+  const counts = new Map<string, { providerKeys: number; webhookSecrets: number; idempotencyResponses: number }>();
   const bucket = (id: string) => {
     let c = counts.get(id);
     if (!c) {
-      c = { providerKeys: 0, webhookSecrets: 0 };
+      c = { providerKeys: 0, webhookSecrets: 0, idempotencyResponses: 0 };
       counts.set(id, c);
       if (!ids.includes(id)) ids.push(id);
     }
@@ -68,6 +71,7 @@ export async function masterKeyStatus(s: Services): Promise<SecretsStatus> {
   for (const id of ring.ids()) bucket(id);
   for (const r of pk) if (r.id) bucket(r.id).providerKeys += Number(r.n);
   for (const r of [...wh, ...prev]) if (r.id) bucket(r.id).webhookSecrets += Number(r.n);
+  for (const r of idem) if (r.id) bucket(r.id).idempotencyResponses += r.n;
   const keys = ids.map((id) => {
     const c = bucket(id);
     return {
@@ -76,7 +80,8 @@ export async function masterKeyStatus(s: Services): Promise<SecretsStatus> {
       inKeyring: ring.get(id) !== undefined,
       providerKeys: c.providerKeys,
       webhookSecrets: c.webhookSecrets,
-      total: c.providerKeys + c.webhookSecrets,
+      idempotencyResponses: c.idempotencyResponses,
+      total: c.providerKeys + c.webhookSecrets + c.idempotencyResponses,
     };
   });
   return {
@@ -94,6 +99,7 @@ async function countPending(db: Kysely<Database>, active: string): Promise<numbe
       (select count(*) from provider_keys where master_key_id is not null and master_key_id <> ${active})
     + (select count(*) from webhook_endpoints where secret_master_key_id <> ${active})
     + (select count(*) from webhook_endpoints where previous_secret_master_key_id is not null and previous_secret_master_key_id <> ${active})
+    + ${idempotencyPending(active)}
     as n`.execute(db);
   return Number(row.rows[0]?.n ?? 0);
 }
@@ -161,67 +167,72 @@ export async function rotateBatch(s: Services, who: Actor, input: RotateBatchInp
     cursor = { stage: 'w', id: null };
   }
 
-  let done = false;
-  if (budget > 0 && cursor.stage === 'w') {
-    if (older.length === 0) {
-      done = true;
-    } else {
-      const claimed = await db.transaction().execute(async (trx) => {
-        let q = trx
-          .selectFrom('webhook_endpoints')
-          .select([
-            'id',
-            'project_id',
-            'mode',
-            'secret_ciphertext',
-            'secret_wrapped_key',
-            'secret_master_key_id',
-            'previous_secret_ciphertext',
-            'previous_secret_wrapped_key',
-            'previous_secret_master_key_id',
-          ])
-          .where((eb) => eb.or([eb('secret_master_key_id', 'in', older), eb('previous_secret_master_key_id', 'in', older)]));
-        if (cursor.id) q = q.where('id', '>', cursor.id);
-        const rows = await q.orderBy('id').limit(budget).forUpdate().skipLocked().execute();
-        for (const row of rows) {
-          const context = webhookSecretAad(row);
-          try {
-            const set: Record<string, Buffer | string> = {};
-            if (older.includes(row.secret_master_key_id)) {
-              const sealed = vault.rewrap(WEBHOOK_SECRET_KIND, context, {
-                ciphertext: row.secret_ciphertext,
-                wrappedKey: row.secret_wrapped_key,
-                masterKeyId: row.secret_master_key_id,
-              });
-              set.secret_wrapped_key = sealed.wrappedKey;
-              set.secret_master_key_id = sealed.masterKeyId;
-            }
-            if (
-              row.previous_secret_master_key_id &&
-              older.includes(row.previous_secret_master_key_id) &&
-              row.previous_secret_ciphertext &&
-              row.previous_secret_wrapped_key
-            ) {
-              const sealed = vault.rewrap(WEBHOOK_SECRET_KIND, context, {
-                ciphertext: row.previous_secret_ciphertext,
-                wrappedKey: row.previous_secret_wrapped_key,
-                masterKeyId: row.previous_secret_master_key_id,
-              });
-              set.previous_secret_wrapped_key = sealed.wrappedKey;
-              set.previous_secret_master_key_id = sealed.masterKeyId;
-            }
-            await trx.updateTable('webhook_endpoints').set(set).where('id', '=', row.id).execute();
-            rewrapped += set.previous_secret_wrapped_key && set.secret_wrapped_key ? 2 : 1;
-          } catch (err) {
-            failed.push({ table: 'webhook_endpoints', id: row.id, reason: failureReason(err) });
+  let done = older.length === 0;
+  if (!done && budget > 0 && cursor.stage === 'w') {
+    const claimed = await db.transaction().execute(async (trx) => {
+      let q = trx
+        .selectFrom('webhook_endpoints')
+        .select([
+          'id',
+          'project_id',
+          'mode',
+          'secret_ciphertext',
+          'secret_wrapped_key',
+          'secret_master_key_id',
+          'previous_secret_ciphertext',
+          'previous_secret_wrapped_key',
+          'previous_secret_master_key_id',
+        ])
+        .where((eb) => eb.or([eb('secret_master_key_id', 'in', older), eb('previous_secret_master_key_id', 'in', older)]));
+      if (cursor.id) q = q.where('id', '>', cursor.id);
+      const rows = await q.orderBy('id').limit(budget).forUpdate().skipLocked().execute();
+      for (const row of rows) {
+        const context = webhookSecretAad(row);
+        try {
+          const set: Record<string, Buffer | string> = {};
+          if (older.includes(row.secret_master_key_id)) {
+            const sealed = vault.rewrap(WEBHOOK_SECRET_KIND, context, {
+              ciphertext: row.secret_ciphertext,
+              wrappedKey: row.secret_wrapped_key,
+              masterKeyId: row.secret_master_key_id,
+            });
+            set.secret_wrapped_key = sealed.wrappedKey;
+            set.secret_master_key_id = sealed.masterKeyId;
           }
+          if (
+            row.previous_secret_master_key_id &&
+            older.includes(row.previous_secret_master_key_id) &&
+            row.previous_secret_ciphertext &&
+            row.previous_secret_wrapped_key
+          ) {
+            const sealed = vault.rewrap(WEBHOOK_SECRET_KIND, context, {
+              ciphertext: row.previous_secret_ciphertext,
+              wrappedKey: row.previous_secret_wrapped_key,
+              masterKeyId: row.previous_secret_master_key_id,
+            });
+            set.previous_secret_wrapped_key = sealed.wrappedKey;
+            set.previous_secret_master_key_id = sealed.masterKeyId;
+          }
+          await trx.updateTable('webhook_endpoints').set(set).where('id', '=', row.id).execute();
+          rewrapped += set.previous_secret_wrapped_key && set.secret_wrapped_key ? 2 : 1;
+        } catch (err) {
+          failed.push({ table: 'webhook_endpoints', id: row.id, reason: failureReason(err) });
         }
-        return rows;
-      });
-      const last = claimed[claimed.length - 1];
-      if (claimed.length < budget) done = true;
-      else if (last) cursor = { stage: 'w', id: last.id };
-    }
+      }
+      return rows;
+    });
+    const last = claimed[claimed.length - 1];
+    if (claimed.length < budget) cursor = { stage: 'i', id: null };
+    else if (last) cursor = { stage: 'w', id: last.id };
+    budget -= claimed.length;
+  }
+
+  if (!done && budget > 0 && cursor.stage === 'i') {
+    const batch = await rewrapIdempotencyBatch(db, vault, older, cursor.id, budget, failureReason);
+    rewrapped += batch.rewrapped;
+    failed.push(...batch.failed);
+    if (batch.claimed < budget) done = true;
+    else cursor = { stage: 'i', id: batch.last };
   }
 
   const remaining = await countPending(db, active);

@@ -8,6 +8,9 @@ export const MasterKeyCountSchema = z.object({
   inKeyring: z.boolean().meta({ description: 'false: rows wrapped by a key this server does not hold (they cannot be decrypted here)' }),
   providerKeys: z.number().int(),
   webhookSecrets: z.number().int().meta({ description: 'Current and previous (overlap) webhook signing secrets' }),
+  idempotencyResponses: z.number().int().meta({
+    description: 'Data keys in stored Idempotency-Key records (the key of each request hash, secrets in stored responses), kept 24 hours',
+  }),
   total: z.number().int(),
 });
 export type MasterKeyCount = z.infer<typeof MasterKeyCountSchema>;
@@ -31,7 +34,7 @@ export const RotateBatchInputSchema = z.strictObject({
     .meta({ description: 'Rows to claim in this call (each table stage runs in one transaction).' }),
   after: z
     .string()
-    .max(300)
+    .max(4096)
     .meta({
       description: 'Cursor from the previous batch (`next`); omit to start a pass from the beginning.',
       example: 'p:key_3GKW7ox0rXi6SzAF6gYPI1',
@@ -41,7 +44,7 @@ export const RotateBatchInputSchema = z.strictObject({
 export type RotateBatchInput = z.infer<typeof RotateBatchInputSchema>;
 
 export const RotateFailureSchema = z.object({
-  table: z.enum(['provider_keys', 'webhook_endpoints']),
+  table: z.enum(['provider_keys', 'webhook_endpoints', 'idempotency_keys']),
   id: z.string(),
   reason: z.string(),
 });

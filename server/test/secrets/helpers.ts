@@ -52,3 +52,17 @@ export async function seedProviderKeys(
     await services.db.insertInto('provider_keys').values(rows).execute();
   }
 }
+
+/**
+ * `env(keys)`: the env of a server on `storage` with the keyring `keys` and `adminToken`, no
+ * webhook dispatcher (endpoints are created, never delivered to) and 127.0.0.1 allowed as their host.
+ */
+export function keyringEnv(storage: { env: Record<string, string> }, adminToken: string): (keys: string) => Record<string, string> {
+  return (keys) => ({
+    ...storage.env,
+    BYO_ADMIN_TOKEN: adminToken,
+    BYO_MASTER_KEYS: keys,
+    BYO_WEBHOOKS: 'false',
+    BYO_ALLOWED_UPSTREAM_HOSTS: '127.0.0.1',
+  });
+}

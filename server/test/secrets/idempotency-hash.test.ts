@@ -4,7 +4,7 @@ import { startTestServer, type TestProject, type TestServer } from '../helpers/s
 import { masterKey, persistentStorage } from './helpers.js';
 
 /**
- * The stored `request_hash` of an `Idempotency-Key` is an HMAC keyed from the master keys, not a
+ * The stored `request_hash` of an `Idempotency-Key` is an HMAC under a key sealed by a master key, not a
  * plain hash: a database dump cannot confirm a guessed provider key from a `keys.connect` row.
  * Retries still replay across a restart, and across a master-key rotation while the old key is in
  * the keyring.

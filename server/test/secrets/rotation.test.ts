@@ -76,8 +76,8 @@ describe('secrets.status', () => {
       activeKeyId: 'new',
       keyring: ['new', 'old'],
       keys: [
-        { id: 'new', active: true, inKeyring: true, providerKeys: 0, webhookSecrets: 0, total: 0 },
-        { id: 'old', active: false, inKeyring: true, providerKeys: 45, webhookSecrets: 2, total: 47 },
+        { id: 'new', active: true, inKeyring: true, providerKeys: 0, webhookSecrets: 0, idempotencyResponses: 0, total: 0 },
+        { id: 'old', active: false, inKeyring: true, providerKeys: 45, webhookSecrets: 2, idempotencyResponses: 0, total: 47 },
       ],
       pending: 47,
       retirable: [],
@@ -122,7 +122,15 @@ describe('secrets.rotateBatch', () => {
     }
 
     const status = await admin('GET', '/v1/admin/secrets/status');
-    expect(status.body.keys).toContainEqual({ id: 'old', active: false, inKeyring: true, providerKeys: 0, webhookSecrets: 0, total: 0 });
+    expect(status.body.keys).toContainEqual({
+      id: 'old',
+      active: false,
+      inKeyring: true,
+      providerKeys: 0,
+      webhookSecrets: 0,
+      idempotencyResponses: 0,
+      total: 0,
+    });
     expect(status.body.pending).toBe(0);
     expect(status.body.retirable).toEqual(['old']);
 
@@ -173,7 +181,15 @@ describe('secrets.rotateBatch', () => {
     await seedProviderKeys(server.app.services, { projectId: project.id, mode: 'test', count: 3, prefix: 'stray_' });
     await restart(NEW);
     const status = await admin('GET', '/v1/admin/secrets/status');
-    expect(status.body.keys).toContainEqual({ id: 'stray', active: false, inKeyring: false, providerKeys: 3, webhookSecrets: 0, total: 3 });
+    expect(status.body.keys).toContainEqual({
+      id: 'stray',
+      active: false,
+      inKeyring: false,
+      providerKeys: 3,
+      webhookSecrets: 0,
+      idempotencyResponses: 0,
+      total: 3,
+    });
     expect(status.body.pending).toBe(3);
     expect(status.body.retirable).toEqual([]);
     const r = await admin('POST', '/v1/admin/secrets/rotate-batch', {});

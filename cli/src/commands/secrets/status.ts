@@ -3,7 +3,7 @@ import { BaseCommand } from '../../base-command.js';
 export default class SecretsStatus extends BaseCommand<typeof SecretsStatus> {
   static summary = 'Count stored secrets per master key id';
   static description =
-    `Every provider key and webhook signing secret has a data key wrapped by one master key (BYO_MASTER_KEYS). A key id may leave BYO_MASTER_KEYS only when its count is 0: run \`byo secrets rotate-master-key\` first. Rows on a key id the server does not hold ("in keyring: no") cannot be decrypted: put that key back. Needs the admin token.`;
+    `Every provider key, webhook signing secret and stored Idempotency-Key record (its request-hash key, secrets in its response) has a data key wrapped by one master key (BYO_MASTER_KEYS). A key id may leave BYO_MASTER_KEYS only when its count is 0: run \`byo secrets rotate-master-key\` first. Rows on a key id the server does not hold ("in keyring: no") cannot be decrypted: put that key back. Needs the admin token.`;
   static examples = ['<%= config.bin %> secrets status', '<%= config.bin %> secrets status --json'];
 
   async run() {
@@ -14,6 +14,7 @@ export default class SecretsStatus extends BaseCommand<typeof SecretsStatus> {
       { header: 'in keyring', get: (k) => (k.inKeyring ? 'yes' : 'no'), style: (v) => (v === 'no' ? 'red' : undefined) },
       { header: 'provider keys', get: (k) => k.providerKeys },
       { header: 'webhook secrets', get: (k) => k.webhookSecrets },
+      { header: 'idempotency records', get: (k) => k.idempotencyResponses },
       { header: 'total', get: (k) => k.total },
     ]);
     const missing = s.keys.filter((k) => !k.inKeyring && k.total > 0);

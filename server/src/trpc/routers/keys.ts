@@ -81,7 +81,7 @@ export const keysRouter = router({
       if (publishable) return run();
       await ctx.services.rateLimits.consumeSecretConnect(key.principal.keyId);
       // The stored response never holds the provider key, only its hint; the stored request hash
-      // is an HMAC keyed from the master keys (withIdempotency), so a dump cannot confirm a guess.
+      // is an HMAC under a key sealed by a master key (withIdempotency), so a dump cannot confirm a guess.
       return idempotent(ctx, 'keys.connect', input, run);
     }),
 
