@@ -1,11 +1,13 @@
+import { ValidationError } from '../core/errors.js';
 import { CursorPage, PagePromise } from '../core/pagination.js';
 import type { RequestOptions } from '../core/request.js';
 import { APIResource } from '../core/resource.js';
 import type { JSONBody, JSONResponse, QueryParams } from '../internal/openapi.js';
 
-export type Provider = 'openai' | 'anthropic' | 'google';
 /** `POST /v1/keys/connect` body. */
 export interface KeyConnectParams extends JSONBody<'keys-connect'> {}
+/** Every provider id BYO speaks (generated from the server's provider registry). */
+export type Provider = KeyConnectParams['provider'];
 /** The result of a connect: the stored key's id, status and hint (never the key). */
 export interface ConnectedKey extends JSONResponse<'keys-connect'> {}
 /** Which stored key: a provider and your customer's refId. */
@@ -38,6 +40,10 @@ export class Keys extends APIResource {
 
   /** One stored key's metadata; `NotFoundError` when there is none. */
   get(params: KeyRef, options?: RequestOptions): Promise<KeyMetadata> {
+    // `.` and `..` are path segments the URL parser resolves away (`/v1/keys/openai/..` is the
+    // list route): refused here, as BYO refuses such a refId everywhere.
+    if (/^\.+$/.test(params.refId))
+      return Promise.reject(new ValidationError('refId must not be only dots.', { code: 'validation_failed', statusCode: 400 }));
     const path = `/v1/keys/${encodeURIComponent(params.provider)}/${encodeURIComponent(params.refId)}`;
     return this._transport.json({ method: 'GET', path }, options);
   }

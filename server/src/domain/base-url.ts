@@ -32,7 +32,9 @@ export async function checkBaseUrl(
   try {
     if (isIP(host)) s.guard.checkAddress(host, host, port);
     else if (host === 'localhost' || host.endsWith('.localhost')) s.guard.checkAddress('127.0.0.1', host, port);
-    else if (!operatorAllowed) {
+    else {
+      // Operator-allowed hosts are resolved too: checkAddress lets their private addresses
+      // through but never a metadata address.
       let addrs: { address: string }[] = [];
       try {
         addrs = await resolver(host);

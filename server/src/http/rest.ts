@@ -28,6 +28,15 @@ export function registerRest(app: FastifyInstance, services: Services, router: A
     const req = request as unknown as FastifyRequest & Record<string, unknown>;
     req.reply = reply;
     req.raw.url = decodeSafePath(request.url.replace(/^\/v1/, ''));
+    // The adapter resolves `.` and `..` segments (raw or `%2e`): `/v1/keys/openai/%2e%2e` would
+    // be the list route. No route has such a segment and no refId is only dots: refuse.
+    if (DOT_SEGMENT.test(req.raw.url)) {
+      return reply
+        .code(400)
+        .send(
+          errorBody(new BYOError('validation_failed', 'A path segment may not be "." or ".." (a refId is never only dots).'), request.id),
+        );
+    }
     // A POST with no body at all (`curl -X POST .../revoke`) is an empty JSON object, not a 415.
     const h = request.headers;
     if (!h['content-type'] && request.body === undefined && !h['transfer-encoding'] && (h['content-length'] ?? '0') === '0')
@@ -90,6 +99,9 @@ export function registerRest(app: FastifyInstance, services: Services, router: A
   // No implicit HEAD: the adapter answers HEAD on any path with 204 without running anything.
   app.route({ method: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'], url: '/v1/*', exposeHeadRoute: false, handler: handle });
 }
+
+/** A `.` or `..` segment in the path (before any query). */
+const DOT_SEGMENT = /^[^?]*\/\.\.?(?:[/?]|$)/;
 
 /**
  * The adapter matches path parameters on the raw path and does not decode them, so a refId

@@ -25,7 +25,8 @@ export function createTrustedAgent(opts: AgentOptions): Agent {
 }
 
 export function createGuardedAgent(guard: SsrfGuard, opts: AgentOptions, resolver?: Parameters<SsrfGuard['lookupFor']>[1]): Agent {
-  const plain = buildConnector({ timeout: opts.connectTimeout });
+  // Operator-allowed hosts skip the private-address checks, never the metadata one (SSRF-6).
+  const allowed = buildConnector({ timeout: opts.connectTimeout, lookup: guard.metadataOnlyLookup(resolver) } as never);
   const checked = buildConnector({ timeout: opts.connectTimeout, lookup: guard.lookupFor(undefined, resolver) } as never);
   return new Agent({
     headersTimeout: opts.headersTimeout,
@@ -34,13 +35,12 @@ export function createGuardedAgent(guard: SsrfGuard, opts: AgentOptions, resolve
     connections: opts.connections,
     connect: (options, callback) => {
       const { hostname, port } = options;
-      if (guard.hostAllowed(hostname, port)) return plain(options, callback);
       try {
         guard.checkLiteral(hostname, port);
       } catch (err) {
         return callback(err as Error, null);
       }
-      return checked(options, callback);
+      return guard.hostAllowed(hostname, port) ? allowed(options, callback) : checked(options, callback);
     },
   });
 }

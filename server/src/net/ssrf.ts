@@ -9,7 +9,16 @@ import ipaddr from 'ipaddr.js';
  * unless the operator allows its host or range. Metadata addresses stay refused always.
  */
 
-const ALWAYS_BLOCKED = ['169.254.169.254/32', 'fd00:ec2::254/128', '100.100.100.200/32'].map((c) => ipaddr.parseCIDR(c));
+// Instance metadata (AWS, GCP, Azure, Oracle; AWS over IPv6; Alibaba) and the AWS container
+// credential endpoints (ECS, EKS Pod Identity): refused even on hosts the operator allows.
+const ALWAYS_BLOCKED = [
+  '169.254.169.254/32',
+  'fd00:ec2::254/128',
+  '100.100.100.200/32',
+  '169.254.170.2/32',
+  '169.254.170.23/32',
+  'fd00:ec2::23/128',
+].map((c) => ipaddr.parseCIDR(c));
 const ALLOWED_RANGES = new Set(['unicast']);
 
 export interface SsrfPolicy {
@@ -25,24 +34,32 @@ export class SsrfError extends Error {
   }
 }
 
+/**
+ * The address a socket to `ip` really reaches, as far as it can be known: IPv6 forms that embed
+ * an IPv4 address become that address, so `::ffff:127.0.0.1` is checked as loopback.
+ */
 function normalize(ip: string): ipaddr.IPv4 | ipaddr.IPv6 {
-  let addr = ipaddr.parse(ip);
-  if (addr.kind() === 'ipv6') {
-    const v6 = addr as ipaddr.IPv6;
-    if (v6.isIPv4MappedAddress()) addr = v6.toIPv4Address();
-    else {
-      // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) embed an IPv4 address too.
-      const range = v6.range();
-      if (range === 'rfc6052' || range === 'rfc6145') {
-        const b = v6.toByteArray();
-        addr = ipaddr.fromByteArray(b.slice(12));
-      } else if (range === '6to4') {
-        const b = v6.toByteArray();
-        addr = ipaddr.fromByteArray(b.slice(2, 6));
-      }
-    }
+  const addr = ipaddr.parse(ip);
+  if (addr.kind() === 'ipv4') return addr;
+  const v6 = addr as ipaddr.IPv6;
+  if (v6.isIPv4MappedAddress()) return v6.toIPv4Address();
+  const b = v6.toByteArray();
+  switch (v6.range()) {
+    case 'unicast':
+      // IPv4-compatible ::a.b.c.d (deprecated, RFC 4291 2.5.5.1; `::1` and `::` have ranges of
+      // their own): some stacks still route it to the IPv4 address.
+      return b.slice(0, 12).every((x) => x === 0) ? ipaddr.fromByteArray(b.slice(12)) : v6;
+    case 'rfc6145': // ::ffff:0:a.b.c.d
+      return ipaddr.fromByteArray(b.slice(12));
+    case 'rfc6052':
+      // NAT64 well-known prefix 64:ff9b::/96 carries the address in its last 32 bits. The
+      // local-use 64:ff9b:1::/48 may embed it elsewhere: left as is, its range is refused.
+      return b.slice(4, 12).every((x) => x === 0) ? ipaddr.fromByteArray(b.slice(12)) : v6;
+    case '6to4': // 2002:AABB:CCDD::/48
+      return ipaddr.fromByteArray(b.slice(2, 6));
+    default:
+      return v6;
   }
-  return addr;
 }
 
 function inCidrList(addr: ipaddr.IPv4 | ipaddr.IPv6, cidrs: [ipaddr.IPv4 | ipaddr.IPv6, number][]): boolean {
@@ -105,31 +122,48 @@ export class SsrfGuard {
    * address to the socket (so a DNS rebind between check and connect is impossible).
    */
   lookupFor(port: string | number | undefined, resolver: typeof dnsLookup = dnsLookup) {
-    return (
-      hostname: string,
-      options: { family?: number | string; all?: boolean } | number,
-      callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
-    ): void => {
-      const opts = typeof options === 'number' ? { family: options } : (options ?? {});
-      resolver(hostname, { all: true, family: Number(opts.family) || 0 } as never, (err, addresses) => {
-        if (err) return callback(err, '', 0);
-        const list = (addresses as unknown as LookupAddress[]) ?? [];
-        try {
-          if (list.length === 0) throw new SsrfError(`refused to connect to ${hostname}: no address`);
-          for (const a of list) this.checkAddress(a.address, hostname, port);
-        } catch (e) {
-          return callback(e as NodeJS.ErrnoException, '', 0);
-        }
-        if (opts.all) return callback(null, list);
-        const first = list[0] as LookupAddress;
-        callback(null, first.address, first.family);
-      });
-    };
+    return resolvingLookup((address, hostname) => this.checkAddress(address, hostname, port), resolver);
   }
 
-  /** Checks a literal-IP host right away (sockets skip `lookup` for literals). */
+  /**
+   * The `lookup` for hosts the operator allowed: their addresses may be private, but never a
+   * cloud metadata address, whatever the host resolves to at connect time.
+   */
+  metadataOnlyLookup(resolver: typeof dnsLookup = dnsLookup) {
+    return resolvingLookup(refuseMetadata, resolver);
+  }
+
+  /** Checks a literal-IP host right away (sockets skip `lookup` for literals); metadata addresses even on allowed hosts. */
   checkLiteral(hostname: string, port?: string | number): void {
     const h = hostname.replace(/^\[|\]$/g, '');
     if (isIP(h)) this.checkAddress(h, hostname, port);
   }
+}
+
+function refuseMetadata(address: string, hostname: string): void {
+  if (isMetadataAddress(address)) throw new SsrfError(`refused to connect to ${hostname}: cloud metadata address`);
+}
+
+/** A net/tls `lookup` that resolves every address of a name and runs `check` on each before any is used. */
+function resolvingLookup(check: (address: string, hostname: string) => void, resolver: typeof dnsLookup) {
+  return (
+    hostname: string,
+    options: { family?: number | string; all?: boolean } | number,
+    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ): void => {
+    const opts = typeof options === 'number' ? { family: options } : (options ?? {});
+    resolver(hostname, { all: true, family: Number(opts.family) || 0 } as never, (err, addresses) => {
+      if (err) return callback(err, '', 0);
+      const list = (addresses as unknown as LookupAddress[]) ?? [];
+      try {
+        if (list.length === 0) throw new SsrfError(`refused to connect to ${hostname}: no address`);
+        for (const a of list) check(a.address, hostname);
+      } catch (e) {
+        return callback(e as NodeJS.ErrnoException, '', 0);
+      }
+      if (opts.all) return callback(null, list);
+      const first = list[0] as LookupAddress;
+      callback(null, first.address, first.family);
+    });
+  };
 }

@@ -12,7 +12,7 @@ import { SsrfError } from '../net/ssrf.js';
 import type { Metrics, ProxyAnswerSource } from '../observability/metrics.js';
 import { isSandboxKey, type ProviderSpec } from '../providers/catalog.js';
 import { badJson, sandboxRespond } from '../sandbox/index.js';
-import { REF_ID_PATTERN } from '../schemas/common.js';
+import { isRefId } from '../schemas/common.js';
 import type { Services } from '../services.js';
 import { type UsageTap, usageTapFor } from '../usage/extract.js';
 import type { UsageRecorder } from '../usage/recorder.js';
@@ -190,11 +190,11 @@ export class ProxyHandler {
       );
     const refHeader = call.req.headers['x-byo-ref-id'];
     const refId = typeof refHeader === 'string' ? refHeader : undefined;
-    if (!refId || !REF_ID_PATTERN.test(refId))
+    if (!refId || !isRefId(refId))
       throw new BYOError(
         'missing_ref_id',
         refId
-          ? 'X-BYO-Ref-Id must be 1-256 characters of A-Z a-z 0-9 _ . : @ + -.'
+          ? 'X-BYO-Ref-Id must be 1-256 characters of A-Z a-z 0-9 _ . : @ + -, and not only dots.'
           : "Set the X-BYO-Ref-Id header to the refId of the customer whose key to use (your SDK's default headers).",
       );
     const { projects } = this;
@@ -267,7 +267,7 @@ export class ProxyHandler {
         throw concurrencyLimited(`This project already has ${origins.limit} proxied calls in flight to ${base.origin}`);
       call.originSlot = slot;
     }
-    const exchange = new UpstreamExchange(this, call);
+    const exchange = new UpstreamExchange(this, call, Boolean(stored.baseUrl));
     call.dispatchedAt = performance.now();
     const { agents } = this.deps.services;
     (stored.baseUrl ? agents.guarded : agents.trusted).dispatch(
@@ -543,6 +543,8 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
   constructor(
     private readonly proxy: ProxyHandler,
     private readonly call: Call,
+    /** The upstream is a base URL a customer chose (its answer's content type is neutralised, headers.ts). */
+    private readonly customUpstream: boolean,
   ) {
     call.exchange = this;
   }
@@ -582,7 +584,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     call.tap = usageTapFor(contentType, Array.isArray(ce) ? ce[0] : ce);
     const res = call.res;
     this.cork();
-    res.writeHead(statusCode, clientResponseHeaders(headers, call.requestId));
+    res.writeHead(statusCode, clientResponseHeaders(headers, call.requestId, this.customUpstream));
     // A stream's headers leave now even if its first event is slow; when the first bytes
     // came in the same read, the cork sends headers and bytes in one write.
     if (contentType?.startsWith('text/event-stream')) res.flushHeaders();

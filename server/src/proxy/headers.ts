@@ -5,8 +5,10 @@ import { BASE_SECURITY_HEADERS } from '../http/security-headers.js';
  * Header hygiene for the proxy (issue 3 §4). Inbound: every credential, every `x-byo-*`
  * header, cookies, hop-by-hop headers and forwarding headers are removed; content and
  * provider headers (`anthropic-version`, `anthropic-beta`, `openai-beta`, `x-stainless-*`,
- * ...) pass. Outbound: hop-by-hop headers, `set-cookie` and any `x-byo-*` an upstream sent
- * are removed; everything else passes.
+ * ...) pass. Outbound: hop-by-hop headers, `set-cookie`, CORS headers (`access-control-*`: the
+ * upstream's policy is not BYO's) and any `x-byo-*` an upstream sent are removed; from a
+ * customer's own base URL, a type a browser would render as a page (HTML, XHTML, SVG, XML) is
+ * served as text/plain; everything else passes.
  */
 
 export const HOP_BY_HOP = new Set([
@@ -89,16 +91,27 @@ export function upstreamRequestHeaders(
   return out;
 }
 
-/** The upstream response headers to pass to the client, flat, plus `x-byo-request-id` and BYO's security headers. */
-export function clientResponseHeaders(headers: IncomingHttpHeaders, requestId: string): string[] {
+/**
+ * Types a browser renders as a document that can run script. A customer-controlled base URL
+ * could otherwise serve a page under BYO's origin (a stored XSS on the proxy's host).
+ */
+const ACTIVE_CONTENT = /^\s*(?:text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml)|\+xml\s*(?:;|$)/i;
+const INERT_TYPE = 'text/plain; charset=utf-8';
+
+/**
+ * The upstream response headers to pass to the client, flat, plus `x-byo-request-id` and BYO's
+ * security headers. `customUpstream`: the answer comes from a base URL a customer chose.
+ */
+export function clientResponseHeaders(headers: IncomingHttpHeaders, requestId: string, customUpstream = false): string[] {
   const conn = headers.connection;
   const extra = connectionTokens(Array.isArray(conn) ? conn.join(',') : conn);
   const out: string[] = [];
   for (const name in headers) {
-    if (RESPONSE_DROP.has(name) || name.startsWith('x-byo-') || extra?.has(name)) continue;
+    if (RESPONSE_DROP.has(name) || name.startsWith('x-byo-') || name.startsWith('access-control-') || extra?.has(name)) continue;
     const value = headers[name];
     if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) out.push(name, v);
+    if (customUpstream && name === 'content-type') out.push(name, Array.isArray(value) || ACTIVE_CONTENT.test(value) ? INERT_TYPE : value);
+    else if (Array.isArray(value)) for (const v of value) out.push(name, v);
     else out.push(name, value);
   }
   out.push('x-byo-request-id', requestId);

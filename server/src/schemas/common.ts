@@ -1,21 +1,30 @@
 import { z } from 'zod';
+import { PROVIDER_IDS } from '../providers/registry.js';
 
 /** Public schemas: pure zod, shared by tRPC, REST/OpenAPI and the generated client types. */
 
-export const ProviderSchema = z.enum(['openai', 'anthropic', 'google']).meta({
-  description: 'AI provider. An OpenAI-compatible server (vLLM, OpenRouter, Ollama, ...) is `openai` with `providerConfig.baseUrl`.',
+export const ProviderSchema = z.enum(PROVIDER_IDS).meta({
+  description:
+    'AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.',
 });
 export type Provider = z.infer<typeof ProviderSchema>;
 
 export const ModeSchema = z.enum(['live', 'test']);
 export type Mode = z.infer<typeof ModeSchema>;
 
-/** 1–256 characters of a URL- and log-safe set. */
-export const REF_ID_PATTERN = /^[A-Za-z0-9_.:@+-]{1,256}$/;
-export const RefIdSchema = z
-  .string()
-  .regex(REF_ID_PATTERN, 'refId must be 1-256 characters of A-Z a-z 0-9 _ . : @ + -')
-  .meta({ description: 'Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`).', example: 'customer_123' });
+/**
+ * Characters of a URL- and log-safe set, at least one not a dot: `.` and `..` are path
+ * segments, which URL parsers resolve away (`/v1/keys/openai/%2e%2e` would name the list
+ * route). No lookahead, so the OpenAPI `pattern` stays usable by every generator.
+ */
+export const REF_ID_PATTERN = /^[A-Za-z0-9_.:@+-]*[A-Za-z0-9_:@+-][A-Za-z0-9_.:@+-]*$/;
+const REF_ID_MESSAGE = 'refId must be 1-256 characters of A-Z a-z 0-9 _ . : @ + -, and not only dots';
+/** A valid refId (1-256 characters, REF_ID_PATTERN): for places that take one outside a schema. */
+export const isRefId = (v: string): boolean => v.length <= 256 && REF_ID_PATTERN.test(v);
+export const RefIdSchema = z.string().min(1, REF_ID_MESSAGE).max(256, REF_ID_MESSAGE).regex(REF_ID_PATTERN, REF_ID_MESSAGE).meta({
+  description: 'Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots).',
+  example: 'customer_123',
+});
 
 export const ProviderKeyInputSchema = z
   .string()
