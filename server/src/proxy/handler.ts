@@ -613,23 +613,24 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.stallArmed) return; // the armed timer checks stalledAt when it fires
     this.stallArmed = true;
     if (this.stallTimer) this.stallTimer.refresh();
-    else this.stallTimer = setTimeout(this.checkStall, ms).unref();
+    else this.stallTimer = setTimeout(checkStall, ms, this).unref();
   }
 
-  private readonly checkStall = (): void => {
+  /** The stall timer fired (through checkStall(), so that no call allocates a closure for it). */
+  onStallTimer(): void {
     this.stallArmed = false;
     if (this.stalledAt === 0 || this.call.finished) return;
     const left = this.stalledAt + this.proxy.idleReadMs - performance.now();
     if (left > 0) {
       // Drained and full again since the timer was set: wait out the rest of this stall.
       this.stallArmed = true;
-      this.stallTimer = setTimeout(this.checkStall, left).unref();
+      this.stallTimer = setTimeout(checkStall, left, this).unref();
       return;
     }
     // 'close' follows: the upstream request is aborted and finish() frees the call's places.
     this.proxy.stalledClient();
     this.call.res.destroy();
-  };
+  }
 
   /** The call is over: no stall check may outlive it. */
   settle(): void {
@@ -663,6 +664,10 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     }
     this.proxy.fail(this.call, upstreamError(err));
   }
+}
+
+function checkStall(exchange: UpstreamExchange): void {
+  exchange.onStallTimer();
 }
 
 /** Resolves when `res` can take more, or has closed; a client that reads nothing for `idleMs` is cut off (the sandbox's streams). */
