@@ -442,7 +442,7 @@ export interface operations {
                      */
                     provider: "openai" | "anthropic" | "google";
                     /**
-                     * @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`).
+                     * @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots).
                      * @example customer_123
                      */
                     refId: string;
@@ -605,7 +605,7 @@ export interface operations {
                      */
                     provider: "openai" | "anthropic" | "google";
                     /**
-                     * @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`).
+                     * @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots).
                      * @example customer_123
                      */
                     refId: string;
@@ -766,7 +766,7 @@ export interface operations {
                      */
                     provider: "openai" | "anthropic" | "google";
                     /**
-                     * @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`).
+                     * @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots).
                      * @example customer_123
                      */
                     refId: string;
@@ -1012,7 +1012,7 @@ export interface operations {
             path: {
                 /** @description AI provider. An OpenAI-compatible server (vLLM, OpenRouter, Ollama, ...) is `openai` with `providerConfig.baseUrl`. */
                 provider: "openai" | "anthropic" | "google";
-                /** @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`). */
+                /** @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots). */
                 refId: string;
             };
             cookie?: never;
@@ -1122,7 +1122,7 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`).
+                     * @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots).
                      * @example customer_123
                      */
                     refId: string;
