@@ -74,7 +74,12 @@ describe('a publishable key cannot take over a refId that had a key', () => {
     } finally {
       stop();
     }
-    const meta = await server.request('GET', '/v1/keys/openai/to_disabled', { key: p.skTest });
+    // The disable is written after the provider's answer is passed on: wait for it.
+    let meta = await server.request('GET', '/v1/keys/openai/to_disabled', { key: p.skTest });
+    for (let i = 0; i < 50 && meta.body.status !== 'disabled'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      meta = await server.request('GET', '/v1/keys/openai/to_disabled', { key: p.skTest });
+    }
     expect(meta.body.status).toBe('disabled');
 
     const takeover = await connect(p.pkTest, {
