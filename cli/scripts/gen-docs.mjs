@@ -9,7 +9,7 @@ const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
 const { EXIT_CODE_DOCS } = await import(new URL('dist/lib/exit-codes.js', root).href);
 const out = fileURLToPath(new URL('../docs/cli.md', root));
 
-const ORDER = ['login', 'logout', 'whoami', 'server', 'projects', 'api-keys', 'keys', 'webhooks', 'secrets', 'audit', 'usage'];
+const ORDER = ['login', 'logout', 'whoami', 'server', 'projects', 'api-keys', 'providers', 'keys', 'webhooks', 'secrets', 'audit', 'usage'];
 const topicOf = (id) => id.split(':')[0];
 const rank = (id) => {
   const i = ORDER.indexOf(topicOf(id));

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestProject, type TestServer } from '../../server/test/helpers/server.js';
 import { CliSandbox, tableRows } from './helpers.js';
 
-/** Project commands (secret key): keys, webhooks, usage. */
+/** Project commands (secret key): keys, webhooks, usage, providers. */
 
 let server: TestServer;
 let project: TestProject;
@@ -278,5 +278,31 @@ describe('byo usage', () => {
       'AVG MS',
     ]);
     expect(h.stderr).toMatch(/1 request\(s\), 0 error\(s\)/);
+  });
+});
+
+describe('byo providers list', () => {
+  it('lists every provider with its proxy path and credential fields, as a table and as JSON', async () => {
+    const j = await cli.run(['providers', 'list', '--json']);
+    expect(j.code, j.stdout).toBe(0);
+    const ids = j.json.result.data.map((p: { id: string }) => p.id);
+    expect(ids.slice(0, 3)).toEqual(['openai', 'anthropic', 'google']);
+    expect(ids).toEqual(expect.arrayContaining(['groq', 'mistral', 'openrouter', 'perplexity']));
+    const t = await cli.run(['providers', 'list']);
+    expect(t.code, t.stderr).toBe(0);
+    const rows = tableRows(t.stdout);
+    expect(rows[0]).toEqual(['ID', 'NAME', 'PROXY', 'UPSTREAM', 'CREDENTIALS']);
+    expect(rows.find((r) => r[0] === 'openai')?.[4]).toBe('providerKey, providerConfig.baseUrl?');
+    expect(rows.find((r) => r[0] === 'groq')?.slice(0, 3)).toEqual(['groq', 'Groq', '/v1/proxy/groq']);
+  });
+
+  it('takes every provider where a provider is asked for', async () => {
+    await server.request('POST', '/v1/keys/connect', {
+      key: project.skTest,
+      body: { provider: 'groq', refId: 'cust_groq', providerKey: 'sk-byo-test-valid' },
+    });
+    const r = await cli.run(['keys', 'get', 'groq', 'cust_groq', '--json']);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.json.result).toMatchObject({ provider: 'groq', refId: 'cust_groq', status: 'active' });
   });
 });

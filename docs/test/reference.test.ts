@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EnvSchema } from '../../server/src/config.js';
 import { ERROR_STATUS } from '../../server/src/errors.js';
+import { PROVIDERS } from '../../server/src/providers/registry.js';
 import { REPO } from './lib/server.js';
 
 /** Rows of every Markdown table whose first cell is a single `code span`. */
@@ -60,5 +61,18 @@ describe('docs/api.md', () => {
     const rows = codeRows('docs/api.md').filter((r) => /^\d{3}$/.test(r.cells[0] ?? ''));
     const documented = Object.fromEntries(rows.map((r) => [r.name, Number(r.cells[0])]));
     expect(documented, 'keep the error table in docs/api.md in sync with server/src/errors.ts').toEqual({ ...ERROR_STATUS });
+  });
+});
+
+describe('docs/proxy.md', () => {
+  it('has one row per provider of the registry, with its proxy path, default base and auth header', () => {
+    const rows = codeRows('docs/proxy.md').filter((r) => (r.cells[0] ?? '').includes('/v1/proxy/'));
+    expect(rows.map((r) => r.name)).toEqual(PROVIDERS.map((p) => p.id));
+    for (const p of PROVIDERS) {
+      const row = rows.find((r) => r.name === p.id);
+      expect(row?.cells[0], p.id).toBe(`\`http://localhost:3000/v1/proxy/${p.id}\``);
+      expect(row?.cells[1], p.id).toContain(`\`${p.defaultBaseUrl}\``);
+      expect(row?.cells[2]?.toLowerCase(), p.id).toContain(p.authHeader);
+    }
   });
 });

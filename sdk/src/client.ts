@@ -5,7 +5,8 @@ import { AnthropicClient } from './resources/anthropic/index.js';
 import { ConnectTokens } from './resources/connect-tokens.js';
 import { GoogleClient } from './resources/google/index.js';
 import { Keys } from './resources/keys.js';
-import { OpenAIClient } from './resources/openai/index.js';
+import { Providers } from './resources/providers.js';
+import { OpenAIClient, type OpenAICompatibleProvider } from './resources/openai/index.js';
 import type { ProviderClientOptions } from './resources/proxy.js';
 import { type Webhooks, WebhooksResource, webhooks } from './resources/webhooks.js';
 
@@ -45,6 +46,7 @@ export class BYOK {
   readonly maxRetries: number;
 
   readonly keys: Keys;
+  readonly providers: Providers;
   readonly connectTokens: ConnectTokens;
   readonly webhooks: WebhooksResource;
 
@@ -91,6 +93,7 @@ export class BYOK {
       fetch: options.fetch ?? ((input, init) => fetchImpl(input, init)),
     });
     this.keys = new Keys(this.transport);
+    this.providers = new Providers(this.transport);
     this.connectTokens = new ConnectTokens(this.transport);
     this.webhooks = new WebhooksResource(this.transport);
   }
@@ -98,6 +101,14 @@ export class BYOK {
   /** OpenAI (or an OpenAI-compatible server the customer connected) with `refId`'s key. */
   openai(options: ProviderClientOptions): OpenAIClient {
     return new OpenAIClient(this.transport, this.apiKey, options);
+  }
+
+  /**
+   * An OpenAI-compatible cloud (`groq`, `mistral`, `openrouter`, ...) with `refId`'s key for it:
+   * the same resources as `byok.openai()`, through `/v1/proxy/<provider>`.
+   */
+  openaiCompatible(provider: OpenAICompatibleProvider, options: ProviderClientOptions): OpenAIClient {
+    return new OpenAIClient(this.transport, this.apiKey, options, provider);
   }
 
   /** Anthropic with `refId`'s key. */

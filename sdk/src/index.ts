@@ -34,7 +34,9 @@ export type * from './resources/webhook-endpoints.js';
 export type * from './resources/openai/embeddings.js';
 export type * from './resources/openai/models.js';
 export type * from './resources/openai/responses.js';
-export { OpenAIClient } from './resources/openai/index.js';
+export { OpenAIClient, type OpenAICompatibleProvider } from './resources/openai/index.js';
+export type * from './resources/providers.js';
+export { Providers } from './resources/providers.js';
 export type { ProviderClientOptions } from './resources/proxy.js';
 export {
   DEFAULT_TOLERANCE_SECONDS,

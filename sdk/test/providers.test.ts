@@ -112,6 +112,19 @@ describe('OpenAI through the proxy (sandbox)', () => {
     expect(typeof res.data[0]?.embedding[0]).toBe('number');
   });
 
+  it('providers.list() and byok.openaiCompatible(): an OpenAI-compatible cloud through /v1/proxy/<id>', async () => {
+    const catalog = await byok.providers.list();
+    expect(catalog.data.map((p) => p.id)).toEqual(
+      expect.arrayContaining(['openai', 'anthropic', 'google', 'groq', 'mistral', 'openrouter']),
+    );
+    await byok.keys.connect({ provider: 'groq', refId: 'customer_123', providerKey: 'sk-byo-test-valid' });
+    const groq = byok.openaiCompatible('groq', { refId: 'customer_123' });
+    expect(groq.provider).toBe('groq');
+    expect(groq.baseURL).toBe(`${server.url}/v1/proxy/groq`);
+    const res = await groq.chat.completions.create({ model: 'llama-3.3-70b-versatile', messages: [{ role: 'user', content: 'Hi' }] });
+    expect(res.choices[0]?.message.content).toBe(SANDBOX_REPLY);
+  });
+
   it('models.list', async () => {
     const models = await openai().models.list();
     expect(models.data.map((m) => m.id)).toContain('gpt-4o-mini');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROVIDERS } from './providers/registry.js';
 
 /**
  * The one module that reads `process.env`. Everything else receives a typed `Config`.
@@ -41,6 +42,12 @@ const csv = z.string().transform((s) =>
     .filter(Boolean),
 );
 
+type ProviderBaseUrlVariables = { [P in (typeof PROVIDERS)[number] as P['baseUrlEnv']]: z.ZodDefault<z.ZodURL> };
+
+function providerBaseUrlVariables(): ProviderBaseUrlVariables {
+  return Object.fromEntries(PROVIDERS.map((p) => [p.baseUrlEnv, z.url().default(p.defaultBaseUrl)])) as ProviderBaseUrlVariables;
+}
+
 export const EnvSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -62,9 +69,8 @@ export const EnvSchema = z.object({
   BYO_EMBEDDED_STORAGE: z.enum(['disk', 'memory']).default('disk'),
   BYO_MASTER_KEYS: z.string().optional(),
   BYO_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
-  BYO_OPENAI_BASE_URL: z.url().default('https://api.openai.com/v1'),
-  BYO_ANTHROPIC_BASE_URL: z.url().default('https://api.anthropic.com'),
-  BYO_GOOGLE_BASE_URL: z.url().default('https://generativelanguage.googleapis.com'),
+  /** `BYO_<ID>_BASE_URL` for every provider in the registry: where its calls go (tests, private endpoints). */
+  ...providerBaseUrlVariables(),
   /** Hosts, host:port pairs or CIDR ranges that custom base URLs and webhooks may reach although private. */
   BYO_ALLOWED_UPSTREAM_HOSTS: csv.default([]),
   /** Allow plain http:// for custom base URLs and webhook URLs (the allow-listed hosts always may). */

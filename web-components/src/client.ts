@@ -1,4 +1,5 @@
 import type { operations } from './generated/openapi.js';
+import { PROVIDERS } from './generated/providers.js';
 
 /**
  * The browser connect client: sends a customer's provider key straight to the BYO server,
@@ -67,12 +68,12 @@ export class ConnectError extends Error {
 
 export const DEFAULT_BASE_URL = 'http://localhost:3000';
 
-/** Every provider, checked against the generated type in both directions. */
-const PROVIDERS: Record<Provider, 1> = { openai: 1, anthropic: 1, google: 1 };
+/** Every provider id (generated from the server's registry), checked against the generated type. */
+const PROVIDER_SET: ReadonlySet<string> = new Set<Provider>(PROVIDERS satisfies readonly Provider[]);
 const REF_ID = /^[A-Za-z0-9_.:@+-]{1,256}$/;
 
 export function isProvider(value: unknown): value is Provider {
-  return typeof value === 'string' && Object.hasOwn(PROVIDERS, value);
+  return typeof value === 'string' && PROVIDER_SET.has(value);
 }
 
 /** Resolves `baseURL` (relative URLs against the page) and drops trailing slashes. */
@@ -114,7 +115,7 @@ export function createConnect(options: ConnectOptions): ConnectFunction {
     const providerKey = typeof params?.providerKey === 'string' ? params.providerKey.trim() : '';
     if (!isProvider(provider))
       return invalid(
-        `Unknown provider "${provider}": use openai, anthropic or google (an OpenAI-compatible server is openai with providerConfig.baseUrl).`,
+        `Unknown provider "${provider}": use one of ${PROVIDERS.join(', ')} (a self-hosted OpenAI-compatible server is openai with providerConfig.baseUrl).`,
       );
     if (typeof refId !== 'string' || !REF_ID.test(refId)) return invalid('refId must be 1-256 characters of A-Z a-z 0-9 _ . : @ + -.');
     if (!providerKey) return invalid('providerKey is empty.');

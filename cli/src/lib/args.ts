@@ -1,10 +1,12 @@
 import { Args, Flags } from '@oclif/core';
 
-export const PROVIDERS = ['openai', 'anthropic', 'google'] as const;
+import { PROVIDERS } from '../generated/providers.js';
+
+export { PROVIDERS };
 export type ProviderName = (typeof PROVIDERS)[number];
 
 export const keyRefArgs = {
-  provider: Args.string({ description: 'openai, anthropic or google', required: true, options: [...PROVIDERS] }),
+  provider: Args.string({ description: `One of ${PROVIDERS.join(', ')}`, required: true, options: [...PROVIDERS] }),
   refId: Args.string({ description: "Your customer's refId", required: true }),
 };
 

@@ -92,6 +92,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The providers this server speaks, with the credential fields each takes
+         * @description Callable with a publishable or a secret key: a connect form renders its fields from it. Each credential field says where its value goes in a connect call (`providerKey` or `providerConfig.<name>`).
+         */
+        get: operations["providers-list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/connect-tokens": {
         parameters: {
             query?: never;
@@ -437,10 +457,10 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description AI provider. An OpenAI-compatible server (vLLM, OpenRouter, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                     * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                      * @enum {string}
                      */
-                    provider: "openai" | "anthropic" | "google";
+                    provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                     /**
                      * @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots).
                      * @example customer_123
@@ -477,10 +497,10 @@ export interface operations {
                         /** @example key_3xK9... */
                         id: string;
                         /**
-                         * @description AI provider. An OpenAI-compatible server (vLLM, OpenRouter, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                         * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                          * @enum {string}
                          */
-                        provider: "openai" | "anthropic" | "google";
+                        provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                         refId: string;
                         /** @enum {string} */
                         status: "active" | "revoked" | "disabled";
@@ -600,10 +620,10 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description AI provider. An OpenAI-compatible server (vLLM, OpenRouter, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                     * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                      * @enum {string}
                      */
-                    provider: "openai" | "anthropic" | "google";
+                    provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                     /**
                      * @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots).
                      * @example customer_123
@@ -637,10 +657,10 @@ export interface operations {
                         key: {
                             id: string;
                             /**
-                             * @description AI provider. An OpenAI-compatible server (vLLM, OpenRouter, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                             * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                              * @enum {string}
                              */
-                            provider: "openai" | "anthropic" | "google";
+                            provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                             refId: string;
                             /** @enum {string} */
                             status: "active" | "revoked" | "disabled";
@@ -761,10 +781,10 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description AI provider. An OpenAI-compatible server (vLLM, OpenRouter, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                     * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                      * @enum {string}
                      */
-                    provider: "openai" | "anthropic" | "google";
+                    provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                     /**
                      * @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots).
                      * @example customer_123
@@ -783,10 +803,10 @@ export interface operations {
                     "application/json": {
                         id: string;
                         /**
-                         * @description AI provider. An OpenAI-compatible server (vLLM, OpenRouter, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                         * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                          * @enum {string}
                          */
-                        provider: "openai" | "anthropic" | "google";
+                        provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                         refId: string;
                         /** @enum {string} */
                         status: "active" | "revoked" | "disabled";
@@ -908,7 +928,7 @@ export interface operations {
         parameters: {
             query?: {
                 refId?: string;
-                provider?: "openai" | "anthropic" | "google";
+                provider?: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                 status?: "active" | "revoked" | "disabled";
                 limit?: number;
                 cursor?: string;
@@ -929,10 +949,10 @@ export interface operations {
                         data: {
                             id: string;
                             /**
-                             * @description AI provider. An OpenAI-compatible server (vLLM, OpenRouter, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                             * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                              * @enum {string}
                              */
-                            provider: "openai" | "anthropic" | "google";
+                            provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                             refId: string;
                             /** @enum {string} */
                             status: "active" | "revoked" | "disabled";
@@ -1010,8 +1030,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description AI provider. An OpenAI-compatible server (vLLM, OpenRouter, Ollama, ...) is `openai` with `providerConfig.baseUrl`. */
-                provider: "openai" | "anthropic" | "google";
+                /** @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`. */
+                provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                 /** @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots). */
                 refId: string;
             };
@@ -1028,10 +1048,10 @@ export interface operations {
                     "application/json": {
                         id: string;
                         /**
-                         * @description AI provider. An OpenAI-compatible server (vLLM, OpenRouter, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                         * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                          * @enum {string}
                          */
-                        provider: "openai" | "anthropic" | "google";
+                        provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                         refId: string;
                         /** @enum {string} */
                         status: "active" | "revoked" | "disabled";
@@ -1111,6 +1131,112 @@ export interface operations {
             };
         };
     };
+    "providers-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /**
+                             * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                             * @enum {string}
+                             */
+                            id: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                            /** @example Groq */
+                            name: string;
+                            /** @description Where this server sends the provider’s calls (the official SDK’s base, or the operator’s `BYO_<ID>_BASE_URL`). */
+                            baseUrl: string;
+                            /**
+                             * @description The proxy base for this provider, a drop-in `baseURL` for its SDK.
+                             * @example /v1/proxy/groq
+                             */
+                            proxyPath: string;
+                            /**
+                             * @description The API the provider speaks.
+                             * @enum {string}
+                             */
+                            wireFormat: "openai" | "anthropic" | "google";
+                            /** @description Whether a connect may set `providerConfig.baseUrl` (self-hosted OpenAI-compatible servers). */
+                            customBaseUrl: boolean;
+                            credentials: {
+                                /**
+                                 * @description `providerKey`, or `providerConfig.<name>`: where the value goes in a connect call.
+                                 * @example providerKey
+                                 */
+                                field: string;
+                                label: string;
+                                /** @description A secret: take it in a password input; it is never shown back. */
+                                secret: boolean;
+                                required: boolean;
+                                placeholder: string;
+                                /** @description Where the customer finds this value. */
+                                helpUrl?: string;
+                            }[];
+                            docsUrl: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `bad_request`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired API key (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This key may not do this (`permission_denied`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (`internal_error`); the request id identifies it in the server logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     "connectTokens-create": {
         parameters: {
             query?: never;
@@ -1127,7 +1253,7 @@ export interface operations {
                      */
                     refId: string;
                     /** @description Limit the token to these providers. */
-                    providers?: ("openai" | "anthropic" | "google")[];
+                    providers?: ("openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity")[];
                     /**
                      * @description Let the browser set `providerConfig.baseUrl` (still SSRF-checked).
                      * @default false
@@ -1152,7 +1278,7 @@ export interface operations {
                          */
                         token: string;
                         refId: string;
-                        providers: ("openai" | "anthropic" | "google")[] | null;
+                        providers: ("openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity")[] | null;
                         allowBaseUrl: boolean;
                         /**
                          * @description ISO 8601 timestamp
@@ -3651,7 +3777,7 @@ export interface operations {
                 from?: string;
                 to?: string;
                 refId?: string;
-                provider?: "openai" | "anthropic" | "google";
+                provider?: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                 model?: string;
                 limit?: number;
                 cursor?: string;
@@ -3682,10 +3808,10 @@ export interface operations {
                             day: string;
                             refId: string;
                             /**
-                             * @description AI provider. An OpenAI-compatible server (vLLM, OpenRouter, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                             * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                              * @enum {string}
                              */
-                            provider: "openai" | "anthropic" | "google";
+                            provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                             /** @description The model the provider reported (null when it reported none). */
                             model: string | null;
                             /** @description Proxied calls */

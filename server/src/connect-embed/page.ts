@@ -1,4 +1,5 @@
 import type { Mode, ProviderName } from '../db/schema.js';
+import { PROVIDERS } from '../providers/registry.js';
 
 /**
  * The HTML of the hosted connect form. Plain HTML with one external script and one external
@@ -29,7 +30,7 @@ export interface ErrorView {
   message: string;
 }
 
-export const PROVIDER_LABELS: Record<ProviderName, string> = { openai: 'OpenAI', anthropic: 'Anthropic', google: 'Google Gemini' };
+export const PROVIDER_LABELS = Object.fromEntries(PROVIDERS.map((p) => [p.id, p.name])) as Record<ProviderName, string>;
 
 /** The CSP of every embed page (WEB-3). `frameAncestors` are origins already validated as such. */
 export function embedCsp(frameAncestors: string[]): string {

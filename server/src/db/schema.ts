@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ProviderId } from '../providers/registry.js';
 
 /** The whole database, as kysely sees it. Timestamps are `timestamptz`, read as Date. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -9,7 +10,8 @@ type BigintSum = ColumnType<string | number, number, number>;
 type NullableBigintSum = ColumnType<string | number | null, number | null, number | null>;
 
 export type Mode = 'live' | 'test';
-export type ProviderName = 'openai' | 'anthropic' | 'google';
+/** Stored as text: the registry decides which ids exist (server/src/providers/registry.ts). */
+export type ProviderName = ProviderId;
 export type ProviderKeyStatus = 'active' | 'revoked' | 'disabled';
 
 export interface ProjectsTable {

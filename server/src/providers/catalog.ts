@@ -1,52 +1,52 @@
 import type { Config } from '../config.js';
-import type { ProviderName } from '../db/schema.js';
+import type { ProviderListOutput } from '../schemas/providers.js';
+import { PROVIDERS, type ProviderId } from './registry.js';
+import type { ValidationProbe, WireFormat } from './types.js';
 
-/** What BYO needs to know of each provider: where it lives and how it takes a key. */
+/** A provider as this server runs it: its registry entry with the base the config gives it. */
 export interface ProviderSpec {
-  name: ProviderName;
-  /** The base URL the provider's official SDK uses (the proxy maps `/v1/proxy/{name}` onto it). */
+  name: ProviderId;
+  wire: WireFormat;
+  /** The base URL the provider's official SDK uses (the proxy maps `/v1/proxy/{name}` onto it), or `BYO_<ID>_BASE_URL`. */
   defaultBase: string;
   /** Header that carries the provider key, and how its value is built. */
   authHeader: string;
   authValue: (key: string) => string;
-  /** Path (relative to the base) that validation calls with GET. */
-  validatePath: string;
+  validation: ValidationProbe;
   /** Whether a stored custom base URL may replace the base (OpenAI-compatible servers). */
   allowsCustomBase: boolean;
 }
 
-export const PROVIDER_NAMES: readonly ProviderName[] = ['openai', 'anthropic', 'google'];
+export function providerSpecs(config: Config): Record<ProviderId, ProviderSpec> {
+  const bases = config as unknown as Record<string, string>;
+  return Object.fromEntries(
+    PROVIDERS.map((p) => [
+      p.id,
+      {
+        name: p.id,
+        wire: p.wire,
+        defaultBase: (bases[p.baseUrlEnv] ?? p.defaultBaseUrl).replace(/\/+$/, ''),
+        authHeader: p.authHeader,
+        authValue: p.authValue,
+        validation: p.validation,
+        allowsCustomBase: p.allowsCustomBase,
+      } satisfies ProviderSpec,
+    ]),
+  ) as Record<ProviderId, ProviderSpec>;
+}
 
-export function providerSpecs(
-  config: Pick<Config, 'BYO_OPENAI_BASE_URL' | 'BYO_ANTHROPIC_BASE_URL' | 'BYO_GOOGLE_BASE_URL'>,
-): Record<ProviderName, ProviderSpec> {
-  const strip = (u: string) => u.replace(/\/+$/, '');
-  return {
-    openai: {
-      name: 'openai',
-      defaultBase: strip(config.BYO_OPENAI_BASE_URL),
-      authHeader: 'authorization',
-      authValue: (k) => `Bearer ${k}`,
-      validatePath: '/models',
-      allowsCustomBase: true,
-    },
-    anthropic: {
-      name: 'anthropic',
-      defaultBase: strip(config.BYO_ANTHROPIC_BASE_URL),
-      authHeader: 'x-api-key',
-      authValue: (k) => k,
-      validatePath: '/v1/models',
-      allowsCustomBase: false,
-    },
-    google: {
-      name: 'google',
-      defaultBase: strip(config.BYO_GOOGLE_BASE_URL),
-      authHeader: 'x-goog-api-key',
-      authValue: (k) => k,
-      validatePath: '/v1beta/models',
-      allowsCustomBase: false,
-    },
-  };
+/** The public catalog (`GET /v1/providers`): the registry, with the bases this server uses. */
+export function providerCatalog(specs: Record<ProviderId, ProviderSpec>): ProviderListOutput['data'] {
+  return PROVIDERS.map((p) => ({
+    id: p.id,
+    name: p.name,
+    baseUrl: specs[p.id].defaultBase,
+    proxyPath: `/v1/proxy/${p.id}`,
+    wireFormat: p.wire,
+    customBaseUrl: p.allowsCustomBase,
+    credentials: p.credentials.map((c) => ({ ...c })),
+    docsUrl: p.docsUrl,
+  }));
 }
 
 /** The sandbox's magic keys (test mode only). */

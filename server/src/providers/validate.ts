@@ -19,8 +19,9 @@ export interface ValidateDeps {
 }
 
 /**
- * Asks the provider whether it accepts the key: a GET on its models list, key in a header
- * (never the URL). 401/403 is "invalid"; timeouts, 429 and 5xx are "unknown" (REL-1).
+ * Asks the provider whether it accepts the key with its registry probe (a models list, or a
+ * call refused for its body after the key is checked), key in a header (never the URL).
+ * 401/403 is "invalid"; timeouts, 429 and 5xx are "unknown" (REL-1).
  */
 export async function validateWithProvider(
   spec: ProviderSpec,
@@ -37,9 +38,15 @@ export async function validateWithProvider(
   const base = (baseUrl ?? spec.defaultBase).replace(/\/+$/, '');
   const timeout = deps.timeoutMs ?? 10_000;
   try {
-    const res = await request(`${base}${spec.validatePath}`, {
-      method: 'GET',
-      headers: { [spec.authHeader]: spec.authValue(key), accept: 'application/json' },
+    const probe = spec.validation;
+    const res = await request(`${base}${probe.path}`, {
+      method: probe.method,
+      headers: {
+        [spec.authHeader]: spec.authValue(key),
+        accept: 'application/json',
+        ...(probe.body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: probe.body,
       dispatcher: baseUrl ? deps.guarded : deps.trusted,
       headersTimeout: timeout,
       bodyTimeout: timeout,
@@ -47,7 +54,8 @@ export async function validateWithProvider(
     });
     await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
     const s = res.statusCode;
-    if (s >= 200 && s < 300) return { result: 'valid', providerStatus: s, reason: null };
+    if (probe.acceptedStatuses ? probe.acceptedStatuses.includes(s) : s >= 200 && s < 300)
+      return { result: 'valid', providerStatus: s, reason: null };
     if (s === 401 || s === 403) return { result: 'invalid', providerStatus: s, reason: `The provider rejected the key (HTTP ${s}).` };
     return { result: 'unknown', providerStatus: s, reason: `The provider could not check the key (HTTP ${s}); try again later.` };
   } catch (err) {

@@ -11,6 +11,7 @@ import { BASE_SECURITY_HEADERS } from '../http/security-headers.js';
 import { SsrfError } from '../net/ssrf.js';
 import type { Metrics, ProxyAnswerSource } from '../observability/metrics.js';
 import { isSandboxKey, type ProviderSpec } from '../providers/catalog.js';
+import { PROVIDER_IDS } from '../providers/registry.js';
 import { badJson, sandboxRespond } from '../sandbox/index.js';
 import { isRefId } from '../schemas/common.js';
 import type { Services } from '../services.js';
@@ -25,7 +26,8 @@ export const PROXY_PREFIX = '/v1/proxy/';
 const BASE_HEADERS: Readonly<Record<string, string>> = Object.fromEntries(BASE_SECURITY_HEADERS);
 /** Parsed on the event loop: an 8 MiB JSON array stalled every call for about a second. */
 const SANDBOX_BODY_LIMIT = 1024 * 1024;
-export const PROVIDERS: ReadonlySet<string> = new Set<string>(['openai', 'anthropic', 'google']);
+/** The proxy's provider segments: every id in the registry. */
+export const PROVIDERS: ReadonlySet<string> = new Set<string>(PROVIDER_IDS);
 
 export interface ProxyDeps {
   services: Services;
@@ -133,7 +135,7 @@ export class ProxyHandler {
         call,
         new BYOError(
           'not_found',
-          `Unknown provider "${provider}". The proxy serves /v1/proxy/openai, /v1/proxy/anthropic and /v1/proxy/google.`,
+          `Unknown provider "${provider}". The proxy serves /v1/proxy/{provider} for ${PROVIDER_IDS.join(', ')} (GET /v1/providers lists them).`,
         ),
       );
       return;

@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { PROVIDER_IDS } from '../providers/registry.js';
 
 /** Public schemas: pure zod, shared by tRPC, REST/OpenAPI and the generated client types. */
 
-export const ProviderSchema = z.enum(['openai', 'anthropic', 'google']).meta({
-  description: 'AI provider. An OpenAI-compatible server (vLLM, OpenRouter, Ollama, ...) is `openai` with `providerConfig.baseUrl`.',
+export const ProviderSchema = z.enum(PROVIDER_IDS).meta({
+  description:
+    'AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.',
 });
 export type Provider = z.infer<typeof ProviderSchema>;
 

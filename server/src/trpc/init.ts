@@ -105,7 +105,7 @@ const authenticated = publicProcedure.use(async ({ ctx, next }) => {
   return next({ ctx: { principal } });
 });
 
-/** pk or sk: only the connect procedure uses this. */
+/** pk or sk: connect, and the provider catalog a connect form renders from. */
 export const publishableProcedure = authenticated.use(async ({ ctx, next }) => {
   if (ctx.principal.type !== 'key') throw new BYOError('permission_denied', 'Use a project API key (byo_pk_ or byo_sk_) for this route.');
   const p = ctx.principal;

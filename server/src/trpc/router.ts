@@ -1,5 +1,6 @@
 import { apiKeysRouter, auditRouter, projectsRouter } from './routers/admin.js';
 import { connectTokensRouter, keysRouter } from './routers/keys.js';
+import { providersRouter } from './routers/providers.js';
 import { secretsRouter } from './routers/secrets.js';
 import { usageRouter } from './routers/usage.js';
 import { webhooksRouter } from './routers/webhooks.js';
@@ -8,6 +9,7 @@ import { router } from './init.js';
 /** Every operation, for tRPC (`/trpc`) and, through its OpenAPI meta, REST (`/v1`). */
 export const appRouter = router({
   keys: keysRouter,
+  providers: providersRouter,
   connectTokens: connectTokensRouter,
   projects: projectsRouter,
   apiKeys: apiKeysRouter,

@@ -74,7 +74,8 @@ const EXPECTED: Record<Family, Record<Cred, Expect>> = {
 const PUBLIC_ROUTES = new Set<string>();
 
 function familyOf(path: string): Family {
-  if (path === '/keys/connect') return 'browser';
+  // The connect call, and the provider catalog a connect form renders from.
+  if (path === '/keys/connect' || path === '/providers') return 'browser';
   if (path.startsWith('/admin/')) return 'admin';
   return 'secret';
 }

@@ -89,7 +89,7 @@ export interface MockHelpers {
 export interface MockUpstream {
   url: string;
   port: number;
-  baseUrls: Record<ProviderName, string>;
+  baseUrls: Record<'openai' | 'anthropic' | 'google', string>;
   /** Env for `startTestServer` / a BYO process: `BYO_OPENAI_BASE_URL` etc. pointing here. */
   env: { BYO_OPENAI_BASE_URL: string; BYO_ANTHROPIC_BASE_URL: string; BYO_GOOGLE_BASE_URL: string };
   requests: MockRequest[];
@@ -218,7 +218,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
-  const baseUrls: Record<ProviderName, string> = {
+  const baseUrls: Record<'openai' | 'anthropic' | 'google', string> = {
     openai: `${url}/openai/v1`,
     anthropic: `${url}/anthropic`,
     google: `${url}/google`,

@@ -18,10 +18,13 @@ export interface ProxyEnv {
   close(): Promise<void>;
 }
 
-/** A BYO server whose provider bases point at a fresh mock upstream, and one project. */
-export async function startProxyEnv(env: Record<string, string> = {}, mockOptions: MockUpstreamOptions = {}): Promise<ProxyEnv> {
+/** A BYO server whose provider bases point at a fresh mock upstream, and one project. `env` may depend on the mock. */
+export async function startProxyEnv(
+  env: Record<string, string> | ((mock: MockUpstream) => Record<string, string>) = {},
+  mockOptions: MockUpstreamOptions = {},
+): Promise<ProxyEnv> {
   const mock = await startMockUpstream(mockOptions);
-  const server = await startTestServer({ ...mock.env, BYO_USAGE_FLUSH_INTERVAL: '50ms', ...env });
+  const server = await startTestServer({ ...mock.env, BYO_USAGE_FLUSH_INTERVAL: '50ms', ...(typeof env === 'function' ? env(mock) : env) });
   const project = await server.createProject();
   return proxyEnvFor(server, mock, project, async () => {
     await server.close();

@@ -207,7 +207,7 @@ describe('key events, each from its real cause, with both signatures valid', () 
     }
     const d = at(path).find((r) => r.body.type === 'key.disabled') as Received;
     expect(bothValid(secret, d)).toBe(true);
-    expect(d.body.data).toMatchObject({ provider: 'openai', refId: 'cust_p', keyHint: 'sk-...0000' });
+    expect(d.body.data).toMatchObject({ provider: 'openai', refId: 'cust_p', keyHint: 'sk-proj-...0000' });
     expect(String(d.body.data.reason)).toMatch(/401/);
     expect(d.rawBody.toString()).not.toContain('deleted-at-the-provider');
   });

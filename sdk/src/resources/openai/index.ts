@@ -1,7 +1,9 @@
 import type { RequestOptions } from '../../core/request.js';
 import { parseJSONEvent, type Stream } from '../../core/streaming.js';
 import { isObject } from '../../internal/utils.js';
-import { ProviderClient } from '../proxy.js';
+import type { Provider } from '../keys.js';
+import { ProviderClient, type ProviderClientOptions } from '../proxy.js';
+import type { Transport } from '../../core/request.js';
 import { Chat } from './chat-completions.js';
 import { Embeddings } from './embeddings.js';
 import { OpenAIModels } from './models.js';
@@ -12,12 +14,20 @@ import { Responses } from './responses.js';
  * Mirrors the `openai` package: `responses.create`, `chat.completions.create`,
  * `embeddings.create`, `models.list`.
  */
+/** Every provider that speaks OpenAI's API: `openai` and the OpenAI-compatible clouds (`groq`, `mistral`, ...). */
+export type OpenAICompatibleProvider = Exclude<Provider, 'anthropic' | 'google'>;
+
 export class OpenAIClient extends ProviderClient {
-  readonly provider = 'openai' as const;
+  readonly provider: OpenAICompatibleProvider;
   readonly responses: Responses = new Responses(this);
   readonly chat: Chat = new Chat(this);
   readonly embeddings: Embeddings = new Embeddings(this);
   readonly models: OpenAIModels = new OpenAIModels(this);
+
+  constructor(transport: Transport, apiKey: string, options: ProviderClientOptions, provider: OpenAICompatibleProvider = 'openai') {
+    super(transport, apiKey, options);
+    this.provider = provider;
+  }
 
   protected authHeaders(): Record<string, string> {
     return { authorization: `Bearer ${this.apiKey}` };
