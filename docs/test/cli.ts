@@ -9,7 +9,7 @@ import { relative, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './lib/browser.js';
 import { testBlocks } from './lib/markdown.js';
-import { runDocument } from './lib/run.js';
+import { runDocument, serverEnv } from './lib/run.js';
 import { createProject, type DocsServer, REPO, startDocsServer } from './lib/server.js';
 
 const files = process.argv.slice(2).map((f) => resolve(f));
@@ -20,7 +20,7 @@ if (files.length === 0) {
 const external = process.env.BYO_DOCS_URL;
 const server: Pick<DocsServer, 'url' | 'adminToken'> & { stop?: () => Promise<void> } = external
   ? { url: external, adminToken: process.env.BYO_DOCS_ADMIN_TOKEN ?? '' }
-  : await startDocsServer();
+  : await startDocsServer(serverEnv(files.flatMap((f) => testBlocks(readFileSync(f, 'utf8')))));
 let browser: Browser | undefined;
 let failed = false;
 try {

@@ -190,6 +190,29 @@ describe('published snippets', () => {
       },
     });
   });
+
+  it('webhook-signature: during a secret rotation, a receiver given the new secret verifies every delivery', async () => {
+    const keys = await createProject(server, 'published webhook-signature rotation');
+    const endpoint = await api(keys, 'POST', '/v1/webhooks/endpoints', {
+      url: `http://127.0.0.1:${RECEIVER_PORT}/webhooks`,
+      events: ['key.revoked'],
+    });
+    const rotated = await api(keys, 'POST', `/v1/webhooks/endpoints/${endpoint.body.id}/rotate-secret`, {});
+    expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
+    expect(rotated.body.previousSecretExpiresAt).not.toBeNull(); // the old secret still signs too
+    const receiver = {
+      ...snippet('webhook-signature'),
+      flags: new Set(['test', 'background']),
+      options: { ...snippet('webhook-signature').options, ready: 'listening' },
+    };
+    await run(receiver, keys, {
+      env: { BYO_WEBHOOK_SECRET: rotated.body.secret },
+      afterBlocks: async () => {
+        await connectAll(keys);
+        expect((await api(keys, 'POST', '/v1/keys/revoke', { provider: 'openai', refId: 'customer_123' })).status).toBe(200);
+      },
+    });
+  });
 });
 
 function text(code: string): CodeBlock {

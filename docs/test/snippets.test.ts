@@ -3,8 +3,8 @@ import { join, relative } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './lib/browser.js';
-import { type TestBlock, testBlocks } from './lib/markdown.js';
-import { runDocument } from './lib/run.js';
+import { testBlocks } from './lib/markdown.js';
+import { runDocument, serverEnv } from './lib/run.js';
 import { createProject, type DocsServer, REPO, startDocsServer } from './lib/server.js';
 
 /**
@@ -26,21 +26,6 @@ function markdownFiles(dir: string): string[] {
 const docs = [join(REPO, 'README.md'), ...markdownFiles(join(REPO, 'docs'))]
   .map((path) => ({ file: relative(REPO, path), blocks: testBlocks(readFileSync(path, 'utf8')) }))
   .filter((d) => d.blocks.length > 0);
-
-/** `server` blocks show how to start BYO; their `VAR=value` prefixes configure the test server. */
-function serverEnv(blocks: TestBlock[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const b of blocks.filter((x) => x.flags.has('server'))) {
-    for (const line of b.code.split('\n')) {
-      const m = /^((?:[A-Z_][A-Z0-9_]*=\S+\s+)+)pnpm\b/.exec(line.trim());
-      for (const a of m?.[1]?.trim().split(/\s+/) ?? []) {
-        const [k, ...v] = a.split('=');
-        env[k as string] = v.join('=').replace(/^['"]|['"]$/g, '');
-      }
-    }
-  }
-  return env;
-}
 
 let server: DocsServer;
 let browser: Browser | undefined;

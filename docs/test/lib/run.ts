@@ -220,3 +220,18 @@ async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
   const start = Date.now();
   while (!cond() && Date.now() - start < timeoutMs) await new Promise((r) => setTimeout(r, 50));
 }
+
+/** `server` blocks show how to start BYO; their `VAR=value` prefixes configure the test server. */
+export function serverEnv(blocks: TestBlock[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const b of blocks.filter((x) => x.flags.has('server'))) {
+    for (const line of b.code.split('\n')) {
+      const m = /^((?:[A-Z_][A-Z0-9_]*=\S+\s+)+)pnpm\b/.exec(line.trim());
+      for (const a of m?.[1]?.trim().split(/\s+/) ?? []) {
+        const [k, ...v] = a.split('=');
+        env[k as string] = v.join('=').replace(/^['"]|['"]$/g, '');
+      }
+    }
+  }
+  return env;
+}

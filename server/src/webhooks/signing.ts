@@ -49,6 +49,10 @@ export interface SignedHeaders {
 /**
  * The headers for one attempt. `secrets` holds the current secret first, then the previous one
  * while a rotation overlap lasts. `timestamp` is the attempt time in Unix seconds.
+ *
+ * `X-BYO-Signature` is one value, made with the current secret: the published receiver
+ * compares the whole header, so a list would fail it for the whole overlap. The overlap is
+ * carried by `webhook-signature`, whose format (Standard Webhooks) is a list.
  */
 export function signDelivery(secrets: readonly string[], eventId: string, timestamp: number, body: string): SignedHeaders {
   if (secrets.length === 0) throw new Error('no signing secret');
@@ -58,7 +62,7 @@ export function signDelivery(secrets: readonly string[], eventId: string, timest
     'user-agent': 'BYO-Webhooks/1',
     'x-byo-event-id': eventId,
     'x-byo-timestamp': ts,
-    'x-byo-signature': secrets.map((s) => byoSignature(s, body)).join(','),
+    'x-byo-signature': byoSignature(secrets[0] as string, body),
     'webhook-id': eventId,
     'webhook-timestamp': ts,
     'webhook-signature': secrets.map((s) => standardSignature(s, eventId, timestamp, body)).join(' '),
@@ -66,8 +70,8 @@ export function signDelivery(secrets: readonly string[], eventId: string, timest
 }
 
 /**
- * Checks `X-BYO-Signature` the way the published Node snippet does, accepting any of the
- * comma-separated values (rotation overlap). Constant time; a wrong length is just `false`.
+ * Checks `X-BYO-Signature`, accepting any of comma-separated values (deliveries before BYO sent
+ * one value only carried two during a rotation). Constant time; a wrong length is just `false`.
  */
 export function verifyByoSignature(secret: string, rawBody: string | Buffer, header: string | null | undefined): boolean {
   if (!header) return false;

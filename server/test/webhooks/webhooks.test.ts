@@ -391,10 +391,12 @@ describe('secret rotation', () => {
     await connect(p, 'cust_rot');
     await receiver.waitFor(() => at(path).length >= 1, 20_000, 'delivery during overlap');
     const during = at(path)[0] as Received;
-    expect(String(during.headers['x-byo-signature']).split(',')).toHaveLength(2);
+    // X-BYO-Signature: the new secret only (one value, as the published check needs); the Standard Webhooks header: both.
+    expect(String(during.headers['x-byo-signature'])).toMatch(/^[0-9a-f]{64}$/);
     expect(String(during.headers['webhook-signature']).split(' ')).toHaveLength(2);
-    expect(bothValid(oldSecret, during)).toBe(true);
     expect(bothValid(newSecret, during)).toBe(true);
+    expect(verifyWithNodeSnippet(oldSecret, during.rawBody, during.headers['x-byo-signature'])).toBe(false);
+    expect(() => verifyWithStandardWebhooks(oldSecret, during)).not.toThrow();
 
     const rot2 = await server.request('POST', `/v1/webhooks/endpoints/${endpoint.id}/rotate-secret`, {
       key: p.skTest,
