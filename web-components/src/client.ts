@@ -70,7 +70,8 @@ export const DEFAULT_BASE_URL = 'http://localhost:3000';
 
 /** Every provider id (generated from the server's registry), checked against the generated type. */
 const PROVIDER_SET: ReadonlySet<string> = new Set<Provider>(PROVIDERS satisfies readonly Provider[]);
-const REF_ID = /^[A-Za-z0-9_.:@+-]{1,256}$/;
+/** The server's rule: 1-256 of these characters, and not only dots (`.` and `..` are path segments). */
+const REF_ID = /^(?!\.+$)[A-Za-z0-9_.:@+-]{1,256}$/;
 
 export function isProvider(value: unknown): value is Provider {
   return typeof value === 'string' && PROVIDER_SET.has(value);
@@ -117,7 +118,7 @@ export function createConnect(options: ConnectOptions): ConnectFunction {
       return invalid(
         `Unknown provider "${provider}": use one of ${PROVIDERS.join(', ')} (a self-hosted OpenAI-compatible server is openai with providerConfig.baseUrl).`,
       );
-    if (typeof refId !== 'string' || !REF_ID.test(refId)) return invalid('refId must be 1-256 characters of A-Z a-z 0-9 _ . : @ + -.');
+    if (typeof refId !== 'string' || !REF_ID.test(refId)) return invalid('refId must be 1-256 characters of A-Z a-z 0-9 _ . : @ + -, and not only dots.');
     if (!providerKey) return invalid('providerKey is empty.');
     if (providerKey.startsWith('byo_')) return invalid(`providerKey is a BYO key, not a ${provider} key.`);
 

@@ -176,6 +176,7 @@ describe('connect', () => {
       [ok, { ...params, provider: 'cohere' }, 'validation_failed', false],
       [ok, { ...params, provider: 'toString' }, 'validation_failed', false],
       [ok, { ...params, refId: 'has space' }, 'validation_failed', false],
+      [ok, { ...params, refId: '..' }, 'validation_failed', false],
       [ok, { ...params, providerKey: project.pkTest }, 'validation_failed', false],
     ];
     for (const [options, p, code, sync] of cases) {
