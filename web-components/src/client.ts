@@ -118,7 +118,8 @@ export function createConnect(options: ConnectOptions): ConnectFunction {
       return invalid(
         `Unknown provider "${provider}": use one of ${PROVIDERS.join(', ')} (a self-hosted OpenAI-compatible server is openai with providerConfig.baseUrl).`,
       );
-    if (typeof refId !== 'string' || !REF_ID.test(refId)) return invalid('refId must be 1-256 characters of A-Z a-z 0-9 _ . : @ + -, and not only dots.');
+    if (typeof refId !== 'string' || !REF_ID.test(refId))
+      return invalid('refId must be 1-256 characters of A-Z a-z 0-9 _ . : @ + -, and not only dots.');
     if (!providerKey) return invalid('providerKey is empty.');
     if (providerKey.startsWith('byo_')) return invalid(`providerKey is a BYO key, not a ${provider} key.`);
 
