@@ -1,7 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isProviderId } from '../../server/src/providers/registry.js';
 import { startTestServer, type TestProject, type TestServer } from '../../server/test/helpers/server.js';
 import { launchChromium, watch } from './helpers/browser.js';
 import { bundle, PACKAGE_ROOT, StaticServer } from './helpers/static-server.js';
@@ -13,6 +15,7 @@ import { bundle, PACKAGE_ROOT, StaticServer } from './helpers/static-server.js';
  */
 
 const IMAGES = join(PACKAGE_ROOT, '..', 'docs', 'images');
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 let byo: TestServer;
 let site: StaticServer;
 let browser: Browser;
@@ -161,7 +164,7 @@ describe('<byo-connect-form>', () => {
 
     await frame.getByRole('radio', { name: 'Anthropic' }).check();
     expect(await frame.getByLabel('API key').getAttribute('placeholder')).toBe('sk-ant-...');
-    expect(await frame.getByText('Use an OpenAI-compatible server').isVisible()).toBe(false);
+    expect(await frame.getByText('Advanced').count()).toBe(0);
     await frame.getByLabel('API key').fill('sk-byo-test-invalid');
     await frame.getByRole('button', { name: 'Connect key' }).click();
     const [error] = await waitForEvent(page, 'byo:error');
@@ -175,7 +178,7 @@ describe('<byo-connect-form>', () => {
 
     // OpenAI with a base URL that is not one.
     await frame.getByRole('radio', { name: 'OpenAI' }).check();
-    await frame.getByText('Use an OpenAI-compatible server').click();
+    await frame.getByText('Advanced').click();
     await frame.getByLabel('Base URL').fill('not a url');
     await frame.getByLabel('API key').fill('sk-byo-test-valid');
     await frame.getByRole('button', { name: 'Connect key' }).click();
@@ -243,6 +246,140 @@ describe('<byo-connect-form>', () => {
     await page.close();
   });
 
+  it('lists every catalog provider; choosing one shows exactly its catalog fields, and a groq key is stored', async () => {
+    const catalog = (await byo.request('GET', '/v1/providers', { key: project.pkTest })).body.data as CatalogEntry[];
+    expect(catalog.length).toBeGreaterThanOrEqual(12);
+    const { page, seen } = await host([{ id: 'all', 'publishable-key': project.pkTest, 'ref-id': 'cust_groq' }]);
+    const frame = await embed(page);
+    const picker = frame.getByLabel('Provider');
+    expect(await picker.locator('option').allTextContents()).toEqual(catalog.map((p) => p.name));
+
+    await picker.selectOption('groq');
+    const inputs = frame.locator('#byo-fields input');
+    expect(await inputs.count()).toBe(1);
+    expect(await inputs.getAttribute('type')).toBe('password');
+    expect(await frame.getByLabel('API key').getAttribute('placeholder')).toBe('gsk_...');
+    const help = frame.getByRole('link', { name: 'Where do I find this?' });
+    expect(await help.getAttribute('href')).toBe('https://console.groq.com/keys');
+    expect(await help.getAttribute('target')).toBe('_blank');
+    expect(await help.getAttribute('rel')).toBe('noopener noreferrer');
+    // The link opens (the frame's sandbox lets it), in a window that cannot reach back to the form.
+    await page
+      .context()
+      .route('https://console.groq.com/**', (route) => route.fulfill({ contentType: 'text/html', body: '<title>keys</title>' }));
+    const [popup] = await Promise.all([page.waitForEvent('popup'), help.click()]);
+    await popup.waitForLoadState();
+    expect(popup.url()).toBe('https://console.groq.com/keys');
+    expect(await popup.evaluate(() => window.opener)).toBeNull();
+    await popup.close();
+
+    // Every provider's fields, from its catalog entry.
+    for (const entry of catalog) {
+      await picker.selectOption(entry.id);
+      const rendered = await frame.locator('#byo-fields input').evaluateAll((els) =>
+        (els as HTMLInputElement[]).map((e) => ({
+          field: e.dataset.field,
+          type: e.type,
+          placeholder: e.placeholder,
+          required: e.required,
+          name: e.name,
+        })),
+      );
+      expect(rendered, entry.id).toEqual(
+        entry.credentials.map((c) => ({
+          field: c.field,
+          type: c.secret ? 'password' : 'text',
+          placeholder: c.placeholder,
+          required: c.required,
+          name: '',
+        })),
+      );
+    }
+
+    await picker.selectOption('groq');
+    await frame.getByLabel('API key').fill('sk-byo-test-valid');
+    await frame.getByRole('button', { name: 'Connect key' }).click();
+    const [connected] = await waitForEvent(page, 'byo:connected');
+    expect(connected.detail).toMatchObject({ provider: 'groq', refId: 'cust_groq', status: 'active' });
+    expect(await frame.getByRole('status').textContent()).toContain('Connected. Your Groq key sk-...alid is stored');
+    const stored = await byo.request('GET', '/v1/keys/groq/cust_groq', { key: project.skTest });
+    expect(stored.status, stored.text).toBe(200);
+    expect(stored.body).toMatchObject({ id: connected.detail.id, status: 'active', keyHint: 'sk-...alid' });
+    expect(seen.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('providers="openai,groq" offers only those two, and switching swaps the fields without a reload', async () => {
+    const { page, seen } = await host([{ id: 'two', 'publishable-key': project.pkTest, 'ref-id': 'cust_two', providers: 'openai,groq' }]);
+    const frame = await embed(page);
+    expect(await frame.getByRole('radio').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value))).toEqual(['openai', 'groq']);
+    const loads = seen.requests.filter((r) => r.includes('/connect/embed?')).length;
+    // OpenAI's optional Base URL (a providerConfig field) is rendered, collapsed under Advanced.
+    expect(await frame.getByLabel('API key').getAttribute('placeholder')).toBe('sk-...');
+    expect(await frame.getByLabel('Base URL').isVisible()).toBe(false);
+    await frame.getByText('Advanced').click();
+    expect(await frame.getByLabel('Base URL').isVisible()).toBe(true);
+    expect(await frame.getByLabel('Base URL').getAttribute('data-field')).toBe('providerConfig.baseUrl');
+    await frame.getByLabel('API key').fill('typed-for-openai');
+    await frame.getByRole('radio', { name: 'Groq' }).check();
+    expect(await frame.getByLabel('API key').getAttribute('placeholder')).toBe('gsk_...');
+    expect(await frame.getByLabel('API key').inputValue()).toBe(''); // a key typed for one provider is not carried over
+    expect(await frame.getByLabel('Base URL').count()).toBe(0);
+    expect(seen.requests.filter((r) => r.includes('/connect/embed?')).length).toBe(loads);
+    await page.close();
+  });
+
+  it.runIf(isProviderId('azure'))(
+    'azure: renders the required endpoint with the key, and sends it as providerConfig.endpoint',
+    async () => {
+      const { page } = await host([{ id: 'az', 'publishable-key': project.pkTest, 'ref-id': 'cust_azure', provider: 'azure' }]);
+      const frame = await embed(page);
+      const endpoint = frame.locator('#byo-fields input[data-field="providerConfig.endpoint"]');
+      expect(await endpoint.isVisible()).toBe(true);
+      expect(await endpoint.getAttribute('type')).toBe('text');
+      expect(await endpoint.evaluate((e) => (e as HTMLInputElement).required)).toBe(true);
+      await frame.getByLabel('API key').fill('sk-byo-test-valid');
+      await frame.getByRole('button', { name: 'Connect key' }).click();
+      expect(await frame.getByRole('alert').textContent()).toMatch(/^Enter your /);
+      await endpoint.fill('https://byo-test.openai.azure.com');
+      await frame.getByRole('button', { name: 'Connect key' }).click();
+      const [connected] = await waitForEvent(page, 'byo:connected');
+      expect(connected.detail).toMatchObject({ provider: 'azure', refId: 'cust_azure' });
+      expect((await byo.request('GET', '/v1/keys/azure/cust_azure', { key: project.skTest })).status).toBe(200);
+      await page.close();
+    },
+  );
+
+  it('has no accessibility violations (axe-core), with the provider select, with radios, in both themes', async () => {
+    const context = await browser.newContext();
+    for (const [theme, form] of [
+      ['light', {}],
+      ['dark', {}],
+      ['light', { providers: 'openai,groq' }],
+    ] as const) {
+      const path = `/host-${++pageCount}.html`;
+      site.page(
+        path,
+        `<!doctype html><html lang="en"><head><title>host</title></head><body><byo-connect-form ${attrs({ 'base-url': byo.url, 'publishable-key': project.pkTest, 'ref-id': 'cust_axe', theme, ...form })}></byo-connect-form><script type="module" src="/host.js"></script></body></html>`,
+      );
+      const page = await context.newPage();
+      await page.goto(`${site.urlLocalhost}${path}`);
+      const frame = await embed(page);
+      if ('providers' in form)
+        await frame.getByText('Advanced').click(); // the optional field too
+      else await frame.getByLabel('Provider').selectOption('groq'); // a help link
+      // Through the DevTools protocol, which the page's CSP does not govern (no script tag is added).
+      await frame.evaluate(AXE);
+      const violations = await frame.evaluate(async () => {
+        const result = await (window as any).axe.run(document);
+        return result.violations.map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`);
+      });
+      expect(violations, `${theme} ${JSON.stringify(form)}`).toEqual([]);
+      await page.close();
+    }
+    await context.close();
+  });
+
   it('looks right in both themes (screenshots for the docs)', async () => {
     mkdirSync(IMAGES, { recursive: true });
     for (const theme of ['light', 'dark']) {
@@ -264,3 +401,9 @@ describe('<byo-connect-form>', () => {
     }
   });
 });
+
+interface CatalogEntry {
+  id: string;
+  name: string;
+  credentials: { field: string; label: string; secret: boolean; required: boolean; placeholder: string; helpUrl?: string }[];
+}

@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../app.js';
-import type { ProviderName } from '../db/schema.js';
+import { providerCatalog } from '../providers/catalog.js';
 import { ProviderSchema, RefIdSchema } from '../schemas/common.js';
 import { originAllowed } from '../trpc/routers/keys.js';
+import type { FormProvider } from './fields.js';
 import { embedCsp, renderError, renderForm } from './page.js';
 import { isServerOrigin, trackServerAddress } from './server-origin.js';
 
@@ -20,7 +21,6 @@ import { isServerOrigin, trackServerAddress } from './server-origin.js';
 
 export const EMBED_PATH = '/connect/embed';
 const ASSET_PREFIX = `${EMBED_PATH}/assets/`;
-const ALL_PROVIDERS = ProviderSchema.options;
 
 interface Asset {
   path: string;
@@ -63,7 +63,7 @@ const QuerySchema = z.object({
   refId: RefIdSchema.optional(),
   parentOrigin: OriginParam.optional(),
   provider: ProviderSchema.optional(),
-  providers: z.string().max(200).optional(),
+  providers: z.string().max(1000).optional(),
   theme: z.enum(['light', 'dark']).optional(),
 });
 
@@ -77,6 +77,8 @@ export function connectEmbed(app: App): void {
   const assets = loadAssets();
   const assetUrls = { script: assets.script.path, style: assets.style.path };
   trackServerAddress(services, () => fastify.server.address());
+  // The form renders exactly what `GET /v1/providers` lists.
+  const catalog: FormProvider[] = providerCatalog(services.providers);
 
   for (const asset of [assets.script, assets.style]) {
     fastify.get(asset.path, async (_req, reply) =>
@@ -149,11 +151,11 @@ export function connectEmbed(app: App): void {
       );
     }
 
-    let providers: ProviderName[] = q.provider ? [q.provider] : [...ALL_PROVIDERS];
+    let providers = q.provider ? catalog.filter((p) => p.id === q.provider) : catalog;
     if (!q.provider && q.providers) {
       const wanted = q.providers.split(',').map((p) => p.trim());
-      providers = ALL_PROVIDERS.filter((p) => wanted.includes(p));
-      if (!providers.length) return fail(400, `providers must list some of ${ALL_PROVIDERS.join(', ')}.`);
+      providers = catalog.filter((p) => wanted.includes(p.id));
+      if (!providers.length) return fail(400, `providers must list some of ${catalog.map((p) => p.id).join(', ')}.`);
     }
 
     // Test mode without allowed origins accepts any parent: pin the frame to the declared one.

@@ -1,11 +1,13 @@
-import type { Mode, ProviderName } from '../db/schema.js';
-import { PROVIDERS } from '../providers/registry.js';
+import type { Mode } from '../db/schema.js';
+import { type FormProvider, renderFieldTemplates, renderProviderPicker } from './fields.js';
+import { escapeHtml } from './html.js';
 
 /**
  * The HTML of the hosted connect form. Plain HTML with one external script and one external
  * stylesheet: the Content-Security-Policy allows no inline script or style. Every dynamic
- * value is escaped, and the key input has no `name`, so it can never be submitted by a
- * form post (it only leaves the page in the script's `fetch`).
+ * value is escaped, and no field has a `name`, so the key can never be submitted by a
+ * form post (it only leaves the page in the script's `fetch`). The fields are the chosen
+ * provider's catalog entry (fields.ts).
  */
 
 export interface EmbedAssets {
@@ -20,7 +22,8 @@ export interface FormView {
   publishableKey: string;
   refId: string;
   parentOrigin: string;
-  providers: ProviderName[];
+  /** The catalog entries offered, in catalog order; at least one. */
+  providers: FormProvider[];
 }
 
 export interface ErrorView {
@@ -29,8 +32,6 @@ export interface ErrorView {
   title: string;
   message: string;
 }
-
-export const PROVIDER_LABELS = Object.fromEntries(PROVIDERS.map((p) => [p.id, p.name])) as Record<ProviderName, string>;
 
 /** The CSP of every embed page (WEB-3). `frameAncestors` are origins already validated as such. */
 export function embedCsp(frameAncestors: string[]): string {
@@ -45,10 +46,6 @@ export function embedCsp(frameAncestors: string[]): string {
     `frame-ancestors ${frameAncestors.length ? frameAncestors.join(' ') : "'none'"}`,
     "require-trusted-types-for 'script'",
   ].join('; ');
-}
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 const LOCK =
@@ -74,13 +71,7 @@ ${main}
 
 export function renderForm(v: FormView): string {
   const attrs = ` data-pk="${escapeHtml(v.publishableKey)}" data-ref-id="${escapeHtml(v.refId)}" data-parent-origin="${escapeHtml(v.parentOrigin)}" data-mode="${v.mode}"`;
-  const single = v.providers.length === 1;
-  const radios = v.providers
-    .map(
-      (p, i) =>
-        `<label class="provider"><input type="radio" name="provider" value="${p}"${i === 0 ? ' checked' : ''}><span>${PROVIDER_LABELS[p]}</span></label>`,
-    )
-    .join('\n        ');
+  const single = v.providers.length === 1 ? v.providers[0] : undefined;
   const testMode =
     v.mode === 'test'
       ? '\n      <p class="test-mode"><span class="pill">Test mode</span> The key <code>sk-byo-test-valid</code> works without a provider account.</p>'
@@ -88,31 +79,15 @@ export function renderForm(v: FormView): string {
   const main = `<main class="card">
   <form id="byo-form" method="post" novalidate autocomplete="off">
     <header>
-      <h1>Connect your ${single ? PROVIDER_LABELS[v.providers[0] as ProviderName] : 'AI provider'} key</h1>${testMode}
+      <h1>Connect your ${single ? escapeHtml(single.name) : 'AI provider'} key</h1>${testMode}
     </header>
-    <fieldset class="providers"${single ? ' hidden' : ''}>
-      <legend>Provider</legend>
-      <div class="provider-list">
-        ${radios}
-      </div>
-    </fieldset>
-    <div class="field">
-      <label for="byo-key">API key</label>
-      <input id="byo-key" type="password" autocomplete="off" autocapitalize="off" autocorrect="off" spellcheck="false" required aria-describedby="byo-key-hint">
-      <p class="hint" id="byo-key-hint"></p>
-    </div>
-    <details class="advanced" id="byo-advanced"${v.providers.includes('openai') ? '' : ' hidden'}>
-      <summary>Use an OpenAI-compatible server</summary>
-      <div class="field">
-        <label for="byo-base-url">Base URL <span class="optional">(optional)</span></label>
-        <input id="byo-base-url" type="url" inputmode="url" autocomplete="off" spellcheck="false" placeholder="https://openrouter.ai/api/v1" aria-describedby="byo-base-hint">
-        <p class="hint" id="byo-base-hint">For OpenRouter, Together, Groq, vLLM, Ollama and other servers that speak the OpenAI API.</p>
-      </div>
-    </details>
+    ${renderProviderPicker(v.providers)}
+    <div id="byo-fields" class="fields"></div>
     <button type="submit" id="byo-submit" disabled><span class="spinner" aria-hidden="true"></span><span id="byo-submit-label">Connect key</span></button>
     <p id="byo-status" class="status" role="status" aria-live="polite"></p>
     <p id="byo-error" class="error" role="alert"></p>
   </form>
+${renderFieldTemplates(v.providers)}
   <footer class="trust">${LOCK}<span>Encrypted with AES-256-GCM. The app's servers never see your key, and it can be revoked at any time.</span></footer>
 </main>`;
   return layout(v.assets, v.theme, 'Connect your AI provider key', attrs, main);

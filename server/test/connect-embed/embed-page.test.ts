@@ -134,7 +134,8 @@ describe('GET /connect/embed', () => {
     expect(two.text).toContain('value="anthropic" checked');
     expect(two.text).toContain('value="google"');
     expect(two.text).not.toContain('value="openai"');
-    expect(two.text).toMatch(/<details class="advanced" id="byo-advanced" hidden>/);
+    expect(two.text).not.toContain('<select');
+    expect(templates(two.text).map((t) => t.id)).toEqual(['anthropic', 'google']);
     const one = await server.request(
       'GET',
       embedUrl({ pk: testProject.pkTest, refId: 'c', parentOrigin: APP, provider: 'openai', theme: 'dark' }),
@@ -142,6 +143,32 @@ describe('GET /connect/embed', () => {
     expect(one.text).toContain('<html lang="en" data-theme="dark">');
     expect(one.text).toContain('Connect your OpenAI key');
     expect(one.text).toContain('<fieldset class="providers" hidden>');
+  });
+
+  it('renders, for every catalog provider, exactly the fields of its catalog entry (GET /v1/providers)', async () => {
+    const catalog = await server.request('GET', '/v1/providers', { key: testProject.pkTest });
+    expect(catalog.status, catalog.text).toBe(200);
+    const entries = catalog.body.data as CatalogEntry[];
+    const page = await server.request('GET', embedUrl({ pk: testProject.pkTest, refId: 'c', parentOrigin: APP }));
+    expect(page.status, page.text).toBe(200);
+    // Past a handful, the providers are a <select> with a visible label, one option per catalog entry.
+    expect(page.text).toMatch(/<label for="byo-provider">Provider<\/label>\s*<select id="byo-provider">/);
+    const options = [...page.text.matchAll(/<option value="([^"]+)"[^>]*>([^<]+)<\/option>/g)].map((m) => [m[1], m[2]]);
+    expect(options).toEqual(entries.map((e) => [e.id, e.name]));
+    expect(templates(page.text)).toEqual(entries.map((e) => ({ id: e.id, name: e.name, fields: e.credentials.map(expectedInput) })));
+    // No input of the form has a name: a value can only leave the page through the script's fetch.
+    expect(page.text).not.toMatch(/<input(?![^>]*type="radio")[^>]*\sname=/);
+  });
+
+  it('with providers, lists only those (radios, in catalog order) and only their fields', async () => {
+    const res = await server.request('GET', embedUrl({ pk: testProject.pkTest, refId: 'c', parentOrigin: APP, providers: 'groq,openai' }));
+    expect(res.status, res.text).toBe(200);
+    expect([...res.text.matchAll(/<input type="radio" name="provider" value="([^"]+)"/g)].map((m) => m[1])).toEqual(['openai', 'groq']);
+    expect(templates(res.text).map((t) => t.id)).toEqual(['openai', 'groq']);
+    expect(res.text).toContain('placeholder="gsk_..."');
+    expect(res.text).toContain(
+      '<a href="https://console.groq.com/keys" target="_blank" rel="noopener noreferrer">Where do I find this?</a>',
+    );
   });
 
   it('serves its script and stylesheet from immutable, content-hashed URLs', async () => {
@@ -186,3 +213,48 @@ describe('POST /v1/keys/connect from the hosted form', () => {
     expect(otherPort.status).toBe(403);
   });
 });
+
+interface CatalogEntry {
+  id: string;
+  name: string;
+  credentials: { field: string; label: string; secret: boolean; required: boolean; placeholder: string; helpUrl?: string }[];
+}
+
+/** What the page should render for one catalog field. */
+function expectedInput(c: CatalogEntry['credentials'][number]) {
+  return {
+    field: c.field,
+    type: c.secret ? 'password' : 'text',
+    label: c.label,
+    required: c.required,
+    placeholder: c.placeholder,
+    help: c.helpUrl ?? null,
+  };
+}
+
+/** The per-provider field templates of a rendered page, read back from its HTML. */
+function templates(html: string) {
+  return [...html.matchAll(/<template id="byo-creds-([^"]+)" data-name="([^"]*)">([\s\S]*?)<\/template>/g)].map(([, id, name, body]) => ({
+    id,
+    name: decodeEntities(name as string),
+    fields: [...(body as string).matchAll(/<div class="field">([\s\S]*?)<\/div>/g)].map(([, field]) => {
+      const f = field as string;
+      const input = /<input ([^>]*)>/.exec(f)?.[1] ?? '';
+      const attr = (n: string) => decodeEntities(new RegExp(`\\s${n}="([^"]*)"`).exec(` ${input}`)?.[1]);
+      const inputId = attr('id');
+      return {
+        field: attr('data-field'),
+        type: attr('type'),
+        label: decodeEntities(new RegExp(`<label for="${inputId}">([^<]*)`).exec(f)?.[1]?.trim()),
+        required: / required/.test(input),
+        placeholder: attr('placeholder'),
+        help:
+          decodeEntities(/<a href="([^"]+)" target="_blank" rel="noopener noreferrer">Where do I find this\?<\/a>/.exec(f)?.[1]) ?? null,
+      };
+    }),
+  }));
+}
+
+function decodeEntities(value: string | undefined): string | undefined {
+  return value?.replace(/&#(\d+);/g, (_, code) => String.fromCharCode(Number(code)));
+}

@@ -24,8 +24,8 @@ const READY_GRACE_MS = 1500;
  *
  * @attr publishable-key - the project's `byo_pk_...` key (required)
  * @attr ref-id - your id for the customer (required)
- * @attr provider - lock the form to one provider
- * @attr providers - comma list of the providers to offer
+ * @attr provider - lock the form to one provider: any id of `GET /v1/providers`
+ * @attr providers - comma list of the provider ids to offer (default: every provider)
  * @attr theme - `light` (default) or `dark`
  * @attr base-url - the BYO server (default `http://localhost:3000`)
  * @attr connect-token - a token from `POST /v1/connect-tokens`, to replace a key or set a custom base URL
@@ -100,7 +100,7 @@ export class ByoConnectForm extends LitElement {
               part="frame"
               title="Connect your AI provider key"
               src=${'url' in this.target ? this.target.url : nothing}
-              sandbox="allow-scripts allow-same-origin allow-forms"
+              sandbox="allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox"
               referrerpolicy="origin"
               @load=${this.onLoad}
             ></iframe>`

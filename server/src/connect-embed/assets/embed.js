@@ -3,7 +3,8 @@
 // attributes the server rendered (after checking the publishable key and the parent origin),
 // calls POST /v1/keys/connect same-origin, and reports to the parent window with postMessage
 // aimed at that one origin. The typed key stays in this document: it is sent only in the
-// request body, never put in a URL, a message or the page.
+// request body, never put in a URL, a message or the page. The chosen provider's fields are
+// cloned from its server-rendered <template> (its catalog entry), so no HTML is built here.
 
 (() => {
   const body = document.body;
@@ -12,21 +13,12 @@
   const parentOrigin = settings.parentOrigin;
   if (!form || !parentOrigin) return;
 
-  const keyInput = document.getElementById('byo-key');
-  const keyHint = document.getElementById('byo-key-hint');
-  const advanced = document.getElementById('byo-advanced');
-  const baseInput = document.getElementById('byo-base-url');
+  const fields = document.getElementById('byo-fields');
+  const select = document.getElementById('byo-provider');
   const submit = document.getElementById('byo-submit');
   const submitLabel = document.getElementById('byo-submit-label');
   const statusLine = document.getElementById('byo-status');
   const errorLine = document.getElementById('byo-error');
-
-  const LABELS = { openai: 'OpenAI', anthropic: 'Anthropic', google: 'Google Gemini' };
-  const HINTS = {
-    openai: ['sk-...', 'Create one at platform.openai.com, under API keys.'],
-    anthropic: ['sk-ant-...', 'Create one in the Anthropic Console, under API keys.'],
-    google: ['AIza...', 'Create one in Google AI Studio, under Get API key.'],
-  };
 
   const post = (message) => window.parent.postMessage(message, parentOrigin);
 
@@ -59,16 +51,18 @@
   window.addEventListener('hashchange', readToken);
 
   function provider() {
+    if (select) return select.value;
     const checked = form.querySelector('input[name="provider"]:checked');
-    return checked ? checked.value : 'openai';
+    return checked ? checked.value : '';
   }
 
+  const template = (p) => document.getElementById(`byo-creds-${p}`);
+  const inputs = () => fields.querySelectorAll('input[data-field]');
+
+  // Values typed for one provider are dropped on a switch: a key is never sent to another provider.
   function onProviderChange() {
-    const p = provider();
-    const [placeholder, hint] = HINTS[p] || ['', ''];
-    keyInput.placeholder = placeholder;
-    keyHint.textContent = hint;
-    advanced.hidden = p !== 'openai';
+    const t = template(provider());
+    fields.replaceChildren(t ? t.content.cloneNode(true) : '');
     clearMessages();
   }
 
@@ -114,15 +108,21 @@
     if (submit.disabled) return;
     clearMessages();
     const p = provider();
-    const providerKey = keyInput.value.trim();
-    if (!providerKey) {
-      errorLine.textContent = 'Enter your API key.';
-      keyInput.focus();
-      return;
+    const request = { provider: p, refId: settings.refId };
+    const providerConfig = {};
+    for (const input of inputs()) {
+      const value = input.value.trim();
+      const field = input.dataset.field;
+      if (!value) {
+        if (!input.required) continue;
+        errorLine.textContent = `Enter your ${input.dataset.label}.`;
+        input.focus();
+        return;
+      }
+      if (field === 'providerKey') request.providerKey = value;
+      else if (field.startsWith('providerConfig.')) providerConfig[field.slice('providerConfig.'.length)] = value;
     }
-    const request = { provider: p, refId: settings.refId, providerKey };
-    const baseUrl = p === 'openai' && baseInput ? baseInput.value.trim() : '';
-    if (baseUrl) request.providerConfig = { baseUrl };
+    if (Object.keys(providerConfig).length) request.providerConfig = providerConfig;
     if (connectToken) request.connectToken = connectToken;
 
     setBusy(true);
@@ -148,11 +148,11 @@
     }
     setBusy(false);
     if (res.ok && data) {
-      keyInput.value = '';
-      if (baseInput) baseInput.value = '';
+      for (const input of inputs()) input.value = '';
       connectToken = ''; // single use
       statusLine.classList.add('success');
-      statusLine.textContent = `Connected. Your ${LABELS[p] || p} key ${data.keyHint} is stored${data.updated ? ', replacing the previous one' : ''}.`;
+      const name = template(p)?.dataset.name || p;
+      statusLine.textContent = `Connected. Your ${name} key ${data.keyHint} is stored${data.updated ? ', replacing the previous one' : ''}.`;
       post({ type: 'byo:connected', id: data.id, provider: data.provider, refId: data.refId, status: data.status, updated: data.updated });
       return;
     }
@@ -160,10 +160,11 @@
     const message = friendly(res.status, data, res.headers.get('retry-after'));
     errorLine.textContent = message;
     post({ type: 'byo:error', message, statusCode: res.status, code: data?.code || 'bad_response' });
-    keyInput.focus();
+    document.getElementById('byo-key')?.focus();
   }
 
   for (const radio of form.querySelectorAll('input[name="provider"]')) radio.addEventListener('change', onProviderChange);
+  select?.addEventListener('change', onProviderChange);
   form.addEventListener('submit', onSubmit);
   onProviderChange();
   // Rendered disabled: until this script has taken over the form, a click must not submit it
