@@ -163,6 +163,39 @@ describe('connect', () => {
     await page.close();
   });
 
+  it('accepts every catalog provider, and sends providerConfig exactly as given', async () => {
+    const catalog = (await byo.request('GET', '/v1/providers', { key: project.pkTest })).body.data as {
+      id: string;
+      credentials: { field: string; required: boolean }[];
+    }[];
+    // A valid value for each required providerConfig field a provider has today (Azure's endpoint).
+    const SAMPLE: Record<string, string> = { endpoint: 'https://byo-test.openai.azure.com' };
+    const { page, seen } = await openApp();
+    const bodies: unknown[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/v1/keys/connect')) bodies.push(r.postDataJSON());
+    });
+    for (const { id, credentials } of catalog) {
+      const config = credentials.filter((c) => c.required && c.field.startsWith('providerConfig.')).map((c) => c.field.slice(15));
+      const providerConfig = config.length ? Object.fromEntries(config.map((name) => [name, SAMPLE[name]])) : undefined;
+      const params = {
+        provider: id,
+        refId: `cust_every_${id}`,
+        providerKey: 'sk-byo-test-valid',
+        ...(providerConfig ? { providerConfig } : {}),
+      };
+      const out = await connectInPage(page, { baseURL: byo.url, publishableKey: project.pkTest }, params);
+      expect(out, id).toEqual({ ok: expect.objectContaining({ provider: id, refId: `cust_every_${id}`, status: 'active' }) });
+      expect(bodies.at(-1), id).toEqual(params);
+    }
+    // A field the client does not know goes to the server as given (the server judges it).
+    const extra = { provider: 'groq', refId: 'cust_every_extra', providerKey: 'sk-byo-test-valid', providerConfig: { region: 'eu' } };
+    await connectInPage(page, { baseURL: byo.url, publishableKey: project.pkTest }, extra);
+    expect(bodies.at(-1)).toEqual(extra);
+    expect(seen.errors).toEqual([]);
+    await page.close();
+  });
+
   it('catches obvious mistakes before sending any request', async () => {
     const { page, seen } = await openApp();
     const ok = { baseURL: byo.url, publishableKey: project.pkTest };
