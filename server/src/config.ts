@@ -42,10 +42,15 @@ const csv = z.string().transform((s) =>
     .filter(Boolean),
 );
 
-type ProviderBaseUrlVariables = { [P in (typeof PROVIDERS)[number] as P['baseUrlEnv']]: z.ZodDefault<z.ZodURL> };
+/** `BYO_<ID>_BASE_URL` of every provider that has one (not Azure: each key names its endpoint). */
+type ProviderBaseUrlVariables = {
+  [P in (typeof PROVIDERS)[number] as P extends { baseUrlEnv: infer E extends string } ? E : never]: z.ZodDefault<z.ZodURL>;
+};
 
 function providerBaseUrlVariables(): ProviderBaseUrlVariables {
-  return Object.fromEntries(PROVIDERS.map((p) => [p.baseUrlEnv, z.url().default(p.defaultBaseUrl)])) as ProviderBaseUrlVariables;
+  return Object.fromEntries(
+    PROVIDERS.flatMap((p) => ('baseUrlEnv' in p ? [[p.baseUrlEnv, z.url().default(p.defaultBaseUrl)]] : [])),
+  ) as ProviderBaseUrlVariables;
 }
 
 export const EnvSchema = z.object({

@@ -5,10 +5,10 @@ import { BYOError } from '../errors.js';
 import { providerKeyHint } from '../providers/key-hint.js';
 import { validateWithProvider, type ValidationOutcome } from '../providers/validate.js';
 import type { Services } from '../services.js';
-import { checkBaseUrl } from './base-url.js';
 import { type Actor, audit, auditRow } from './audit.js';
 import { emitEvent } from './events.js';
 import { keyCacheId, type CachedProviderKey } from './key-cache.js';
+import { checkRequestedBase, requestedBase } from './provider-config.js';
 import { type KeyMeta, keyWriter, META_COLUMNS } from './key-writes.js';
 
 export function keyView(r: KeyMeta) {
@@ -40,7 +40,8 @@ export interface ConnectRequest {
   provider: ProviderName;
   refId: string;
   providerKey: string;
-  baseUrl?: string | undefined;
+  /** `providerConfig` as given: checked against the provider's declared fields (provider-config.ts). */
+  providerConfig?: Readonly<Record<string, string | undefined>> | undefined;
   connectToken?: string | undefined;
   /** true when the caller used a publishable key. */
   publishable: boolean;
@@ -78,9 +79,7 @@ async function consumeConnectToken(
 export async function connectKey(s: Services, scope: Scope, who: Actor, req: ConnectRequest) {
   const { db } = s;
   const spec = s.providers[req.provider];
-  if (req.baseUrl && !spec.allowsCustomBase) {
-    throw new BYOError('invalid_base_url', `providerConfig.baseUrl is only for OpenAI-compatible servers (provider "openai").`);
-  }
+  const requested = requestedBase(s, spec, req.providerConfig);
   let tokenGrant: { allowBaseUrl: boolean } | null = null;
   if (req.connectToken) {
     tokenGrant = await consumeConnectToken(db, scope, req.connectToken, req);
@@ -91,18 +90,13 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
     );
   }
   const pkWithoutToken = req.publishable && !tokenGrant;
-  let baseUrl: string | null = null;
-  if (req.baseUrl) {
-    const url = new URL(req.baseUrl);
-    const host = url.host.toLowerCase();
-    if (req.publishable && !tokenGrant?.allowBaseUrl && !hostAllowedByProject(scope.project, url)) {
-      throw new BYOError(
-        'invalid_base_url',
-        `A publishable key may only set a base URL on the project's allowed hosts (${host} is not). Use a connect token with allowBaseUrl, or add the host to the project's allowedBaseUrlHosts.`,
-      );
-    }
-    baseUrl = await checkBaseUrl(s, req.baseUrl);
-  }
+  const baseUrl = requested
+    ? await checkRequestedBase(s, requested, {
+        publishable: req.publishable,
+        tokenAllowsBaseUrl: tokenGrant?.allowBaseUrl ?? false,
+        project: scope.project,
+      })
+    : null;
 
   // Fail fast before asking the provider; the write below re-checks atomically.
   if (pkWithoutToken && scope.project.validate_on_connect && (await findRow(db, scope, req.provider, req.refId))) throw keyExists();
@@ -214,22 +208,6 @@ const keyExists = () =>
     'key_exists',
     'This refId and provider already had a key (active, disabled or revoked). A publishable key may only make the first connection: to connect again, get a connect token from your backend (POST /v1/connect-tokens) and pass it as connectToken.',
   );
-
-/**
- * Whether the project's `allowedBaseUrlHosts` allow this URL for a publishable key. An entry
- * with a port (`llm.example.com:8443`) allows that port only; one without allows the scheme's
- * default port only (443, or 80 for http), so a listed host's other services stay out of reach.
- */
-export function hostAllowedByProject(project: Pick<Project, 'allowed_base_url_hosts'>, url: URL): boolean {
-  const host = url.hostname.toLowerCase();
-  const defaultPort = url.protocol === 'http:' ? '80' : '443';
-  const port = url.port || defaultPort;
-  return project.allowed_base_url_hosts.some((raw) => {
-    const [, name = '', entryPort = defaultPort] = /^(.*?)(?::(\d{1,5}))?$/.exec(raw.toLowerCase()) ?? [];
-    if (entryPort !== port) return false;
-    return name.startsWith('*.') ? host.endsWith(name.slice(1)) : host === name;
-  });
-}
 
 async function findMeta(db: Kysely<Database>, scope: Scope, provider: ProviderName, refId: string): Promise<KeyMeta> {
   const row = await db

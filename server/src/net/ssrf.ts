@@ -90,8 +90,12 @@ export class SsrfGuard {
           /* not a range: treat as host */
         }
       }
-      if (ipaddr.isValid(entry)) this.cidrs.push([normalize(entry), normalize(entry).kind() === 'ipv4' ? 32 : 128]);
-      else this.hosts.add(entry);
+      if (ipaddr.isValid(entry)) {
+        const addr = normalize(entry);
+        this.cidrs.push([addr, addr.kind() === 'ipv4' ? 32 : 128]);
+        // A bare IP is also a host name, as a URL spells it (`http://127.0.0.1:8000` may use http).
+        this.hosts.add(ipaddr.parse(entry).toString());
+      } else this.hosts.add(entry);
     }
   }
 

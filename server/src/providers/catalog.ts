@@ -1,7 +1,9 @@
 import type { Config } from '../config.js';
 import type { ProviderListOutput } from '../schemas/providers.js';
 import { PROVIDERS, type ProviderId } from './registry.js';
-import type { ValidationProbe, WireFormat } from './types.js';
+
+const DEFINITIONS: readonly ProviderDefinition<ProviderId>[] = PROVIDERS;
+import type { ConfigField, ProviderDefinition, ValidationProbe, WireFormat } from './types.js';
 
 /** A provider as this server runs it: its registry entry with the base the config gives it. */
 export interface ProviderSpec {
@@ -13,23 +15,23 @@ export interface ProviderSpec {
   authHeader: string;
   authValue: (key: string) => string;
   validation: ValidationProbe;
-  /** Whether a stored custom base URL may replace the base (OpenAI-compatible servers). */
-  allowsCustomBase: boolean;
+  /** The `providerConfig` fields a connect may set (a custom base URL, Azure's endpoint). */
+  config: Readonly<Record<string, ConfigField>>;
 }
 
 export function providerSpecs(config: Config): Record<ProviderId, ProviderSpec> {
   const bases = config as unknown as Record<string, string>;
   return Object.fromEntries(
-    PROVIDERS.map((p) => [
+    DEFINITIONS.map((p) => [
       p.id,
       {
         name: p.id,
         wire: p.wire,
-        defaultBase: (bases[p.baseUrlEnv] ?? p.defaultBaseUrl).replace(/\/+$/, ''),
+        defaultBase: ((p.baseUrlEnv && bases[p.baseUrlEnv]) || p.defaultBaseUrl).replace(/\/+$/, ''),
         authHeader: p.authHeader,
         authValue: p.authValue,
         validation: p.validation,
-        allowsCustomBase: p.allowsCustomBase,
+        config: p.config ?? {},
       } satisfies ProviderSpec,
     ]),
   ) as Record<ProviderId, ProviderSpec>;
@@ -37,13 +39,13 @@ export function providerSpecs(config: Config): Record<ProviderId, ProviderSpec> 
 
 /** The public catalog (`GET /v1/providers`): the registry, with the bases this server uses. */
 export function providerCatalog(specs: Record<ProviderId, ProviderSpec>): ProviderListOutput['data'] {
-  return PROVIDERS.map((p) => ({
+  return DEFINITIONS.map((p) => ({
     id: p.id,
     name: p.name,
     baseUrl: specs[p.id].defaultBase,
     proxyPath: `/v1/proxy/${p.id}`,
     wireFormat: p.wire,
-    customBaseUrl: p.allowsCustomBase,
+    customBaseUrl: p.config?.baseUrl !== undefined,
     credentials: p.credentials.map((c) => ({ ...c })),
     docsUrl: p.docsUrl,
   }));

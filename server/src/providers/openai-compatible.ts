@@ -25,7 +25,6 @@ export function openAICompatible<const Id extends string>(
     authHeader: 'authorization',
     authValue: (key) => `Bearer ${key}`,
     validation: spec.validation ?? { method: 'GET', path: '/models' },
-    allowsCustomBase: false,
     credentials: [
       { field: 'providerKey', label: 'API key', secret: true, required: true, placeholder: spec.keyPlaceholder, helpUrl: spec.keysUrl },
     ],

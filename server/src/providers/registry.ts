@@ -1,4 +1,5 @@
 import { anthropic } from './anthropic/index.js';
+import { azure } from './azure/index.js';
 import { cerebras } from './cerebras/index.js';
 import { deepseek } from './deepseek/index.js';
 import { fireworks } from './fireworks/index.js';
@@ -21,6 +22,7 @@ export const PROVIDERS = [
   openai,
   anthropic,
   google,
+  azure,
   mistral,
   groq,
   xai,

@@ -1,3 +1,6 @@
+import type { z } from 'zod';
+import type { SandboxOptions, SandboxRequest, SandboxResponse } from '../sandbox/types.js';
+
 /**
  * What a provider module declares. Pure data and small pure functions: the public schemas,
  * the config, the proxy, validation, the sandbox and the docs are all derived from it.
@@ -33,22 +36,49 @@ export interface ValidationProbe {
   acceptedStatuses?: readonly number[];
 }
 
+/**
+ * A `providerConfig.<name>` field a connect may (or must) set. Today every such field says where
+ * the key's calls go: it is stored as the key's base URL (`base_url`, a host name, not a secret)
+ * and checked with the SSRF rules of custom base URLs (domain/provider-config.ts).
+ */
+export interface ConfigField {
+  /** Its schema in the connect body (the OpenAPI document and generated clients show it). */
+  schema: z.ZodType<string>;
+  required: boolean;
+  /**
+   * Hosts it may name, as suffixes (`.openai.azure.com`: any subdomain of it), https only,
+   * unless the operator allow-listed the host (BYO_ALLOWED_UPSTREAM_HOSTS). Absent: any public host.
+   * A value on these hosts is the provider's own, so a publishable key may set it.
+   */
+  hostSuffixes?: readonly string[];
+  /** The value is an origin (`https://host[:port]`): no path, query or fragment. */
+  originOnly?: boolean;
+}
+
 export interface ProviderDefinition<Id extends string = string> {
   id: Id;
   /** Display name. */
   name: string;
-  /** The base URL the provider's official SDK (or the OpenAI SDK, for compatible ones) uses. */
+  /**
+   * The base URL the provider's official SDK (or the OpenAI SDK, for compatible ones) uses. For a
+   * provider whose every key names its own base (Azure's endpoint), a template shown in the catalog.
+   */
   defaultBaseUrl: string;
-  /** The environment variable that moves the base (tests, private endpoints). */
-  baseUrlEnv: string;
+  /** The environment variable that moves the base (tests, private endpoints); none when each key has its own base. */
+  baseUrlEnv?: string;
   wire: WireFormat;
   /** How the stored key is sent upstream. */
   authHeader: string;
   authValue: (key: string) => string;
   validation: ValidationProbe;
-  /** Whether a stored `providerConfig.baseUrl` may replace the base (self-hosted OpenAI-compatible servers). */
-  allowsCustomBase: boolean;
+  /** The `providerConfig` fields a connect may set (none: it takes none). */
+  config?: Readonly<Record<string, ConfigField>>;
   credentials: readonly CredentialField[];
   /** The provider's API docs. */
   docsUrl: string;
+  /** A sandbox of its own, when its paths or its 401 differ from its wire format's (Azure's deployment paths). */
+  sandbox?: {
+    respond(req: SandboxRequest, opts?: SandboxOptions): SandboxResponse;
+    invalidKey(): SandboxResponse;
+  };
 }

@@ -488,7 +488,7 @@ function concurrencyLimited(what: string): BYOError {
 function proxyUnauthorized(): BYOError {
   return new BYOError(
     'unauthorized',
-    'Invalid or missing BYO secret key. Pass your byo_sk_ key as the provider SDK’s API key (Authorization: Bearer, x-api-key or x-goog-api-key).',
+    'Invalid or missing BYO secret key. Pass your byo_sk_ key as the provider SDK’s API key (Authorization: Bearer, x-api-key, x-goog-api-key or api-key).',
   );
 }
 

@@ -118,6 +118,8 @@ export function clientResponseHeaders(headers: IncomingHttpHeaders, requestId: s
   return withBaseHeaders(out);
 }
 
+const CREDENTIAL_HEADERS = ['x-api-key', 'x-goog-api-key', 'api-key'] as const;
+
 /** Where the caller put its BYO key, in the header its provider SDK uses (or `?key=`). */
 export function callerCredential(headers: IncomingHttpHeaders, queryKey: string | undefined): string | undefined {
   let first: string | undefined;
@@ -127,7 +129,8 @@ export function callerCredential(headers: IncomingHttpHeaders, queryKey: string 
     if (v?.startsWith('byo_')) return v;
     first = v;
   }
-  for (const name of ['x-api-key', 'x-goog-api-key'] as const) {
+  // After the Bearer fast path: Anthropic's, Gemini's and Azure's (`api-key`) SDK headers.
+  for (const name of CREDENTIAL_HEADERS) {
     const v = headers[name];
     if (typeof v === 'string' && v) {
       if (v.startsWith('byo_')) return v;

@@ -1,5 +1,6 @@
 import type { ProviderName } from '../db/schema.js';
 import { SANDBOX_INVALID_KEY } from '../providers/catalog.js';
+import { providerById } from '../providers/registry.js';
 import { anthropicError, anthropicSandbox } from './anthropic.js';
 import { googleError, googleSandbox } from './google.js';
 import { openaiError, openaiSandbox } from './openai.js';
@@ -24,6 +25,8 @@ export function sandboxRespond(
 
 /** The sandbox's wire-format answer for a request, whatever the key (the mock upstream uses this too). */
 export function respondAs(provider: ProviderName, req: SandboxRequest, opts: SandboxOptions = {}): SandboxResponse {
+  const own = providerById(provider)?.sandbox;
+  if (own) return own.respond(req, opts);
   switch (provider) {
     case 'anthropic':
       return anthropicSandbox(req, opts);
@@ -36,6 +39,8 @@ export function respondAs(provider: ProviderName, req: SandboxRequest, opts: San
 
 /** The 401 each provider sends for a key it does not accept. */
 export function invalidKey(provider: ProviderName): SandboxResponse {
+  const own = providerById(provider)?.sandbox;
+  if (own) return own.invalidKey();
   switch (provider) {
     case 'anthropic':
       return anthropicError(401, 'authentication_error', 'invalid x-api-key');

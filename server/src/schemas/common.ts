@@ -31,21 +31,7 @@ export const ProviderKeyInputSchema = z
   .regex(/^[\x21-\x7E]{8,4096}$/, 'providerKey must be 8-4096 printable characters without whitespace')
   .meta({ description: "The customer's provider API key. Write-only: it is never returned.", example: 'sk-byo-test-valid' });
 
-export const BaseUrlSchema = z
-  .string()
-  .max(2048)
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return (u.protocol === 'https:' || u.protocol === 'http:') && !u.username && !u.password && !u.hash;
-    } catch {
-      return false;
-    }
-  }, 'baseUrl must be an absolute https URL without credentials or fragment')
-  .meta({
-    description: 'Base URL of an OpenAI-compatible server, exactly as its SDK would use it.',
-    example: 'https://openrouter.ai/api/v1',
-  });
+export { BaseUrlSchema } from './urls.js';
 
 export const KeyStatusSchema = z.enum(['active', 'revoked', 'disabled']);
 export const TimestampSchema = z.string().meta({ description: 'ISO 8601 timestamp', example: '2026-01-01T00:00:00.000Z' });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { PROVIDERS } from '../providers/registry.js';
 import {
-  BaseUrlSchema,
   CursorSchema,
   KeyStatusSchema,
   LimitSchema,
@@ -10,7 +10,23 @@ import {
   TimestampSchema,
 } from './common.js';
 
-export const ProviderConfigSchema = z.strictObject({ baseUrl: BaseUrlSchema.optional() });
+/**
+ * Every `providerConfig` field some provider declares (registry `config`), each optional here:
+ * which ones a provider takes or requires is checked when connecting (domain/provider-config.ts).
+ */
+export const ProviderConfigSchema = z
+  .strictObject(
+    Object.fromEntries(
+      PROVIDERS.flatMap((p) => Object.entries(('config' in p ? p.config : undefined) ?? {})).map(([name, field]) => [
+        name,
+        field.schema.optional(),
+      ]),
+    ) as Record<string, z.ZodOptional<z.ZodType<string>>>,
+  )
+  .meta({
+    description:
+      "Provider settings stored with the key: `baseUrl` (provider `openai`, an OpenAI-compatible server), `endpoint` (provider `azure`, required). `GET /v1/providers` lists each provider's fields.",
+  });
 
 export const ConnectKeyInputSchema = z
   .strictObject({
@@ -47,7 +63,9 @@ export const KeyMetadataSchema = z.object({
   status: KeyStatusSchema,
   statusReason: z.string().nullable(),
   keyHint: z.string().nullable(),
-  baseUrl: z.string().nullable(),
+  baseUrl: z.string().nullable().meta({
+    description: "Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`).",
+  }),
   lastValidatedAt: TimestampSchema.nullable(),
   lastValidationResult: z.string().nullable(),
   createdAt: TimestampSchema,

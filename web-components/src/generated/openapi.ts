@@ -460,7 +460,7 @@ export interface operations {
                      * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                      * @enum {string}
                      */
-                    provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                    provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                     /**
                      * @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots).
                      * @example customer_123
@@ -471,12 +471,18 @@ export interface operations {
                      * @example sk-byo-test-valid
                      */
                     providerKey: string;
+                    /** @description Provider settings stored with the key: `baseUrl` (provider `openai`, an OpenAI-compatible server), `endpoint` (provider `azure`, required). `GET /v1/providers` lists each provider's fields. */
                     providerConfig?: {
                         /**
                          * @description Base URL of an OpenAI-compatible server, exactly as its SDK would use it.
                          * @example https://openrouter.ai/api/v1
                          */
                         baseUrl?: string;
+                        /**
+                         * @description Azure OpenAI only: the endpoint of the resource, from its "Keys and Endpoint" page in the Azure portal. Stored with the key (a host name, not a secret; `baseUrl` in the key metadata).
+                         * @example https://my-resource.openai.azure.com
+                         */
+                        endpoint?: string;
                     };
                     /**
                      * @description A connect token from `POST /v1/connect-tokens`; lets a publishable key replace a key or set a base URL.
@@ -500,7 +506,7 @@ export interface operations {
                          * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                          * @enum {string}
                          */
-                        provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                        provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                         refId: string;
                         /** @enum {string} */
                         status: "active" | "revoked" | "disabled";
@@ -623,7 +629,7 @@ export interface operations {
                      * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                      * @enum {string}
                      */
-                    provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                    provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                     /**
                      * @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots).
                      * @example customer_123
@@ -660,12 +666,13 @@ export interface operations {
                              * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                              * @enum {string}
                              */
-                            provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                            provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                             refId: string;
                             /** @enum {string} */
                             status: "active" | "revoked" | "disabled";
                             statusReason: string | null;
                             keyHint: string | null;
+                            /** @description Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`). */
                             baseUrl: string | null;
                             lastValidatedAt: string | null;
                             lastValidationResult: string | null;
@@ -784,7 +791,7 @@ export interface operations {
                      * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                      * @enum {string}
                      */
-                    provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                    provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                     /**
                      * @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots).
                      * @example customer_123
@@ -806,12 +813,13 @@ export interface operations {
                          * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                          * @enum {string}
                          */
-                        provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                        provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                         refId: string;
                         /** @enum {string} */
                         status: "active" | "revoked" | "disabled";
                         statusReason: string | null;
                         keyHint: string | null;
+                        /** @description Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`). */
                         baseUrl: string | null;
                         lastValidatedAt: string | null;
                         lastValidationResult: string | null;
@@ -928,7 +936,7 @@ export interface operations {
         parameters: {
             query?: {
                 refId?: string;
-                provider?: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                provider?: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                 status?: "active" | "revoked" | "disabled";
                 limit?: number;
                 cursor?: string;
@@ -952,12 +960,13 @@ export interface operations {
                              * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                              * @enum {string}
                              */
-                            provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                            provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                             refId: string;
                             /** @enum {string} */
                             status: "active" | "revoked" | "disabled";
                             statusReason: string | null;
                             keyHint: string | null;
+                            /** @description Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`). */
                             baseUrl: string | null;
                             lastValidatedAt: string | null;
                             lastValidationResult: string | null;
@@ -1031,7 +1040,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`. */
-                provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                 /** @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots). */
                 refId: string;
             };
@@ -1051,12 +1060,13 @@ export interface operations {
                          * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                          * @enum {string}
                          */
-                        provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                        provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                         refId: string;
                         /** @enum {string} */
                         status: "active" | "revoked" | "disabled";
                         statusReason: string | null;
                         keyHint: string | null;
+                        /** @description Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`). */
                         baseUrl: string | null;
                         lastValidatedAt: string | null;
                         lastValidationResult: string | null;
@@ -1152,7 +1162,7 @@ export interface operations {
                              * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                              * @enum {string}
                              */
-                            id: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                            id: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                             /** @example Groq */
                             name: string;
                             /** @description Where this server sends the provider’s calls (the official SDK’s base, or the operator’s `BYO_<ID>_BASE_URL`). */
@@ -1253,7 +1263,7 @@ export interface operations {
                      */
                     refId: string;
                     /** @description Limit the token to these providers. */
-                    providers?: ("openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity")[];
+                    providers?: ("openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity")[];
                     /**
                      * @description Let the browser set `providerConfig.baseUrl` (still SSRF-checked).
                      * @default false
@@ -1278,7 +1288,7 @@ export interface operations {
                          */
                         token: string;
                         refId: string;
-                        providers: ("openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity")[] | null;
+                        providers: ("openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity")[] | null;
                         allowBaseUrl: boolean;
                         /**
                          * @description ISO 8601 timestamp
@@ -3777,7 +3787,7 @@ export interface operations {
                 from?: string;
                 to?: string;
                 refId?: string;
-                provider?: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                provider?: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                 model?: string;
                 limit?: number;
                 cursor?: string;
@@ -3811,7 +3821,7 @@ export interface operations {
                              * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                              * @enum {string}
                              */
-                            provider: "openai" | "anthropic" | "google" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                            provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                             /** @description The model the provider reported (null when it reported none). */
                             model: string | null;
                             /** @description Proxied calls */

@@ -9,7 +9,6 @@ export const anthropic = {
   authHeader: 'x-api-key',
   authValue: (key) => key,
   validation: { method: 'GET', path: '/v1/models' },
-  allowsCustomBase: false,
   credentials: [
     {
       field: 'providerKey',

@@ -9,7 +9,6 @@ export const google = {
   authHeader: 'x-goog-api-key',
   authValue: (key) => key,
   validation: { method: 'GET', path: '/v1beta/models' },
-  allowsCustomBase: false,
   credentials: [
     {
       field: 'providerKey',

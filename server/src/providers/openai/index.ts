@@ -1,3 +1,4 @@
+import { BaseUrlSchema } from '../../schemas/urls.js';
 import type { ProviderDefinition } from '../types.js';
 
 export const openai = {
@@ -9,7 +10,8 @@ export const openai = {
   authHeader: 'authorization',
   authValue: (key) => `Bearer ${key}`,
   validation: { method: 'GET', path: '/models' },
-  allowsCustomBase: true,
+  // A self-hosted OpenAI-compatible server (vLLM, Ollama, ...): any public host, SSRF-checked.
+  config: { baseUrl: { schema: BaseUrlSchema, required: false } },
   credentials: [
     {
       field: 'providerKey',

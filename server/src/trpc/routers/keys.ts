@@ -74,7 +74,7 @@ export const keysRouter = router({
           provider: input.provider,
           refId: input.refId,
           providerKey: input.providerKey,
-          baseUrl: input.providerConfig?.baseUrl,
+          providerConfig: input.providerConfig,
           connectToken: input.connectToken,
           publishable,
         });
