@@ -4,6 +4,7 @@ import OpenAI, { AzureOpenAI } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_REPLY } from '../../src/sandbox/content.js';
 import { respondAs } from '../../src/sandbox/index.js';
+import { JsonUsageTap, SseUsageTap } from '../../src/usage/extract.js';
 import { installDnsGuard } from '../hardening/helpers/dns-guard.js';
 import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
 import { allHeaderValues, eventually } from './support.js';
@@ -397,5 +398,31 @@ describe('test mode: the sandbox answers Azure’s paths for any endpoint', () =
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((err as InstanceType<typeof OpenAI.AuthenticationError>).error).toEqual({ code: '401', message: AZURE_401 });
+  });
+});
+
+describe('usage from Azure’s own shapes', () => {
+  const filters = '"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":false,"severity":"safe"}}';
+
+  it('a stream whose first chunk carries the prompt filter results and an empty model', () => {
+    const tap = new SseUsageTap();
+    for (const data of [
+      `{"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,${filters}}]}`,
+      `{"choices":[{${filters},"delta":{"content":"Hi","role":"assistant"},"finish_reason":null,"index":0}],"created":1,"id":"chatcmpl-1","model":"gpt-4o-mini-2024-07-18","object":"chat.completion.chunk","usage":null}`,
+      '{"choices":[],"created":1,"id":"chatcmpl-1","model":"gpt-4o-mini-2024-07-18","object":"chat.completion.chunk","usage":{"completion_tokens":9,"prompt_tokens":11,"total_tokens":20}}',
+    ])
+      tap.push(Buffer.from(`data: ${data}\n\n`));
+    tap.push(Buffer.from('data: [DONE]\n\n'));
+    expect(tap.finish()).toEqual({ model: 'gpt-4o-mini-2024-07-18', inputTokens: 11, outputTokens: 9, totalTokens: 20 });
+  });
+
+  it('a JSON completion, the model after the choices and the usage after the filter results', () => {
+    const tap = new JsonUsageTap();
+    tap.push(
+      Buffer.from(
+        `{"choices":[{${filters},"finish_reason":"stop","index":0,"message":{"content":"Hi","role":"assistant"}}],"created":1,"id":"chatcmpl-1","model":"gpt-4o-2024-11-20","object":"chat.completion","prompt_filter_results":[{"prompt_index":0,${filters}}],"system_fingerprint":"fp_1","usage":{"completion_tokens":2,"prompt_tokens":8,"total_tokens":10}}`,
+      ),
+    );
+    expect(tap.finish()).toEqual({ model: 'gpt-4o-2024-11-20', inputTokens: 8, outputTokens: 2, totalTokens: 10 });
   });
 });
