@@ -66,7 +66,7 @@ async function main(): Promise<void> {
         k.adminToken ? `  admin token:     in ${join(config.BYO_DATA_DIR, 'admin.token')}` : '',
         '',
         'Try: curl -s -X POST ' +
-          `${server.url}/v1/keys/connect -H "Authorization: Bearer ${k.publishableKey}" -H 'content-type: application/json' -d '{"provider":"openai","refId":"customer_123","providerKey":"sk-byo-test-valid"}'`,
+          `${server.url}/v1/keys/connect -H "Authorization: Bearer ${k.publishableKey}" -H 'content-type: application/json' -d '{"provider":"openai","refId":"customer_try","providerKey":"sk-byo-test-valid"}'`,
         '',
       ].join('\n'),
     );

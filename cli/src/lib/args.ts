@@ -6,7 +6,7 @@ export { PROVIDERS };
 export type ProviderName = (typeof PROVIDERS)[number];
 
 export const keyRefArgs = {
-  provider: Args.string({ description: `One of ${PROVIDERS.join(', ')}`, required: true, options: [...PROVIDERS] }),
+  provider: Args.string({ description: 'The provider (GET /v1/providers lists them)', required: true, options: [...PROVIDERS] }),
   refId: Args.string({ description: "Your customer's refId", required: true }),
 };
 
