@@ -111,6 +111,14 @@ export class BYOK {
     return new OpenAIClient(this.transport, this.apiKey, options, provider);
   }
 
+  /**
+   * Azure OpenAI with `refId`'s key (its endpoint is stored with it): the same resources as
+   * `byok.openai()`, through Azure's v1 API (`{endpoint}/openai/v1`), so `model` is the deployment name.
+   */
+  azure(options: ProviderClientOptions): OpenAIClient {
+    return new OpenAIClient(this.transport, this.apiKey, options, 'azure');
+  }
+
   /** Anthropic with `refId`'s key. */
   anthropic(options: ProviderClientOptions): AnthropicClient {
     return new AnthropicClient(this.transport, this.apiKey, options);

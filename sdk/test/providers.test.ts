@@ -125,6 +125,30 @@ describe('OpenAI through the proxy (sandbox)', () => {
     expect(res.choices[0]?.message.content).toBe(SANDBOX_REPLY);
   });
 
+  it('byok.azure(): Azure OpenAI through its v1 API under the stored endpoint, model = the deployment name', async () => {
+    await byok.keys.connect({
+      provider: 'azure',
+      refId: 'customer_123',
+      providerKey: 'sk-byo-test-valid',
+      providerConfig: { endpoint: 'https://my-resource.openai.azure.com' },
+    });
+    const sent: string[] = [];
+    const watching = new BYOK({
+      apiKey: project.skTest,
+      baseURL: server.url,
+      fetch: (input, init) => {
+        sent.push(String(input));
+        return fetch(input, init);
+      },
+    });
+    const azure = watching.azure({ refId: 'customer_123' });
+    expect(azure.provider).toBe('azure');
+    expect(azure.baseURL).toBe(`${server.url}/v1/proxy/azure/openai/v1`);
+    const res = await azure.chat.completions.create({ model: 'my-gpt-4o-deployment', messages: [{ role: 'user', content: 'Hi' }] });
+    expect(res.choices[0]?.message.content).toBe(SANDBOX_REPLY);
+    expect(sent).toEqual([`${server.url}/v1/proxy/azure/openai/v1/chat/completions`]);
+  });
+
   it('models.list', async () => {
     const models = await openai().models.list();
     expect(models.data.map((m) => m.id)).toContain('gpt-4o-mini');

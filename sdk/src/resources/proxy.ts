@@ -39,7 +39,12 @@ export abstract class ProviderClient {
 
   /** The proxy URL standing in for the provider's base URL, e.g. `http://localhost:3000/v1/proxy/openai`. */
   get baseURL(): string {
-    return `${this._transport.config.baseURL.replace(/\/+$/, '')}/v1/proxy/${this.provider}`;
+    return `${this._transport.config.baseURL.replace(/\/+$/, '')}${this.proxyPath}`;
+  }
+
+  /** The path on the BYO server that stands in for the provider's base URL. */
+  protected get proxyPath(): string {
+    return `/v1/proxy/${this.provider}`;
   }
 
   /** How this provider's SDK sends its API key. */
@@ -48,7 +53,7 @@ export abstract class ProviderClient {
   protected request(method: HTTPRequest['method'], path: string, extra: Partial<HTTPRequest> = {}): HTTPRequest {
     return {
       method,
-      path: `/v1/proxy/${this.provider}${path}`,
+      path: `${this.proxyPath}${path}`,
       provider: this.provider,
       ...extra,
       headers: { ...this.headers, ...this.authHeaders(), ...(extra.headers ?? {}) },

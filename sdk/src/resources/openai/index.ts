@@ -14,19 +14,29 @@ import { Responses } from './responses.js';
  * Mirrors the `openai` package: `responses.create`, `chat.completions.create`,
  * `embeddings.create`, `models.list`.
  */
-/** Every provider that speaks OpenAI's API: `openai` and the OpenAI-compatible clouds (`groq`, `mistral`, ...). */
-export type OpenAICompatibleProvider = Exclude<Provider, 'anthropic' | 'google'>;
+/** The OpenAI-compatible clouds (`groq`, `mistral`, ...) and `openai` itself: OpenAI's API at their base URL. */
+export type OpenAICompatibleProvider = Exclude<Provider, 'anthropic' | 'google' | 'azure'>;
 
 export class OpenAIClient extends ProviderClient {
-  readonly provider: OpenAICompatibleProvider;
+  readonly provider: OpenAICompatibleProvider | 'azure';
   readonly responses: Responses = new Responses(this);
   readonly chat: Chat = new Chat(this);
   readonly embeddings: Embeddings = new Embeddings(this);
   readonly models: OpenAIModels = new OpenAIModels(this);
 
-  constructor(transport: Transport, apiKey: string, options: ProviderClientOptions, provider: OpenAICompatibleProvider = 'openai') {
+  constructor(
+    transport: Transport,
+    apiKey: string,
+    options: ProviderClientOptions,
+    provider: OpenAICompatibleProvider | 'azure' = 'openai',
+  ) {
     super(transport, apiKey, options);
     this.provider = provider;
+  }
+
+  /** Azure OpenAI speaks OpenAI's API (the v1 API, no api-version or deployment in the path) under `{endpoint}/openai/v1`. */
+  protected override get proxyPath(): string {
+    return this.provider === 'azure' ? '/v1/proxy/azure/openai/v1' : `/v1/proxy/${this.provider}`;
   }
 
   protected authHeaders(): Record<string, string> {
