@@ -13,13 +13,13 @@ export {
   ProviderError,
   RateLimitError,
   TimeoutError,
+  UnprocessableEntityError,
   ValidationError,
   WebhookVerificationError,
   type WebhookVerificationErrorCode,
 } from './core/errors.js';
 export { CursorPage, PagePromise } from './core/pagination.js';
 export type { Fetch, RequestOptions } from './core/request.js';
-export { decodeSSE, type ServerSentEvent, SSEDecoder } from './core/sse.js';
 export { Stream } from './core/streaming.js';
 export type * from './resources/anthropic/messages.js';
 export type * from './resources/anthropic/models.js';

@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuthenticationError,
   BYOK,
-  type BYOKError,
+  BYOKError,
   ConflictError,
   type KeyMetadata,
   NotFoundError,
   PermissionDeniedError,
   RateLimitError,
+  UnprocessableEntityError,
   ValidationError,
 } from '../src/index.js';
 import { startTestServer, type TestProject, type TestServer } from './helpers/server.js';
@@ -56,7 +57,8 @@ describe('keys against a real server', () => {
     const c = await byok.keys.connect(params);
     expect(c.updated).toBe(true);
     const err = await catchErr(byok.keys.connect({ ...params, refId: 'idem_2' }, { idempotencyKey: 'idem-connect-1' }));
-    expect(err).toBeInstanceOf(ValidationError);
+    expect(err).toBeInstanceOf(UnprocessableEntityError);
+    expect(err).not.toBeInstanceOf(ValidationError);
     expect(err?.statusCode).toBe(422);
     expect(err?.code).toBe('idempotency_conflict');
   });
@@ -147,12 +149,34 @@ describe('every REST error class from a real server response', () => {
     expect(err?.code).toBe('key_revoked');
   });
 
-  it('422 ValidationError when the provider rejects the key on connect', async () => {
+  it('422 UnprocessableEntityError (a BYOKError, not a ValidationError) when the provider rejects the key on connect', async () => {
     const strict = await server.createProject({ validateOnConnect: true });
     const sdk = new BYOK({ apiKey: strict.skTest, baseURL: server.url });
     const err = await catchErr(sdk.keys.connect({ provider: 'openai', refId: 'inv_1', providerKey: 'sk-byo-test-invalid' }));
-    expect(err).toBeInstanceOf(ValidationError);
-    expect(err).toMatchObject({ statusCode: 422, code: 'key_invalid' });
+    expect(err).toBeInstanceOf(UnprocessableEntityError);
+    expect(err).toBeInstanceOf(BYOKError);
+    expect(err).not.toBeInstanceOf(ValidationError);
+    expect(err).toMatchObject({ name: 'UnprocessableEntityError', statusCode: 422, code: 'key_invalid' });
+  });
+
+  it('keys.validate sends no Idempotency-Key (BYO ignores one there); connect and revoke do', async () => {
+    const sent: { path: string; idempotencyKey: string | null }[] = [];
+    const capture = new BYOK({
+      apiKey: project.skTest,
+      baseURL: server.url,
+      fetch: (input, init) => {
+        sent.push({ path: new URL(String(input)).pathname, idempotencyKey: new Headers(init?.headers).get('idempotency-key') });
+        return fetch(input, init);
+      },
+    });
+    const ref = { provider: 'openai' as const, refId: 'idem_validate' };
+    await capture.keys.connect({ ...ref, providerKey: 'sk-byo-test-valid' });
+    await capture.keys.validate(ref, { idempotencyKey: 'ignored-by-validate' });
+    await capture.keys.revoke(ref);
+    expect(sent.map((s) => s.path)).toEqual(['/v1/keys/connect', '/v1/keys/validate', '/v1/keys/revoke']);
+    expect(sent[0]?.idempotencyKey).toBeTruthy();
+    expect(sent[1]?.idempotencyKey).toBeNull();
+    expect(sent[2]?.idempotencyKey).toBeTruthy();
   });
 
   it('403 PermissionDeniedError when a publishable key lists keys', async () => {

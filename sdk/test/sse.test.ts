@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeSSE, type ServerSentEvent, SSEDecoder } from '../src/core/sse.js';
+import * as root from '../src/index.js';
 
 const enc = new TextEncoder();
 
@@ -117,5 +118,13 @@ describe('SSEDecoder', () => {
     const events: ServerSentEvent[] = [];
     for await (const ev of decodeSSE(body)) events.push(ev);
     expect(events).toEqual(EXPECTED);
+  });
+});
+
+describe('the package root', () => {
+  it('does not export the SSE decoder (an internal of Stream)', () => {
+    expect(Object.keys(root)).not.toContain('decodeSSE');
+    expect(Object.keys(root)).not.toContain('SSEDecoder');
+    expect(Object.keys(root)).toContain('Stream');
   });
 });

@@ -7,6 +7,7 @@ import {
   ProviderError,
   RateLimitError,
   TimeoutError,
+  UnprocessableEntityError,
   ValidationError,
 } from '../src/index.js';
 import { byoError, hangUp, json, type MockServer, startMockServer } from './helpers/mock-http.js';
@@ -101,7 +102,8 @@ describe('retries', () => {
 
     mock.reply(byoError(422, 'idempotency_conflict', 'used with another request'), json(200, KEY));
     const err = await catchErr(byok.keys.connect({ provider: 'openai', refId: 'c1', providerKey: 'sk-byo-test-valid' }));
-    expect(err).toBeInstanceOf(ValidationError);
+    expect(err).toBeInstanceOf(UnprocessableEntityError);
+    expect(err).not.toBeInstanceOf(ValidationError);
     expect(err).toMatchObject({ statusCode: 422, code: 'idempotency_conflict' });
     expect(mock.requests).toHaveLength(1);
   });

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BYOK, type BYOErrorCode, type KeyDisabledEvent, ValidationError, type WebhookEvent } from '../src/index.js';
+import { BYOK, type BYOErrorCode, type KeyDisabledEvent, UnprocessableEntityError, type WebhookEvent } from '../src/index.js';
 import { startTestServer, type TestProject, type TestServer } from './helpers/server.js';
 
 /**
@@ -89,14 +89,14 @@ describe('retried webhook writes happen once', () => {
     expect(new Set(seen.map((s) => s.idempotencyKey)).size).toBe(4);
   });
 
-  it('a reused key with another body is a 422 ValidationError with code idempotency_conflict', async () => {
+  it('a reused key with another body is a 422 UnprocessableEntityError with code idempotency_conflict', async () => {
     const byok = new BYOK({ apiKey: project.skTest, baseURL: server.url });
     await byok.connectTokens.create({ refId: 'a' }, { idempotencyKey: 'sdk-reuse-1' });
     const err = await byok.connectTokens.create({ refId: 'b' }, { idempotencyKey: 'sdk-reuse-1' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ValidationError);
+    expect(err).toBeInstanceOf(UnprocessableEntityError);
     const code: BYOErrorCode = 'idempotency_conflict';
-    expect((err as ValidationError).code).toBe(code);
-    expect((err as ValidationError).statusCode).toBe(422);
+    expect((err as UnprocessableEntityError).code).toBe(code);
+    expect((err as UnprocessableEntityError).statusCode).toBe(422);
   });
 });
 

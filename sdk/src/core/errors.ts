@@ -44,10 +44,7 @@ export class BYOKError extends Error {
   }
 }
 
-/**
- * 400, 413, 415, 422: the request was invalid, an `Idempotency-Key` was reused with another body
- * (`idempotency_conflict`), or the provider rejected the key (`key_invalid`).
- */
+/** 400, 413, 415: the request was invalid (bad input, too large, wrong content type). */
 export class ValidationError extends BYOKError {
   /** Per-field problems, when BYO reported them. */
   readonly issues: { path?: string; message: string }[] | undefined;
@@ -56,6 +53,12 @@ export class ValidationError extends BYOKError {
     this.issues = init.issues;
   }
 }
+/**
+ * 422: the request was well formed but refused: the provider rejected the key being connected
+ * (`key_invalid`), or an `Idempotency-Key` was reused with another body (`idempotency_conflict`).
+ * Not a `ValidationError`, so a rejected key is told from bad input by `instanceof`; `code` says which.
+ */
+export class UnprocessableEntityError extends BYOKError {}
 /** 401: the BYO secret key is wrong, unknown, revoked or expired. */
 export class AuthenticationError extends BYOKError {}
 /** 403: the key may not do this (e.g. a publishable key). */

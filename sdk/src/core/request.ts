@@ -12,6 +12,7 @@ import {
   ProviderError,
   RateLimitError,
   TimeoutError,
+  UnprocessableEntityError,
   ValidationError,
 } from './errors.js';
 
@@ -265,8 +266,8 @@ export function makeAPIError(status: number, headers: Headers, text: string, pro
   let message = f.message ?? (typeof body === 'string' && body && body.length < 500 ? body : `BYO returned HTTP ${status}.`);
   if (f.issues?.length) message += ` (${f.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')})`;
   const init: ErrorInit = { statusCode: status, code: f.code, requestId, headers, body };
-  if (status === 400 || status === 413 || status === 415 || status === 422)
-    return new ValidationError(message, { ...init, issues: f.issues });
+  if (status === 400 || status === 413 || status === 415) return new ValidationError(message, { ...init, issues: f.issues });
+  if (status === 422) return new UnprocessableEntityError(message, init);
   if (status === 401) return new AuthenticationError(message, init);
   if (status === 403) return new PermissionDeniedError(message, init);
   if (status === 404) return new NotFoundError(message, init);

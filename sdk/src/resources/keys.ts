@@ -28,9 +28,12 @@ export class Keys extends APIResource {
     return this._transport.json({ method: 'POST', path: '/v1/keys/connect', body: params, idempotent: true }, options);
   }
 
-  /** Checks the stored key with its provider: `{ valid, result: 'valid' | 'invalid' | 'unknown', ... }`. */
+  /**
+   * Checks the stored key with its provider: `{ valid, result: 'valid' | 'invalid' | 'unknown', ... }`.
+   * No `Idempotency-Key`: BYO does not honour one here (validating again is harmless).
+   */
   validate(params: KeyRef, options?: RequestOptions): Promise<KeyValidation> {
-    return this._transport.json({ method: 'POST', path: '/v1/keys/validate', body: params, idempotent: true }, options);
+    return this._transport.json({ method: 'POST', path: '/v1/keys/validate', body: params }, options);
   }
 
   /** Destroys the key material; the metadata stays, with status `revoked`. */
