@@ -3,11 +3,9 @@ import type { Database } from '../db/schema.js';
 import type { RotateBatchInput, RotateBatchOutput, SecretsStatus } from '../schemas/secrets.js';
 import type { Services } from '../services.js';
 import { DecryptError } from '../vault/vault.js';
-// Webhook signing secrets are sealed by webhooks/endpoints.ts with this kind and context.
-import { secretContext as webhookSecretAad, WEBHOOK_SECRET_KIND } from '../webhooks/deliveries.js';
+import { aadFor, PROVIDER_KEY_KIND, secretContext as webhookSecretAad, WEBHOOK_SECRET_KIND } from '../vault/aad.js';
 import { type Actor, audit } from './audit.js';
 import { idempotencyDataKeys, idempotencyPending, rewrapIdempotencyBatch } from './idempotency-rewrap.js';
-import { aadFor, PROVIDER_KEY_KIND } from './provider-keys.js';
 
 /**
  * Master-key (KEK) rotation by re-wrapping data keys (ENC-5). Each sealed row stores the id

@@ -1,40 +1,20 @@
 import type { Kysely } from 'kysely';
-import { hashSecret, randomId } from '../auth/key-format.js';
-import type { Database, Mode, Project, ProviderName } from '../db/schema.js';
+import { randomId } from '../auth/key-format.js';
+import type { Database, Mode, ProviderName } from '../db/schema.js';
 import { BYOError } from '../errors.js';
 import { providerKeyHint } from '../providers/key-hint.js';
 import { validateWithProvider, type ValidationOutcome } from '../providers/validate.js';
 import type { Services } from '../services.js';
+import { aadFor, PROVIDER_KEY_KIND } from '../vault/aad.js';
 import { type Actor, audit, auditRow } from './audit.js';
+import { consumeConnectToken } from './connect-tokens.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { emitEvent } from './events.js';
 import { keyCacheId, type CachedProviderKey } from './key-cache.js';
 import { checkRequestedBase, requestedBase } from './provider-config.js';
+import { keyView } from './key-view.js';
 import { type KeyMeta, keyWriter, META_COLUMNS } from './key-writes.js';
-
-export function keyView(r: KeyMeta) {
-  return {
-    id: r.id,
-    provider: r.provider,
-    refId: r.ref_id,
-    status: r.status,
-    statusReason: r.status_reason,
-    keyHint: r.key_hint,
-    baseUrl: r.base_url,
-    lastValidatedAt: r.last_validated_at ? r.last_validated_at.toISOString() : null,
-    lastValidationResult: r.last_validation_result,
-    createdAt: r.created_at.toISOString(),
-    updatedAt: r.updated_at.toISOString(),
-  };
-}
-
-export const PROVIDER_KEY_KIND = 'provider_key';
-export const aadFor = (r: { project_id: string; mode: string; provider: string; ref_id: string; id: string }) =>
-  [r.project_id, r.mode, r.provider, r.ref_id, r.id] as const;
-
-export interface Scope {
-  project: Project;
-  mode: Mode;
-}
+import type { Scope } from './scope.js';
 
 export interface ConnectRequest {
   provider: ProviderName;
@@ -45,31 +25,6 @@ export interface ConnectRequest {
   connectToken?: string | undefined;
   /** true when the caller used a publishable key. */
   publishable: boolean;
-}
-
-async function consumeConnectToken(
-  db: Kysely<Database>,
-  scope: Scope,
-  token: string,
-  req: ConnectRequest,
-): Promise<{ allowBaseUrl: boolean }> {
-  const now = new Date();
-  const row = await db
-    .updateTable('connect_tokens')
-    .set({ used_at: now })
-    .where('token_hash', '=', hashSecret(token))
-    .where('project_id', '=', scope.project.id)
-    .where('mode', '=', scope.mode)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', now)
-    .returning(['ref_id', 'providers', 'allow_base_url'])
-    .executeTakeFirst();
-  if (!row)
-    throw new BYOError('connect_token_invalid', 'The connect token is unknown, expired or already used. Ask your backend for a new one.');
-  if (row.ref_id !== req.refId) throw new BYOError('connect_token_mismatch', 'The connect token was issued for another refId.');
-  if (row.providers && !row.providers.includes(req.provider))
-    throw new BYOError('connect_token_mismatch', `The connect token does not allow provider ${req.provider}.`);
-  return { allowBaseUrl: row.allow_base_url };
 }
 
 /**
@@ -260,20 +215,6 @@ export async function listKeys(
     data: page.map(keyView),
     nextCursor: rows.length > q.limit && last ? encodeCursor(last.created_at, last.id) : null,
   };
-}
-
-export function encodeCursor(t: Date, id: string): string {
-  return Buffer.from(JSON.stringify([t.toISOString(), id])).toString('base64url');
-}
-export function decodeCursor(c: string): { t: Date; id: string } {
-  try {
-    const [t, id] = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as [string, string];
-    const d = new Date(t);
-    if (typeof id !== 'string' || Number.isNaN(d.getTime())) throw new Error('bad');
-    return { t: d, id };
-  } catch {
-    throw new BYOError('validation_failed', 'cursor is not a cursor this API returned.');
-  }
 }
 
 /** Destroys the key material, keeps the metadata; idempotent (OPS-2). */

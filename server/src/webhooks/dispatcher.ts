@@ -2,7 +2,8 @@ import { setMaxListeners } from 'node:events';
 import { EVENTS_CHANNEL } from '../domain/events.js';
 import type { Services } from '../services.js';
 import { type ClaimCaps, type ClaimedDelivery, claimDue, leaseMsFor } from './claiming.js';
-import { attemptDelivery, SuccessBatcher } from './deliveries.js';
+import { attemptDelivery } from './deliveries.js';
+import { SuccessBatcher } from './success-batcher.js';
 import { fanOut } from './fanout.js';
 import type { AttemptResult } from './sender.js';
 

@@ -4,11 +4,15 @@ import type { Database, WebhookEndpointRow } from '../db/schema.js';
 import { type Actor, audit } from '../domain/audit.js';
 import { checkBaseUrl } from '../domain/base-url.js';
 import type { EventType } from '../domain/events.js';
-import { decodeCursor, encodeCursor, type Scope } from '../domain/provider-keys.js';
+import { decodeCursor, encodeCursor } from '../domain/cursor.js';
+import type { Scope } from '../domain/scope.js';
 import { BYOError } from '../errors.js';
 import type { Services } from '../services.js';
 import { claimDeliveries, leaseMsFor } from './claiming.js';
-import { attemptDelivery, deliveryView, disableEndpoint, failPending, secretContext, WEBHOOK_SECRET_KIND } from './deliveries.js';
+import { secretContext, WEBHOOK_SECRET_KIND } from '../vault/aad.js';
+import { attemptDelivery } from './deliveries.js';
+import { deliveryView } from './delivery-view.js';
+import { disableEndpoint, failPending } from './endpoint-disabling.js';
 import { generateWebhookSecret } from './signing.js';
 
 /** Endpoints per project and mode: each one multiplies every event. */

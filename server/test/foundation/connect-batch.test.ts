@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomId } from '../../src/auth/key-format.js';
 import { type KeyWrite, KeyWriteBatcher } from '../../src/domain/key-writes.js';
-import { aadFor, PROVIDER_KEY_KIND } from '../../src/domain/provider-keys.js';
+import { aadFor, PROVIDER_KEY_KIND } from '../../src/vault/aad.js';
 import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
 import { canaryKey, expectNoLeaks, type MockProvider, mockProviderEnv, startMockProvider } from './support.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomId } from '../../src/auth/key-format.js';
 import type { Mode } from '../../src/db/schema.js';
-import { aadFor, PROVIDER_KEY_KIND } from '../../src/domain/provider-keys.js';
+import { aadFor, PROVIDER_KEY_KIND } from '../../src/vault/aad.js';
 import type { Services } from '../../src/services.js';
 import { usingPostgres } from '../helpers/server.js';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { secretContext as webhookSecretAad, WEBHOOK_SECRET_KIND } from '../../src/webhooks/deliveries.js';
+import { secretContext as webhookSecretAad, WEBHOOK_SECRET_KIND } from '../../src/vault/aad.js';
 import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
 import { masterKey, persistentStorage, seedProviderKeys } from './helpers.js';
 

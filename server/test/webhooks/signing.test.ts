@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { nextDelayMs } from '../../src/webhooks/deliveries.js';
+import { nextDelayMs } from '../../src/webhooks/retry-schedule.js';
 import { parseRetryAfter } from '../../src/webhooks/sender.js';
 import { generateWebhookSecret, signDelivery, standardKey, verifyByoSignature } from '../../src/webhooks/signing.js';
 import { verifyWithNodeSnippet } from './receiver.js';

@@ -1,0 +1,18 @@
+import type { KeyMeta } from './key-writes.js';
+
+/** A provider key's metadata as the API returns it (never the key). */
+export function keyView(r: KeyMeta) {
+  return {
+    id: r.id,
+    provider: r.provider,
+    refId: r.ref_id,
+    status: r.status,
+    statusReason: r.status_reason,
+    keyHint: r.key_hint,
+    baseUrl: r.base_url,
+    lastValidatedAt: r.last_validated_at ? r.last_validated_at.toISOString() : null,
+    lastValidationResult: r.last_validation_result,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
