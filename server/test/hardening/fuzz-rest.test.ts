@@ -294,7 +294,12 @@ describe('REST fuzzing (every route of /v1/openapi.json)', () => {
         // Fail closed: without a valid credential nothing succeeds.
         if (!g.cred.valid && res.status < 400 && g.method !== 'OPTIONS') problems.push(`status ${res.status} without a valid credential`);
         // A publishable key reaches only the connect route and the provider catalog a connect form renders from.
-        if (g.cred.label.startsWith('pk') && res.status < 400 && !/^\/v1\/(keys\/connect|providers)(\?|$)/.test(g.path) && g.method !== 'OPTIONS')
+        if (
+          g.cred.label.startsWith('pk') &&
+          res.status < 400 &&
+          !/^\/v1\/(keys\/connect|providers)(\?|$)/.test(g.path) &&
+          g.method !== 'OPTIONS'
+        )
           problems.push(`pk got ${res.status}`);
         // KEY-7: a rejected credential is never echoed.
         if (res.status === 401 && g.cred.headers.authorization && g.cred.headers.authorization.length > 20) {
