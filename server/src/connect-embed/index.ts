@@ -6,10 +6,10 @@ import { z } from 'zod';
 import type { App } from '../app.js';
 import { providerCatalog } from '../providers/catalog.js';
 import { ProviderSchema, RefIdSchema } from '../schemas/common.js';
-import { originAllowed } from '../trpc/routers/keys.js';
+import { originAllowed } from '../domain/origins.js';
+import { isServerOrigin, trackServerAddress } from '../domain/server-origin.js';
 import type { FormProvider } from './fields.js';
 import { embedCsp, renderError, renderForm } from './page.js';
-import { isServerOrigin, trackServerAddress } from './server-origin.js';
 
 /**
  * The hosted connect form, `GET /connect/embed`, that `<byo-connect-form>` frames. The page

@@ -1,4 +1,4 @@
-import { providerErrorBody } from '../proxy/error-shape.js';
+import { providerErrorBody } from '../providers/wire/error-body.js';
 import { estimateTokens, promptTokens, SANDBOX_REPLY, splitText, sseEvent, stableId } from './content.js';
 import { asObject, json, type SandboxOptions, type SandboxRequest, type SandboxResponse, sse } from './types.js';
 

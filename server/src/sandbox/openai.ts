@@ -1,4 +1,4 @@
-import { providerErrorBody } from '../proxy/error-shape.js';
+import { providerErrorBody } from '../providers/wire/error-body.js';
 import {
   embeddingBase64,
   embeddingOf,

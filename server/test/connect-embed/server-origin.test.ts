@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { isServerOrigin, serverOrigins, trackServerAddress } from '../../src/connect-embed/server-origin.js';
+import { isServerOrigin, serverOrigins, trackServerAddress } from '../../src/domain/server-origin.js';
 import type { Services } from '../../src/services.js';
 
 /** Which `Origin`s count as the BYO server's own (the hosted form's same-origin calls). */

@@ -14,7 +14,8 @@ import { ProviderSchema, RefIdSchema } from '../../schemas/common.js';
 import { createConnectToken } from '../../domain/connect-tokens.js';
 import { connectKey, getKey, listKeys, revokeKey, validateKey } from '../../domain/provider-keys.js';
 import { BYOError } from '../../errors.js';
-import { isServerOrigin } from '../../connect-embed/server-origin.js';
+import { openToAnyOrigin, originAllowed } from '../../domain/origins.js';
+import { isServerOrigin } from '../../domain/server-origin.js';
 import { idempotent } from '../idempotent.js';
 import { publishableProcedure, router, secretProcedure } from '../init.js';
 
@@ -129,15 +130,3 @@ export const connectTokensRouter = router({
       idempotent(ctx, 'connectTokens.create', input, () => createConnectToken(ctx.services, ctx.key, ctx.key.actor, input), ['token']),
     ),
 });
-
-/** Exact match (WEB-1); a test-mode project with no allowed origins accepts any. */
-export function originAllowed(allowed: string[], mode: 'live' | 'test', origin: string): boolean {
-  // Sandboxed frames and file: pages send "null": it names no one, so it never matches (WEB-1).
-  if (origin === 'null') return false;
-  return allowed.includes(origin) || openToAnyOrigin(allowed, mode);
-}
-
-/** A test-mode project without allowed origins takes connects from anywhere (development). */
-function openToAnyOrigin(allowed: string[], mode: 'live' | 'test'): boolean {
-  return mode === 'test' && allowed.length === 0;
-}
