@@ -1,7 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { BYOError, type ErrorCode, errorBody } from '../errors.js';
+import { BYOError } from '../errors.js';
+import { renderError } from '../errors/render.js';
 import type { Logger } from '../observability/logger.js';
+import { newRequestId } from '../vault/random.js';
 
 /**
  * Requests node's HTTP parser rejects before Fastify sees them (malformed request line or
@@ -28,27 +30,24 @@ export function clientErrorHandler(logger: Logger) {
       socket.end();
       return;
     }
-    let status = 400;
-    let code: ErrorCode = 'bad_request';
-    let message = 'Malformed HTTP request.';
-    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      status = 408;
-      code = 'request_timeout';
-      message = 'The request was not received in time.';
-    } else if (err.code === 'HPE_HEADER_OVERFLOW') {
-      status = 431;
-      code = 'headers_too_large';
-      message = 'The request headers are too large.';
-    }
-    const requestId = `req_${randomBytes(12).toString('base64url')}`;
+    let error = new BYOError('bad_request', 'Malformed HTTP request.');
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') error = new BYOError('request_timeout', 'The request was not received in time.');
+    else if (err.code === 'HPE_HEADER_OVERFLOW') error = new BYOError('headers_too_large', 'The request headers are too large.');
+    const requestId = newRequestId();
     logger.debug({ reqId: requestId, code: err.code }, 'client error');
     if (socket.writable) {
-      const body = JSON.stringify(errorBody(new BYOError(code, message), requestId));
-      socket.write(
-        `HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-          `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-          `X-Content-Type-Options: nosniff\r\nX-BYO-Request-Id: ${requestId}\r\nX-BYO-Error-Source: byo\r\nConnection: close\r\n\r\n${body}`,
-      );
+      const { status, headers, body } = renderError(error, requestId);
+      const json = JSON.stringify(body);
+      const lines = [
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+        'Content-Type: application/json; charset=utf-8',
+        `Content-Length: ${Buffer.byteLength(json)}`,
+        'X-Content-Type-Options: nosniff',
+        `X-BYO-Request-Id: ${requestId}`,
+        ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+        'Connection: close',
+      ];
+      socket.write(`${lines.join('\r\n')}\r\n\r\n${json}`);
     }
     socket.destroy();
   };
@@ -59,12 +58,13 @@ export function clientErrorHandler(logger: Logger) {
  * hooks and the error handler; answer them in BYO's shape too.
  */
 export function frameworkErrorHandler(_err: Error, request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply): void {
+  const { status, headers, body } = renderError(new BYOError('bad_request', 'The request URL is malformed.'), request.id);
   void reply
-    .code(400)
+    .code(status)
+    .headers(headers)
     .header('x-byo-request-id', request.id)
-    .header('x-byo-error-source', 'byo')
     .header('x-content-type-options', 'nosniff')
     .header('cache-control', 'no-store')
     .type('application/json; charset=utf-8')
-    .send(errorBody(new BYOError('bad_request', 'The request URL is malformed.'), request.id));
+    .send(body);
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { BYOError, errorBody, toBYOError } from '../errors.js';
+import { BYOError, toBYOError } from '../errors.js';
+import { renderError } from '../errors/render.js';
 import type { Logger } from '../observability/logger.js';
 
 /**
@@ -8,32 +9,31 @@ import type { Logger } from '../observability/logger.js';
  */
 export function registerErrorHandlers(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    let e: BYOError;
-    if (err instanceof BYOError) e = err;
-    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new BYOError('payload_too_large', 'The request body is too large.');
-    else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-      e = new BYOError('unsupported_media_type', 'Send the body as application/json.');
-    else if (
-      err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
-      err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
-      (err.statusCode === 400 && err instanceof SyntaxError)
-    )
-      e = new BYOError('bad_request', 'The request body is not valid JSON.');
-    else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) e = new BYOError('bad_request', 'Bad request.');
-    else {
-      e = toBYOError(err);
-      if (e.code === 'internal_error') logger.error({ err, reqId: request.id }, 'unexpected error');
-    }
-    if (e.retryAfter) void reply.header('retry-after', String(e.retryAfter));
-    void reply.header('x-byo-error-source', 'byo');
-    void reply.code(e.status).type('application/json').send(errorBody(e, request.id));
+    const { status, headers, body } = renderError(fromFastify(err), request.id, { logger });
+    void reply.code(status).headers(headers).type('application/json').send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply
-      .code(404)
-      .header('x-byo-error-source', 'byo')
-      .send(errorBody(new BYOError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`), request.id));
+    const { status, headers, body } = renderError(
+      new BYOError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`),
+      request.id,
+    );
+    void reply.code(status).headers(headers).send(body);
   });
+}
+
+/** Fastify's own failures as BYO codes; anything else (a thrown BYOError included) as it is. */
+function fromFastify(err: FastifyError): unknown {
+  if (err instanceof BYOError) return err;
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new BYOError('payload_too_large', 'The request body is too large.');
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new BYOError('unsupported_media_type', 'Send the body as application/json.');
+  if (
+    err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+    (err.statusCode === 400 && err instanceof SyntaxError)
+  )
+    return new BYOError('bad_request', 'The request body is not valid JSON.');
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new BYOError('bad_request', 'Bad request.');
+  return err;
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
 import { TRPCError } from '@trpc/server';
-import { BYOError, ERROR_STATUS, type ErrorBody, errorBody } from '../errors.js';
+import { BYOError, ERROR_STATUS, type ErrorBody, type ErrorCode, type ErrorIssue } from '../errors.js';
+import { type RenderedError, renderError } from '../errors/render.js';
 import type { Services } from '../services.js';
 import { logProcedureError } from './errors.js';
 import { contextFromRequest } from '../trpc/context.js';
@@ -31,11 +32,10 @@ export function registerRest(app: FastifyInstance, services: Services, router: A
     // The adapter resolves `.` and `..` segments (raw or `%2e`): `/v1/keys/openai/%2e%2e` would
     // be the list route. No route has such a segment and no refId is only dots: refuse.
     if (DOT_SEGMENT.test(req.raw.url)) {
-      return reply
-        .code(400)
-        .send(
-          errorBody(new BYOError('validation_failed', 'A path segment may not be "." or ".." (a refId is never only dots).'), request.id),
-        );
+      return sendError(
+        reply,
+        renderError(new BYOError('validation_failed', 'A path segment may not be "." or ".." (a refId is never only dots).'), request.id),
+      );
     }
     // A POST with no body at all (`curl -X POST .../revoke`) is an empty JSON object, not a 415.
     const h = request.headers;
@@ -57,9 +57,7 @@ export function registerRest(app: FastifyInstance, services: Services, router: A
       if (reply.statusCode >= 400 && data) {
         // The status follows BYO's code (one table), also where tRPC saw only an internal error:
         // a database outage is a 503 to retry, a value the database refused is a 400.
-        const body = rewriteError(data, request.id);
-        if (body.code === 'database_unavailable' && !reply.hasHeader('retry-after')) void reply.header('retry-after', '2');
-        void reply.code(ERROR_STATUS[body.code] ?? reply.statusCode).send(JSON.stringify(body));
+        sendError(reply, renderError(adapterError(data), request.id));
       } else if (reply.statusCode === 204 || data === undefined) void reply.send();
       else void reply.send(data);
     };
@@ -81,7 +79,7 @@ export function registerRest(app: FastifyInstance, services: Services, router: A
   app.post('/v1/keys/connect', async (request, reply) => {
     // As the adapter: JSON only (Fastify would also parse text/plain); no body at all is `{}`.
     if (request.body !== undefined && !String(request.headers['content-type'] ?? '').startsWith('application/json')) {
-      return reply.code(415).send(errorBody(new BYOError('unsupported_media_type', 'Send the body as application/json.'), request.id));
+      return sendError(reply, renderError(new BYOError('unsupported_media_type', 'Send the body as application/json.'), request.id));
     }
     const ctx = contextFromRequest(services, request, (n, v) => void reply.header(n, v));
     try {
@@ -89,10 +87,7 @@ export function registerRest(app: FastifyInstance, services: Services, router: A
     } catch (err) {
       const error = err instanceof TRPCError ? err : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: err });
       logProcedureError(services.logger, error);
-      const e = domainError(error);
-      // As the error handler: a BYOError the procedure threw has set it already.
-      if (e.retryAfter && !reply.hasHeader('retry-after')) void reply.header('retry-after', String(e.retryAfter));
-      return reply.code(e.status).send(errorBody(e, request.id));
+      return sendError(reply, renderError(domainError(error), request.id));
     }
   });
 
@@ -119,18 +114,28 @@ export function decodeSafePath(url: string): string {
   return q === -1 ? decoded : decoded + url.slice(q);
 }
 
-function rewriteError(raw: string, requestId: string): ErrorBody {
+/** Sends a rendered error; a `retry-after` the procedure set already (its own value) wins. */
+function sendError(reply: FastifyReply, { status, headers, body }: RenderedError<ErrorBody>): FastifyReply {
+  for (const [name, value] of Object.entries(headers)) if (!reply.hasHeader(name)) void reply.header(name, value);
+  return reply.code(status).send(body);
+}
+
+/**
+ * The BYOError behind the adapter's error body, rebuilt from the errorFormatter's `data` (the
+ * adapter replaces the message of input errors with a generic one; the formatter's is in data).
+ * Its status follows BYO's code (one table), also where tRPC saw only an internal error: a
+ * database outage is a 503 to retry, a value the database refused is a 400.
+ */
+function adapterError(raw: string): BYOError {
   try {
     const parsed = JSON.parse(raw) as { data?: { code?: string; issues?: unknown; message?: string }; message?: string };
-    const body: ErrorBody = {
-      code: (parsed.data?.code ?? 'internal_error') as ErrorBody['code'],
-      // The adapter replaces the message of input errors with a generic one; the formatter's is in data.
-      message: parsed.data?.message ?? parsed.message ?? 'Error',
-      requestId,
-    };
-    if (Array.isArray(parsed.data?.issues)) body.issues = parsed.data.issues as ErrorBody['issues'];
-    return body;
+    const code = parsed.data?.code;
+    if (!code || !(code in ERROR_STATUS)) return new BYOError('internal_error', 'Internal error.');
+    return new BYOError(code as ErrorCode, parsed.data?.message ?? parsed.message ?? 'Error', {
+      issues: Array.isArray(parsed.data?.issues) ? (parsed.data.issues as ErrorIssue[]) : undefined,
+      retryAfter: code === 'database_unavailable' ? 2 : undefined,
+    });
   } catch {
-    return { code: 'internal_error', message: 'Internal error.', requestId };
+    return new BYOError('internal_error', 'Internal error.');
   }
 }

@@ -6,7 +6,8 @@ import type { Dispatcher } from 'undici';
 import type { KeyPrincipal } from '../auth/authenticator.js';
 import type { ProviderName } from '../db/schema.js';
 import { disableKey, type KeyVersion } from '../domain/provider-keys.js';
-import { BYOError, toBYOError } from '../errors.js';
+import { BYOError } from '../errors.js';
+import { renderProviderError } from '../errors/render.js';
 import { BASE_SECURITY_HEADERS } from '../http/security-headers.js';
 import { SsrfError } from '../net/ssrf.js';
 import type { Metrics, ProxyAnswerSource } from '../observability/metrics.js';
@@ -17,7 +18,6 @@ import { isRefId } from '../schemas/common.js';
 import type { Services } from '../services.js';
 import { type UsageTap, usageTapFor } from '../usage/extract.js';
 import type { UsageRecorder } from '../usage/recorder.js';
-import { providerErrorBody } from './error-shape.js';
 import { callerCredential, clientResponseHeaders, hasDotSegment, takeQueryKey, upstreamRequestHeaders } from './headers.js';
 import { InFlight, type Slot } from './in-flight.js';
 import type { KeyRef, ProviderKeyResolver, UsableKey } from './keys.js';
@@ -362,25 +362,13 @@ export class ProxyHandler {
       this.finish(call);
       return;
     }
-    const e = toBYOError(err);
-    if (e.code === 'internal_error' && !(err instanceof BYOError))
-      this.deps.services.logger.error({ err, reqId: call.requestId }, 'unexpected proxy error');
-    call.status = e.status;
+    const { status, headers, body } = renderProviderError(call.provider, err, call.requestId, {
+      logger: this.deps.services.logger,
+      message: 'unexpected proxy error',
+    });
+    call.status = status;
     call.source = 'byo';
-    const body = JSON.stringify(
-      providerErrorBody(call.provider, { status: e.status, message: e.message, code: e.code, requestId: call.requestId }),
-    );
-    const headers: Record<string, string> = {
-      ...BASE_HEADERS,
-      'content-type': 'application/json',
-      'content-length': String(Buffer.byteLength(body)),
-      'x-byo-request-id': call.requestId,
-      'x-byo-error-source': 'byo',
-    };
-    // Official SDKs retry 409 and 5xx by default; a BYO 4xx will not change by retrying.
-    if (e.status < 500 && e.status !== 429) headers['x-should-retry'] = 'false';
-    if (e.retryAfter) headers['retry-after'] = String(e.retryAfter);
-    res.writeHead(e.status, headers);
+    res.writeHead(status, { ...BASE_HEADERS, ...headers });
     res.end(body);
     this.finish(call);
   }

@@ -6,6 +6,7 @@ import type { Principal } from '../auth/authenticator.js';
 import type { Project } from '../db/schema.js';
 import type { Actor } from '../domain/audit.js';
 import { BYOError, type ErrorIssue, toBYOError } from '../errors.js';
+import { renderError } from '../errors/render.js';
 import type { Context } from './context.js';
 
 /** The only place initTRPC is called; it exports the few base procedures. */
@@ -65,11 +66,18 @@ const t = initTRPC
   .meta<OpenApiMeta>()
   .create({
     errorFormatter({ shape, error, ctx }) {
-      const e = domainError(error);
+      // Logging is onError's (logProcedureError); the REST adapter rebuilds its body from `data`.
+      const { status, body } = renderError(domainError(error), ctx?.requestId ?? '');
       return {
         ...shape,
-        message: e.message,
-        data: { code: e.code, message: e.message, httpStatus: e.status, requestId: ctx?.requestId ?? null, issues: e.issues ?? null },
+        message: body.message,
+        data: {
+          code: body.code,
+          message: body.message,
+          httpStatus: status,
+          requestId: ctx?.requestId ?? null,
+          issues: body.issues ?? null,
+        },
       };
     },
   });
