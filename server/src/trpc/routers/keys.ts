@@ -13,9 +13,7 @@ import {
 import { ProviderSchema, RefIdSchema } from '../../schemas/common.js';
 import { createConnectToken } from '../../domain/connect-tokens.js';
 import { connectKey, getKey, listKeys, revokeKey, validateKey } from '../../domain/provider-keys.js';
-import { BYOError } from '../../errors.js';
-import { openToAnyOrigin, originAllowed } from '../../domain/origins.js';
-import { isServerOrigin } from '../../domain/server-origin.js';
+import { enforceConnectPolicy } from '../connect-policy.js';
 import { idempotent } from '../idempotent.js';
 import { publishableProcedure, router, secretProcedure } from '../init.js';
 
@@ -42,34 +40,15 @@ export const keysRouter = router({
       },
     })
     .input(ConnectKeyInputSchema)
+    // After the input: bad input is a 400 that consumes no rate limit.
+    .use(async ({ ctx, next }) => {
+      await enforceConnectPolicy(ctx);
+      return next();
+    })
     .output(ConnectKeyOutputSchema)
-    .mutation(async ({ ctx, input }) => {
+    .mutation(({ ctx, input }) => {
       const { key } = ctx;
       const publishable = key.principal.kind === 'pk';
-      if (publishable) {
-        // The hosted connect form (/connect/embed) calls this route same-origin, so its Origin
-        // is this server's own public origin (BYO_PUBLIC_URL or the listening address). That
-        // page enforces the project's allowed origins itself (frame-ancestors, verified parent
-        // origin for postMessage), so the server's own origin is accepted here.
-        if (ctx.origin && !originAllowed(key.project.allowed_origins, key.mode, ctx.origin) && !isServerOrigin(ctx.services, ctx.origin)) {
-          throw new BYOError('origin_not_allowed', `Origin ${ctx.origin} is not in this project's allowed origins.`);
-        }
-        // WEB-1: a publishable key is for browsers, which always send Origin on this POST. Where
-        // origins are enforced, a request without one (a script holding a copied pk) is refused;
-        // an abuse filter, not authentication. Only a test-mode project with no allowed origins
-        // is open to any caller (the quickstart's curl).
-        if (!ctx.origin && !openToAnyOrigin(key.project.allowed_origins, key.mode)) {
-          throw new BYOError(
-            'origin_not_allowed',
-            "A publishable key can connect keys only from a web page on one of the project's allowed origins (the request had no Origin header). From a server, use your secret key.",
-          );
-        }
-        if (ctx.origin) {
-          ctx.setResponseHeader('access-control-allow-origin', ctx.origin);
-          ctx.setResponseHeader('vary', 'Origin');
-        }
-        await ctx.services.rateLimits.consumeConnect(key.principal.keyId, ctx.ip);
-      }
       const run = () =>
         connectKey(ctx.services, key, key.actor, {
           provider: input.provider,
@@ -80,7 +59,6 @@ export const keysRouter = router({
           publishable,
         });
       if (publishable) return run();
-      await ctx.services.rateLimits.consumeSecretConnect(key.principal.keyId);
       // The stored response never holds the provider key, only its hint; the stored request hash
       // is an HMAC under a key sealed by a master key (withIdempotency), so a dump cannot confirm a guess.
       return idempotent(ctx, 'keys.connect', input, run);
