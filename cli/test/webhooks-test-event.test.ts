@@ -74,7 +74,7 @@ describe('byo webhooks test --event', () => {
     });
     const last = JSON.parse(received.filter((r) => r.path === '/ok').at(-1)?.body ?? '{}');
     expect(last.id).toBe(json.json.result.eventId);
-    expect(Object.keys(last.data).sort()).toEqual(['keyHint', 'provider', 'refId']);
+    expect(Object.keys(last.data).sort()).toEqual(['by', 'keyHint', 'provider', 'refId', 'replaced']);
   });
 
   it('defaults to webhook.test', async () => {
