@@ -15,7 +15,9 @@ let browser: Browser;
 let project: TestProject;
 
 beforeAll(async () => {
-  [byo, site, browser] = await Promise.all([startTestServer(), new StaticServer().start(), launchChromium()]);
+  // Every connect here comes from one IP and a few keys: the connect rate limits are tested elsewhere.
+  const limits = { BYO_RATE_LIMIT_CONNECT_PER_IP: '10000', BYO_RATE_LIMIT_CONNECT_PER_KEY: '10000' };
+  [byo, site, browser] = await Promise.all([startTestServer(limits), new StaticServer().start(), launchChromium()]);
   project = await byo.createProject({ validateOnConnect: true });
   site.script(
     '/app.js',
