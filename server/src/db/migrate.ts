@@ -11,6 +11,7 @@ import * as m0500 from './migrations/20261127_0500_idempotency_expiry.js';
 import * as m20261207_0100 from './migrations/20261207_0100_usage_bigint.js';
 import * as m20261207_0200 from './migrations/20261207_0200_idempotency_hash_keys.js';
 import * as m20261207_0300 from './migrations/20261207_0300_webhook_in_flight.js';
+import * as m20261208_0200_usage from './migrations/20261208_0200_usage_key_id.js';
 
 /** Migrations are listed statically so the compiled server and tests see the same set. */
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '20261207_0100_usage_bigint': m20261207_0100,
   '20261207_0200_idempotency_hash_keys': m20261207_0200,
   '20261207_0300_webhook_in_flight': m20261207_0300,
+  '20261208_0200_usage_key_id': m20261208_0200_usage,
 };
 
 class StaticProvider implements MigrationProvider {

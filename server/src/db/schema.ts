@@ -141,6 +141,8 @@ export interface UsageRecordsTable {
   mode: Mode;
   ref_id: string;
   provider: ProviderName;
+  /** The stored provider key (`provider_keys.id`) that paid for these calls; null when BYO answered before choosing one, or for rows older than the column. */
+  key_id: string | null;
   model: string | null;
   status: number;
   /** Sums over the roll-up's calls, hence `bigint`. */

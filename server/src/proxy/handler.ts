@@ -46,6 +46,8 @@ class Call {
   ref: KeyRef | null = null;
   /** The stored key version sent upstream: a provider 401/403 disables this version only. */
   used: KeyVersion | null = null;
+  /** The stored key chosen for the call: every answer from then on carries its proof headers. */
+  key: UsableKey | null = null;
   /** Model named in the URL (Gemini), used when the response names none. */
   urlModel: string | null = null;
   /** The provider path after `/v1/proxy/{provider}`, and the query string without any `key=`. */
@@ -224,6 +226,7 @@ export class ProxyHandler {
   /** Sends the call to the provider (or the sandbox) with the customer's key. */
   private forward(call: Call, stored: UsableKey): void {
     if (stored.version) call.used = { id: stored.id, version: stored.version };
+    call.key = stored;
     if (call.clientGone) {
       this.finish(call);
       return;
@@ -323,6 +326,7 @@ export class ProxyHandler {
       'x-byo-request-id': call.requestId,
       'x-byo-sandbox': 'true',
     };
+    addProof(headers, call.key);
     call.tap = usageTapFor(out.headers['content-type'], undefined);
     if (out.body !== undefined) {
       const buf = Buffer.from(out.body);
@@ -368,6 +372,7 @@ export class ProxyHandler {
     });
     call.status = status;
     call.source = 'byo';
+    addProof(headers, call.key);
     res.writeHead(status, { ...BASE_HEADERS, ...headers });
     res.end(body);
     this.finish(call);
@@ -412,6 +417,7 @@ export class ProxyHandler {
       mode: ref.mode,
       refId: ref.refId,
       provider: ref.provider,
+      keyId: call.key?.id ?? null,
       model: usage?.model ?? call.urlModel,
       status,
       latencyMs: Math.round(now - call.startedAt),
@@ -457,6 +463,12 @@ export class ProxyHandler {
       .catch((err: unknown) => this.deps.services.logger.warn({ err, provider: ref.provider }, 'could not disable a rejected key'))
       .finally(() => this.disabling.delete(id));
   }
+}
+
+/** Adds the chosen key's proof headers (none before a key was chosen) to a header object. */
+function addProof(headers: Record<string, string>, key: UsableKey | null): void {
+  const proof = key?.proof;
+  if (proof) for (let i = 0; i < proof.length; i += 2) headers[proof[i] as string] = proof[i + 1] as string;
 }
 
 const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
@@ -574,7 +586,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     call.tap = usageTapFor(contentType, Array.isArray(ce) ? ce[0] : ce);
     const res = call.res;
     this.cork();
-    res.writeHead(statusCode, clientResponseHeaders(headers, call.requestId, this.customUpstream));
+    res.writeHead(statusCode, clientResponseHeaders(headers, call.requestId, this.customUpstream, call.key?.proof));
     // A stream's headers leave now even if its first event is slow; when the first bytes
     // came in the same read, the cork sends headers and bytes in one write.
     if (contentType?.startsWith('text/event-stream')) res.flushHeaders();

@@ -98,11 +98,31 @@ export function upstreamRequestHeaders(
 const ACTIVE_CONTENT = /^\s*(?:text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml)|\+xml\s*(?:;|$)/i;
 const INERT_TYPE = 'text/plain; charset=utf-8';
 
+/** The stored provider key that answered a call: its id, and its hint (`sk-...abcd`). */
+export const KEY_ID_HEADER = 'x-byo-key-id';
+export const KEY_HINT_HEADER = 'x-byo-key-hint';
+const NO_PROOF: readonly string[] = [];
+
 /**
- * The upstream response headers to pass to the client, flat, plus `x-byo-request-id` and BYO's
- * security headers. `customUpstream`: the answer comes from a base URL a customer chose.
+ * The proof of whose key paid for a call, flat for writeHead(): built once per cached key (see
+ * ProviderKeyResolver), so the hot path only appends four strings. A stored key has a hint
+ * whenever it has key material; a missing one is left out rather than sent empty.
  */
-export function clientResponseHeaders(headers: IncomingHttpHeaders, requestId: string, customUpstream = false): string[] {
+export function keyProofHeaders(id: string, hint: string | null): readonly string[] {
+  return hint ? [KEY_ID_HEADER, id, KEY_HINT_HEADER, hint] : [KEY_ID_HEADER, id];
+}
+
+/**
+ * The upstream response headers to pass to the client, flat, plus `x-byo-request-id`, the key's
+ * proof headers (an upstream's own `x-byo-*` never passes) and BYO's security headers.
+ * `customUpstream`: the answer comes from a base URL a customer chose.
+ */
+export function clientResponseHeaders(
+  headers: IncomingHttpHeaders,
+  requestId: string,
+  customUpstream = false,
+  proof: readonly string[] = NO_PROOF,
+): string[] {
   const conn = headers.connection;
   const extra = connectionTokens(Array.isArray(conn) ? conn.join(',') : conn);
   const out: string[] = [];
@@ -115,6 +135,7 @@ export function clientResponseHeaders(headers: IncomingHttpHeaders, requestId: s
     else out.push(name, value);
   }
   out.push('x-byo-request-id', requestId);
+  for (const v of proof) out.push(v);
   return withBaseHeaders(out);
 }
 

@@ -3,9 +3,11 @@ import { type CachedProviderKey, keyCacheId } from '../domain/key-cache.js';
 import { loadProviderKey } from '../domain/provider-keys.js';
 import { BYOError } from '../errors.js';
 import type { Services } from '../services.js';
+import { keyProofHeaders } from './headers.js';
 import { DecryptError } from '../vault/vault.js';
 
-export type UsableKey = CachedProviderKey & { key: string };
+/** An active key with its plaintext, and its proof headers (`x-byo-key-id`, `x-byo-key-hint`), built once per load. */
+export type UsableKey = CachedProviderKey & { key: string; proof: readonly string[] };
 
 export interface KeyRef {
   projectId: string;
@@ -43,7 +45,7 @@ export class ProviderKeyResolver {
   }
 
   private fromDatabase(ref: KeyRef): Promise<CachedProviderKey | null> {
-    return loadProviderKey(this.services, ref).catch((err: unknown) => {
+    return loadProviderKey(this.services, ref).then(withProof, (err: unknown) => {
       if (err instanceof DecryptError) {
         this.onDecryptFailure();
         this.services.logger.error({ provider: ref.provider, projectId: ref.projectId }, 'a stored provider key failed to decrypt');
@@ -55,6 +57,13 @@ export class ProviderKeyResolver {
       throw err;
     });
   }
+}
+
+/** The cached entry carries its proof headers, so a cache hit costs no string building. */
+function withProof(found: CachedProviderKey | null): CachedProviderKey | null {
+  if (!found?.key) return found;
+  const key: UsableKey = { ...found, key: found.key, proof: keyProofHeaders(found.id, found.keyHint) };
+  return key;
 }
 
 function usable(found: CachedProviderKey | null, ref: KeyRef): UsableKey {

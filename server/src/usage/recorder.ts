@@ -7,6 +7,8 @@ export interface UsageRecord {
   mode: Mode;
   refId: string;
   provider: ProviderName;
+  /** The stored provider key the call used (null: BYO answered before a key was chosen). */
+  keyId: string | null;
   model: string | null;
   status: number;
   latencyMs: number;
@@ -42,13 +44,14 @@ export function refusalReason(err: unknown): RefusalReason | null {
   return null;
 }
 
-/** One `usage_records` row: the calls of one key (project, mode, refId, provider, model, status) in one UTC minute. */
+/** One `usage_records` row: the calls of one key (project, mode, refId, provider, stored key, model, status) in one UTC minute. */
 interface RollUp {
   key: string;
   projectId: string;
   mode: Mode;
   refId: string;
   provider: ProviderName;
+  keyId: string | null;
   model: string | null;
   status: number;
   minute: Date;
@@ -71,7 +74,7 @@ const CLOSE_RETRY_MS = 250;
  * Records usage off the proxy's hot path (issue 3 §9). `record()` adds the call to an
  * in-memory roll-up (a Map update, no I/O); a timer writes the roll-ups in batches.
  *
- * Calls that share project, mode, refId, provider, model, status and UTC minute become one
+ * Calls that share project, mode, refId, provider, stored key, model, status and UTC minute become one
  * row with `requests` = how many, and summed latency and tokens: writing one row per call
  * cost more CPU than proxying the call (on the embedded database above all) and grows the
  * table by one row per request. Per-call latency distributions are in the Prometheus
@@ -107,7 +110,8 @@ export class UsageRecorder {
   record(r: UsageRecord): void {
     if (this.closed) return;
     const minute = Math.floor(r.createdAt / MINUTE) * MINUTE;
-    const key = `${r.projectId}\u0000${r.mode}\u0000${r.refId}\u0000${r.provider}\u0000${r.model ?? ''}\u0000${r.status}\u0000${minute}`;
+    // The stored key id is part of the roll-up: a key replaced within the minute gets its own row.
+    const key = `${r.projectId}\u0000${r.mode}\u0000${r.refId}\u0000${r.provider}\u0000${r.keyId ?? ''}\u0000${r.model ?? ''}\u0000${r.status}\u0000${minute}`;
     const row = this.pending.get(key);
     if (row) {
       row.requests++;
@@ -127,6 +131,7 @@ export class UsageRecorder {
       mode: r.mode,
       refId: r.refId,
       provider: r.provider,
+      keyId: r.keyId,
       model: r.model,
       status: r.status,
       minute: new Date(minute),
@@ -217,6 +222,7 @@ export class UsageRecorder {
           mode: r.mode,
           ref_id: r.refId,
           provider: r.provider,
+          key_id: r.keyId,
           model: r.model,
           status: r.status,
           requests: r.requests,
