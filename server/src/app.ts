@@ -133,7 +133,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     trpcOptions: {
       router: appRouter,
       createContext: ({ req, res }: { req: import('fastify').FastifyRequest; res: import('fastify').FastifyReply }) =>
-        contextFromRequest(services, req, (n, v) => void res.header(n, v)),
+        contextFromRequest(services, req, (n, v) => void res.header(n, v), { dashboard: true }),
       onError: ({ error }: { error: import('@trpc/server').TRPCError }) => {
         logProcedureError(logger, error);
       },

@@ -74,6 +74,9 @@ export const EnvSchema = z.object({
   BYO_EMBEDDED_STORAGE: z.enum(['disk', 'memory']).default('disk'),
   BYO_MASTER_KEYS: z.string().optional(),
   BYO_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** Operator dashboard (/dashboard): a session ends after this long without a request, and in any case after the max age. */
+  BYO_DASHBOARD_IDLE_TIMEOUT: duration.default(30 * 60_000),
+  BYO_DASHBOARD_SESSION_MAX_AGE: duration.default(12 * 3_600_000),
   /** `BYO_<ID>_BASE_URL` for every provider in the registry: where its calls go (tests, private endpoints). */
   ...providerBaseUrlVariables(),
   /** Hosts, host:port pairs or CIDR ranges that custom base URLs and webhooks may reach although private. */

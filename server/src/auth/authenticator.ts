@@ -79,6 +79,12 @@ export class Authenticator {
     return timingSafeEqual(Buffer.from(hashSecret(token), 'hex'), this.adminHash);
   }
 
+  /** Whether `hashHex` (hashSecret of a token) is the current admin token's: a dashboard session made with an old token ends. */
+  isAdminHash(hashHex: string): boolean {
+    if (!this.adminHash || !/^[0-9a-f]{64}$/.test(hashHex)) return false;
+    return timingSafeEqual(Buffer.from(hashHex, 'hex'), this.adminHash);
+  }
+
   /** Resolves a BYO API key; every failure is the same 401 (KEY-7). */
   async authenticateKey(token: string): Promise<KeyPrincipal> {
     const hash = hashSecret(token);

@@ -175,6 +175,22 @@ export interface IdempotencyKeysTable {
   created_at: Timestamp;
 }
 
+/** An operator's dashboard session (migration 20261208_0400): only the hash of its cookie token is stored. */
+export interface DashboardSessionsTable {
+  id: string;
+  token_hash: string;
+  principal: 'admin' | 'key';
+  /** The secret key that signed in (null for the admin token): its revocation ends the session. */
+  api_key_id: string | null;
+  /** Hash of the admin token that signed in: a changed BYO_ADMIN_TOKEN ends admin sessions. */
+  admin_hash: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -186,6 +202,7 @@ export interface Database {
   audit_log: AuditLogTable;
   usage_records: UsageRecordsTable;
   idempotency_keys: IdempotencyKeysTable;
+  dashboard_sessions: DashboardSessionsTable;
 }
 
 export type Project = Selectable<ProjectsTable>;

@@ -8,6 +8,8 @@ import type { Actor } from '../domain/audit.js';
 import { BYOError, type ErrorIssue, toBYOError } from '../errors.js';
 import { renderError } from '../errors/render.js';
 import type { Context } from './context.js';
+import { csrfMatches, type ResolvedSession, resolveSession, type SessionTimes } from '../domain/dashboard-sessions.js';
+import { getProject } from '../domain/projects.js';
 
 /** The only place initTRPC is called; it exports the few base procedures. */
 
@@ -108,13 +110,51 @@ export interface KeyScope {
   actor: Actor;
 }
 
-const authenticated = publicProcedure.use(async ({ ctx, next }) => {
+/** The dashboard's session settings, from the config. */
+export const sessionTimes = (ctx: Context): SessionTimes => ({
+  idleMs: ctx.services.config.BYO_DASHBOARD_IDLE_TIMEOUT,
+  maxAgeMs: ctx.services.config.BYO_DASHBOARD_SESSION_MAX_AGE,
+});
+
+/**
+ * A key in the request (Authorization and the like) wins; otherwise, on /trpc, the dashboard's
+ * session cookie, whose every state-changing call must carry its CSRF token.
+ */
+const authenticated = publicProcedure.use(async ({ ctx, next, type }) => {
+  const token = ctx.credential === undefined ? ctx.dashboard?.sessionToken : undefined;
+  if (token) {
+    if (type === 'mutation' && !csrfMatches(token, ctx.dashboard?.csrf ?? null))
+      throw new BYOError('csrf_failed', "This call needs the session's CSRF token in the x-byo-csrf header. Reload the dashboard.");
+    const session = await resolveSession(ctx.services.db, ctx.services.auth, token, sessionTimes(ctx));
+    return next({ ctx: { principal: session.principal, session } });
+  }
   const principal = await ctx.services.auth.authenticate(ctx.credential);
-  return next({ ctx: { principal } });
+  return next({ ctx: { principal, session: null as ResolvedSession | null } });
+});
+
+/** A dashboard session (cookie) and nothing else: reading or ending the session itself. */
+export const sessionProcedure = authenticated.use(async ({ ctx, next }) => {
+  const token = ctx.dashboard?.sessionToken;
+  if (!ctx.session || !token) throw new BYOError('session_expired', 'Sign in to the dashboard first.');
+  return next({ ctx: { session: ctx.session, sessionToken: token } });
 });
 
 /** pk or sk: connect, and the provider catalog a connect form renders from. */
 export const publishableProcedure = authenticated.use(async ({ ctx, next }) => {
+  if (ctx.principal.type === 'admin' && ctx.session && ctx.dashboard?.project) {
+    // The admin's project switcher: the dashboard acts on the chosen project and mode as its secret key would.
+    const project = await getProject(ctx.services.db, ctx.dashboard.project);
+    const mode = ctx.dashboard.mode === 'live' ? 'live' : 'test';
+    const principal: KeyScope['principal'] = {
+      type: 'key',
+      keyId: `admin:${ctx.session.id}`,
+      kind: 'sk',
+      mode,
+      projectId: project.id,
+      project,
+    };
+    return next({ ctx: { key: { principal, project, mode, actor: actorOf(ctx, 'admin') } satisfies KeyScope } });
+  }
   if (ctx.principal.type !== 'key') throw new BYOError('permission_denied', 'Use a project API key (byo_pk_ or byo_sk_) for this route.');
   const p = ctx.principal;
   return next({

@@ -1,4 +1,5 @@
 import { apiKeysRouter, auditRouter, projectsRouter } from './routers/admin.js';
+import { dashboardRouter } from './routers/dashboard.js';
 import { connectTokensRouter, keysRouter } from './routers/keys.js';
 import { providersRouter } from './routers/providers.js';
 import { secretsRouter } from './routers/secrets.js';
@@ -17,6 +18,7 @@ export const appRouter = router({
   secrets: secretsRouter,
   webhooks: webhooksRouter,
   usage: usageRouter,
+  dashboard: dashboardRouter,
 });
 
 export type AppRouter = typeof appRouter;
