@@ -4,7 +4,7 @@ import { BASE, href, interceptLinks, parseRoute, ROUTE_CHANGED, type Route } fro
 import { applyTheme, initialTheme, type Theme } from './theme.js';
 import './screens/index.js';
 
-type Session = Awaited<ReturnType<typeof api.dashboard.session.query>>;
+type Session = NonNullable<Awaited<ReturnType<typeof api.dashboard.session.query>>>;
 type Project = { id: string; name: string };
 
 const PROJECT_STORE = 'byo-dashboard:project';
@@ -59,7 +59,8 @@ export class ByoDashboard extends LitElement {
 
   private async restore(): Promise<void> {
     try {
-      await this.started(await api.dashboard.session.query());
+      const session = await api.dashboard.session.query();
+      if (session) await this.started(session);
     } catch {
       this.session = null;
     } finally {

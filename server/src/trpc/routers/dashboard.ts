@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { audit } from '../../domain/audit.js';
-import { csrfTokenFor, type ResolvedSession, signIn, signOut } from '../../domain/dashboard-sessions.js';
+import { csrfTokenFor, type ResolvedSession, resolveSession, signIn, signOut } from '../../domain/dashboard-sessions.js';
 import { overview } from '../../domain/overview.js';
 import { DashboardSessionSchema, OverviewSchema, SignInInputSchema, type DashboardSession } from '../../schemas/dashboard.js';
 import { BYOError } from '../../errors.js';
@@ -53,10 +53,20 @@ export const dashboardRouter = router({
       );
       return sessionView(ctx, session, token);
     }),
-  session: sessionProcedure
+  /** The current session, or null when there is none (the page's first call: not an error). */
+  session: publicProcedure
     .input(z.strictObject({}).optional())
-    .output(DashboardSessionSchema)
-    .query(({ ctx }) => sessionView(ctx, ctx.session, ctx.sessionToken)),
+    .output(DashboardSessionSchema.nullable())
+    .query(async ({ ctx }) => {
+      const token = ctx.credential === undefined ? ctx.dashboard?.sessionToken : undefined;
+      if (!token) return null;
+      try {
+        return sessionView(ctx, await resolveSession(ctx.services.db, ctx.services.auth, token, sessionTimes(ctx)), token);
+      } catch (e) {
+        if (e instanceof BYOError && e.code === 'session_expired') return null;
+        throw e;
+      }
+    }),
   signOut: sessionProcedure
     .input(z.strictObject({}).optional())
     .output(z.object({ signedOut: z.literal(true) }))
