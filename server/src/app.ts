@@ -18,7 +18,9 @@ import { registerSecurityHeaders } from './http/security-headers.js';
 import { createGuardedAgent, createTrustedAgent } from './net/agents.js';
 import { SsrfGuard } from './net/ssrf.js';
 import type { Logger } from './observability/logger.js';
+import { PriceBook } from './pricing/overrides.js';
 import { providerSpecs } from './providers/catalog.js';
+import { AccessTokens } from './providers/vertex/token.js';
 import type { Services } from './services.js';
 import { contextFromRequest } from './trpc/context.js';
 import { appRouter } from './trpc/router.js';
@@ -73,7 +75,10 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
   const keyCache = new ProviderKeyCache(storage, config.BYO_KEY_CACHE_TTL, config.BYO_KEY_CACHE_MAX);
   await auth.start();
   await keyCache.start();
+  const prices = new PriceBook(storage.db, storage);
+  await prices.start();
 
+  const agents = { trusted: createTrustedAgent(agentOpts), guarded: createGuardedAgent(guard, agentOpts) };
   const services: Services = {
     config,
     logger,
@@ -82,9 +87,16 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     vault: new Vault(keyring),
     auth,
     keyCache,
+    prices,
     providers: providerSpecs(config),
     guard,
-    agents: { trusted: createTrustedAgent(agentOpts), guarded: createGuardedAgent(guard, agentOpts) },
+    agents,
+    signing: {
+      ...agents,
+      hostAllowed: (hostname, port) => guard.hostAllowed(hostname, port),
+      now: Date.now,
+      tokens: new AccessTokens(config.BYO_KEY_CACHE_MAX),
+    },
     rateLimits: new RateLimits({
       perKey: config.BYO_RATE_LIMIT_CONNECT_PER_KEY,
       perIp: config.BYO_RATE_LIMIT_CONNECT_PER_IP,

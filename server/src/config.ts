@@ -44,12 +44,17 @@ const csv = z.string().transform((s) =>
 
 /** `BYO_<ID>_BASE_URL` of every provider that has one (not Azure: each key names its endpoint). */
 type ProviderBaseUrlVariables = {
-  [P in (typeof PROVIDERS)[number] as P extends { baseUrlEnv: infer E extends string } ? E : never]: z.ZodDefault<z.ZodURL>;
+  [P in (typeof PROVIDERS)[number] as P extends { baseUrlEnv: infer E extends string } ? E : never]: P extends { signer: object }
+    ? z.ZodOptional<z.ZodURL>
+    : z.ZodDefault<z.ZodURL>;
 };
 
+/** A signed provider's default base depends on each key's region or location: its variable has no default. */
 function providerBaseUrlVariables(): ProviderBaseUrlVariables {
   return Object.fromEntries(
-    PROVIDERS.flatMap((p) => ('baseUrlEnv' in p ? [[p.baseUrlEnv, z.url().default(p.defaultBaseUrl)]] : [])),
+    PROVIDERS.flatMap((p) =>
+      'baseUrlEnv' in p ? [[p.baseUrlEnv, 'signer' in p ? z.url().optional() : z.url().default(p.defaultBaseUrl)]] : [],
+    ),
   ) as ProviderBaseUrlVariables;
 }
 
@@ -90,6 +95,12 @@ export const EnvSchema = z.object({
   BYO_UPSTREAM_CONNECTIONS: z.coerce.number().int().min(1).max(65_536).default(4096),
   BYO_KEY_CACHE_TTL: duration.default(60_000),
   BYO_KEY_CACHE_MAX: z.coerce.number().int().min(0).default(10_000),
+  /** How often each active provider key is checked with its provider (docs/key-health.md); 0 turns scheduled checks off. */
+  BYO_KEY_HEALTH_INTERVAL: duration.default(86_400_000),
+  /** Consecutive checks the provider refuses a key at before BYO disables it (key.disabled). */
+  BYO_KEY_DISABLE_AFTER: z.coerce.number().int().min(1).max(1000).default(2),
+  /** Checks one process runs at once against one provider (each provider sees at most this times the processes). */
+  BYO_KEY_HEALTH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(4),
   BYO_SANDBOX: bool.default(true),
   REDIS_URL: z
     .string()

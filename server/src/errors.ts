@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   validation_failed: 400,
   missing_ref_id: 400,
   invalid_base_url: 400,
+  invalid_credential: 400,
+  path_mismatch: 400,
   unsupported_media_type: 415,
   unauthorized: 401,
   api_key_expired: 401,

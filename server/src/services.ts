@@ -8,7 +8,9 @@ import type { ProviderKeyCache } from './domain/key-cache.js';
 import type { RateLimits } from './http/rate-limits.js';
 import type { SsrfGuard } from './net/ssrf.js';
 import type { Logger } from './observability/logger.js';
+import type { PriceBook } from './pricing/overrides.js';
 import type { ProviderSpec } from './providers/catalog.js';
+import type { SignerDeps } from './providers/types.js';
 import type { Vault } from './vault/vault.js';
 
 /** Long-lived dependencies, built once at start and handed to routes and domain functions. */
@@ -20,9 +22,13 @@ export interface Services {
   vault: Vault;
   auth: Authenticator;
   keyCache: ProviderKeyCache;
+  /** Each project's price overrides (pricing/overrides.ts). */
+  prices: PriceBook;
   providers: Record<ProviderName, ProviderSpec>;
   guard: SsrfGuard;
   agents: { trusted: Agent; guarded: Agent };
+  /** What signed providers' signers use (dispatchers, allowed hosts, minted tokens): providers/types.ts. */
+  signing: SignerDeps;
   rateLimits: RateLimits;
   /** Wakes the webhook dispatcher (set when it runs in this process). */
   onEventsCommitted: () => void;

@@ -7,6 +7,8 @@ export interface CachedProviderKey {
   status: ProviderKeyStatus;
   key: string | null;
   baseUrl: string | null;
+  /** The key's provider settings (`providerConfig` region, location, ...; never secrets), or null. */
+  settings?: Readonly<Record<string, string>> | null;
   keyHint: string | null;
   /**
    * Which stored version of the key this is: its ciphertext (a fresh data key and IV on every

@@ -1,6 +1,8 @@
 import type { Project } from '../db/schema.js';
 import { BYOError } from '../errors.js';
-import type { ProviderSpec } from '../providers/catalog.js';
+import type { Mode } from '../db/schema.js';
+import { isSandboxKey, type ProviderSpec } from '../providers/catalog.js';
+import type { KeySettings } from '../providers/types.js';
 import type { Services } from '../services.js';
 import { checkBaseUrl } from './base-url.js';
 
@@ -48,7 +50,7 @@ export function requestedBase(
       throw new BYOError('validation_failed', message, { issues: [{ path: `providerConfig.${name}`, message }] });
     }
   }
-  const [name, raw] = given[0] ?? [];
+  const [name, raw] = given.find(([n]) => spec.config[n]?.kind !== 'setting') ?? [];
   const field = name === undefined ? undefined : spec.config[name];
   if (name === undefined || raw === undefined || !field) return null;
   const what = `providerConfig.${name}`;
@@ -102,5 +104,29 @@ export function hostAllowedByProject(project: Pick<Project, 'allowed_base_url_ho
     const [, name = '', entryPort = defaultPort] = /^(.*?)(?::(\d{1,5}))?$/.exec(raw.toLowerCase()) ?? [];
     if (entryPort !== port) return false;
     return name.startsWith('*.') ? host.endsWith(name.slice(1)) : host === name;
+  });
+}
+
+/**
+ * A signed provider's credential (Bedrock, Vertex), checked by its signer: the settings to
+ * store with the key (region, location, project; never secrets) and the key's hint. Null for
+ * a provider whose key is sent as is. A test-mode magic key is taken whatever its shape.
+ */
+export function prepareCredential(
+  s: Pick<Services, 'guard' | 'config'>,
+  spec: ProviderSpec,
+  mode: Mode,
+  providerKey: string,
+  config: Readonly<Record<string, string | undefined>> | undefined,
+): { settings: KeySettings; hint: string } | null {
+  if (!spec.signer) return null;
+  const settings: Record<string, string> = {};
+  for (const [name, field] of Object.entries(spec.config)) {
+    const v = config?.[name];
+    if (field.kind === 'setting' && v !== undefined) settings[name] = v;
+  }
+  return spec.signer.prepare(providerKey, settings, {
+    hostAllowed: (host, port) => s.guard.hostAllowed(host, port),
+    sandboxKey: mode === 'test' && s.config.BYO_SANDBOX && isSandboxKey(providerKey),
   });
 }

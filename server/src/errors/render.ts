@@ -1,7 +1,7 @@
 import type { ProviderName } from '../db/schema.js';
 import { BYOError, type ErrorBody, errorBody, toBYOError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { providerErrorBody } from '../providers/wire/error-body.js';
+import { providerErrorBody, providerErrorHeaders } from '../providers/wire/error-body.js';
 
 /**
  * The one place an error becomes what a client sees. A BYOError is rendered as it is; anything
@@ -49,8 +49,11 @@ export function renderError(err: unknown, requestId: string, log?: ErrorLog): Re
  */
 export function renderProviderError(provider: ProviderName, err: unknown, requestId: string, log?: ErrorLog): RenderedError<string> {
   const e = asBYOError(err, requestId, log);
-  const body = JSON.stringify(providerErrorBody(provider, { status: e.status, message: e.message, code: e.code, requestId }));
+  const shaped = { status: e.status, message: e.message, code: e.code, requestId };
+  const body = JSON.stringify(providerErrorBody(provider, shaped));
   const headers = errorHeaders(e);
+  const extra = providerErrorHeaders(provider, shaped);
+  if (extra) Object.assign(headers, extra);
   headers['content-type'] = 'application/json';
   headers['content-length'] = String(Buffer.byteLength(body));
   headers['x-byo-request-id'] = requestId;

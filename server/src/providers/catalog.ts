@@ -3,7 +3,7 @@ import type { ProviderListOutput } from '../schemas/providers.js';
 import { PROVIDERS, type ProviderId } from './registry.js';
 
 const DEFINITIONS: readonly ProviderDefinition<ProviderId>[] = PROVIDERS;
-import type { ConfigField, ProviderDefinition, ValidationProbe, WireFormat } from './types.js';
+import type { ConfigField, ProviderDefinition, UpstreamSigner, ValidationProbe, WireFormat } from './types.js';
 
 /** A provider as this server runs it: its registry entry with the base the config gives it. */
 export interface ProviderSpec {
@@ -15,25 +15,36 @@ export interface ProviderSpec {
   authHeader: string;
   authValue: (key: string) => string;
   validation: ValidationProbe;
-  /** The `providerConfig` fields a connect may set (a custom base URL, Azure's endpoint). */
+  /** The `providerConfig` fields a connect may set (a custom base URL, Azure's endpoint, a region). */
   config: Readonly<Record<string, ConfigField>>;
+  /** A credential signed or exchanged per call (Bedrock, Vertex); its base comes from the key's settings. */
+  signer: UpstreamSigner | null;
+  /** `BYO_<ID>_BASE_URL` when the operator set it: a signed provider's calls all go there (tests, private endpoints). */
+  configuredBase: string | null;
+  rejectsKey: (status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => boolean;
 }
+
+const rejectsOn401or403 = (status: number) => status === 401 || status === 403;
 
 export function providerSpecs(config: Config): Record<ProviderId, ProviderSpec> {
   const bases = config as unknown as Record<string, string>;
   return Object.fromEntries(
-    DEFINITIONS.map((p) => [
-      p.id,
-      {
+    DEFINITIONS.map((p) => {
+      const configured = p.baseUrlEnv ? (bases[p.baseUrlEnv]?.replace(/\/+$/, '') ?? null) : null;
+      const spec: ProviderSpec = {
         name: p.id,
         wire: p.wire,
-        defaultBase: ((p.baseUrlEnv && bases[p.baseUrlEnv]) || p.defaultBaseUrl).replace(/\/+$/, ''),
+        defaultBase: configured ?? p.defaultBaseUrl.replace(/\/+$/, ''),
         authHeader: p.authHeader,
         authValue: p.authValue,
         validation: p.validation,
         config: p.config ?? {},
-      } satisfies ProviderSpec,
-    ]),
+        signer: p.signer ?? null,
+        configuredBase: configured,
+        rejectsKey: p.rejectsKey ?? rejectsOn401or403,
+      };
+      return [p.id, spec];
+    }),
   ) as Record<ProviderId, ProviderSpec>;
 }
 

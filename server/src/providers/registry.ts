@@ -1,5 +1,6 @@
 import { anthropic } from './anthropic/index.js';
 import { azure } from './azure/index.js';
+import { bedrock } from './bedrock/index.js';
 import { cerebras } from './cerebras/index.js';
 import { deepseek } from './deepseek/index.js';
 import { fireworks } from './fireworks/index.js';
@@ -10,6 +11,7 @@ import { openai } from './openai/index.js';
 import { openrouter } from './openrouter/index.js';
 import { perplexity } from './perplexity/index.js';
 import { together } from './together/index.js';
+import { vertex } from './vertex/index.js';
 import type { ProviderDefinition } from './types.js';
 import { xai } from './xai/index.js';
 
@@ -23,6 +25,8 @@ export const PROVIDERS = [
   anthropic,
   google,
   azure,
+  bedrock,
+  vertex,
   mistral,
   groq,
   xai,

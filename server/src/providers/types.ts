@@ -1,4 +1,6 @@
+import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
+import type { AccessTokens } from './vertex/token.js';
 import type { SandboxOptions, SandboxRequest, SandboxResponse } from '../sandbox/types.js';
 
 /**
@@ -6,8 +8,11 @@ import type { SandboxOptions, SandboxRequest, SandboxResponse } from '../sandbox
  * the config, the proxy, validation, the sandbox and the docs are all derived from it.
  */
 
-/** The wire format a provider speaks: decides the sandbox, error shapes and usage fields. */
-export type WireFormat = 'openai' | 'anthropic' | 'google';
+/**
+ * The wire format a provider speaks: decides the sandbox, error shapes and usage fields.
+ * `bedrock`: AWS's JSON errors (`x-amzn-errortype`), event streams for streamed answers.
+ */
+export type WireFormat = 'openai' | 'anthropic' | 'google' | 'bedrock';
 
 /** One field of a provider's credential, as `GET /v1/providers` lists it and the connect form renders it. */
 export interface CredentialField {
@@ -37,11 +42,14 @@ export interface ValidationProbe {
 }
 
 /**
- * A `providerConfig.<name>` field a connect may (or must) set. Today every such field says where
- * the key's calls go: it is stored as the key's base URL (`base_url`, a host name, not a secret)
- * and checked with the SSRF rules of custom base URLs (domain/provider-config.ts).
+ * A `providerConfig.<name>` field a connect may (or must) set. A `url` field says where the key's
+ * calls go: it is stored as the key's base URL (`base_url`, a host name, not a secret) and
+ * checked with the SSRF rules of custom base URLs (domain/provider-config.ts). A `setting` (a
+ * region, a project id) is stored with the key in `provider_config`, in plaintext: never a secret.
  */
 export interface ConfigField {
+  /** Default `url`. */
+  kind?: 'url' | 'setting';
   /** Its schema in the connect body (the OpenAPI document and generated clients show it). */
   schema: z.ZodType<string>;
   required: boolean;
@@ -76,9 +84,79 @@ export interface ProviderDefinition<Id extends string = string> {
   credentials: readonly CredentialField[];
   /** The provider's API docs. */
   docsUrl: string;
+  /**
+   * A credential BYO signs or exchanges on every call (Bedrock's SigV4, Vertex's service
+   * account), instead of sending the stored key as `authHeader: authValue`.
+   */
+  signer?: UpstreamSigner;
+  /**
+   * Whether an upstream answer says the stored key itself was refused (the proxy then disables
+   * it). Default: any 401 or 403. A provider whose 403 can be about the request (a model not
+   * enabled, a missing permission) narrows it.
+   */
+  rejectsKey?: (status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => boolean;
   /** A sandbox of its own, when its paths or its 401 differ from its wire format's (Azure's deployment paths). */
   sandbox?: {
     respond(req: SandboxRequest, opts?: SandboxOptions): SandboxResponse;
     invalidKey(): SandboxResponse;
   };
+}
+
+/** The stored settings of a key (`providerConfig` settings, after the connect checked them). */
+export type KeySettings = Readonly<Record<string, string>>;
+
+/** An upstream request as a signer sees it, before its credential is added. */
+export interface UnsignedRequest {
+  method: string;
+  /** `https://host[:port]` the request goes to. */
+  origin: string;
+  /** Path and query, exactly as sent. */
+  path: string;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  body: Buffer | null;
+}
+
+/** What a signer may use: the process's dispatchers (a token exchange goes through them) and clock. */
+export interface SignerDeps {
+  trusted: Dispatcher;
+  guarded: Dispatcher;
+  /** Hosts the operator allowed (BYO_ALLOWED_UPSTREAM_HOSTS). */
+  hostAllowed(hostname: string, port?: string): boolean;
+  now(): number;
+  /** Minted access tokens, per stored key version (providers/vertex/token.ts). */
+  tokens: AccessTokens;
+}
+
+export interface PrepareContext extends Pick<SignerDeps, 'hostAllowed'> {
+  /** A test-mode magic key (`sk-byo-test-valid`): the key's shape is not checked, its settings are. */
+  sandboxKey: boolean;
+}
+
+/**
+ * A credential that is signed or exchanged per call. Parsing, checking and signing live with
+ * the provider (providers/bedrock, providers/vertex); the proxy and validation call these.
+ */
+export interface UpstreamSigner<Credential = unknown> {
+  /**
+   * Checks a connect's key and settings before anything is stored: a coded 400 (BYOError)
+   * naming what is wrong. Returns the settings to store (defaults filled in) and the key hint.
+   */
+  prepare(key: string, settings: KeySettings, ctx: PrepareContext): { settings: KeySettings; hint: string };
+  /** The credential, parsed once per stored key version (the proxy keeps it with the cached key). */
+  /** `id` names the stored key version (its cache entries, a minted token, are keyed by it). */
+  parse(key: string, settings: KeySettings, id: string): Credential;
+  /** The upstream base of a key: its region's or location's host, or the operator's `BYO_<ID>_BASE_URL`. */
+  base(settings: KeySettings, configured: string | null): string;
+  /** Refuses (BYOError) a proxied path the key cannot serve (another project or location). */
+  checkPath?(path: string, settings: KeySettings): void;
+  /** The signature covers the body: the proxy reads it whole before sending. */
+  needsBody: boolean;
+  /** The headers that carry the credential for this request (`authorization`, `x-amz-date`, ...). */
+  authorize(credential: Credential, req: UnsignedRequest, deps: SignerDeps): Promise<Record<string, string>>;
+  /** The cheapest call that proves the credential (relative to `base()`), and how to read its answer. */
+  probe(settings: KeySettings): ValidationProbe;
+  classifyProbe?(status: number, headers: Readonly<Record<string, string | string[] | undefined>>): 'valid' | 'invalid' | 'unknown';
+  /** Forgets what it cached for a credential (an upstream 401: a minted token may be stale). */
+  forget?(credential: Credential, deps: SignerDeps): void;
 }

@@ -13,19 +13,32 @@ import { SsrfError } from '../net/ssrf.js';
 import type { Metrics, ProxyAnswerSource } from '../observability/metrics.js';
 import { isSandboxKey, type ProviderSpec } from '../providers/catalog.js';
 import { PROVIDER_IDS } from '../providers/registry.js';
+import type { KeySettings, UpstreamSigner } from '../providers/types.js';
+import { TokenRefusedError } from '../providers/vertex/token.js';
 import { badJson, sandboxRespond } from '../sandbox/index.js';
 import { isRefId } from '../schemas/common.js';
 import type { Services } from '../services.js';
-import { type UsageTap, usageTapFor } from '../usage/extract.js';
+import { cutStreamCounts, type UsageTap, usageTapFor } from '../usage/extract.js';
 import type { UsageRecorder } from '../usage/recorder.js';
-import { callerCredential, clientResponseHeaders, hasDotSegment, takeQueryKey, upstreamRequestHeaders } from './headers.js';
+import {
+  callerCredential,
+  clientResponseHeaders,
+  forwardedHeaders,
+  hasDotSegment,
+  takeQueryKey,
+  upstreamRequestHeaders,
+} from './headers.js';
 import { InFlight, type Slot } from './in-flight.js';
-import type { KeyRef, ProviderKeyResolver, UsableKey } from './keys.js';
+import { type KeyRef, type ProviderKeyResolver, type UsableKey, credentialId } from './keys.js';
+import { bedrockModel } from './models.js';
 
 export const PROXY_PREFIX = '/v1/proxy/';
 const BASE_HEADERS: Readonly<Record<string, string>> = Object.fromEntries(BASE_SECURITY_HEADERS);
 /** Parsed on the event loop: an 8 MiB JSON array stalled every call for about a second. */
 const SANDBOX_BODY_LIMIT = 1024 * 1024;
+/** Read whole before signing (SigV4 hashes the body): Bedrock's own request limit is 25 MB with base64 documents and images. */
+const SIGNED_BODY_LIMIT = 32 * 1024 * 1024;
+const NO_SETTINGS: KeySettings = Object.freeze({});
 /** The proxy's provider segments: every id in the registry. */
 export const PROVIDERS: ReadonlySet<string> = new Set<string>(PROVIDER_IDS);
 
@@ -66,6 +79,8 @@ class Call {
   originSlot: Slot | null = null;
   /** The upstream exchange, once dispatched: aborted when the client leaves. */
   exchange: UpstreamExchange | null = null;
+  /** The answer says the stored key itself was refused (its provider's rejectsKey): finish() disables it. */
+  keyRejected = false;
   constructor(
     readonly provider: ProviderName,
     readonly requestId: string,
@@ -210,7 +225,8 @@ export class ProxyHandler {
     const ref: KeyRef = { projectId: principal.projectId, mode: principal.mode, provider: call.provider, refId };
     call.ref = ref;
     call.test = principal.mode === 'test';
-    if (call.provider === 'google') call.urlModel = /\/models\/([^/:?]+)/.exec(call.subPath)?.[1] ?? null;
+    if (call.provider === 'google' || call.provider === 'vertex') call.urlModel = /\/models\/([^/:?]+)/.exec(call.subPath)?.[1] ?? null;
+    else if (call.provider === 'bedrock') call.urlModel = bedrockModel(call.subPath);
 
     const stored = this.deps.keys.cached(ref);
     if (stored) {
@@ -231,8 +247,18 @@ export class ProxyHandler {
       this.finish(call);
       return;
     }
+    const { signer } = this.specs[call.provider];
+    // Before the sandbox too: a path for another project or location is the caller's mistake in test mode as well.
+    signer?.checkPath?.(call.subPath, stored.settings ?? NO_SETTINGS);
     if (call.test && this.deps.services.config.BYO_SANDBOX && isSandboxKey(stored.key)) {
       this.sandbox(call, stored.key, call.subPath, call.query).catch((err: unknown) => this.fail(call, err));
+      return;
+    }
+    if (signer) {
+      this.dispatchSigned(call, stored, signer).catch((err: unknown) => {
+        if (err instanceof TokenRefusedError && call.ref && call.used) this.disable(call.ref, call.used, 401);
+        this.fail(call, err);
+      });
       return;
     }
     const { req } = call;
@@ -287,6 +313,51 @@ export class ProxyHandler {
     );
   }
 
+  /**
+   * A provider whose credential is signed or exchanged per call (Bedrock's SigV4, Vertex's
+   * minted token): to the key's region's or location's host, with the headers its signer makes
+   * over exactly what is sent. SigV4 hashes the body, so it is read whole first.
+   */
+  private async dispatchSigned(call: Call, stored: UsableKey, signer: UpstreamSigner): Promise<void> {
+    const { req, subPath, query } = call;
+    const settings = stored.settings ?? NO_SETTINGS;
+    const base = this.base(signer.base(settings, this.specs[call.provider].configuredBase));
+    const method = req.method ?? 'GET';
+    const te = req.headers['transfer-encoding'];
+    const cl = req.headers['content-length'];
+    const hasBody = method !== 'GET' && method !== 'HEAD' && (te !== undefined || (cl !== undefined && cl !== '0'));
+    const path = query ? `${base.path}${subPath}?${query}` : `${base.path}${subPath}`;
+    const whole = hasBody && signer.needsBody ? await readBody(req, SIGNED_BODY_LIMIT, 'Signed requests') : null;
+    stored.credential ??= signer.parse(stored.key, settings, credentialId(stored));
+    const headers = forwardedHeaders(req.rawHeaders, req.headers.connection);
+    Object.assign(
+      headers,
+      await signer.authorize(stored.credential, { method, origin: base.origin, path, headers, body: whole }, this.deps.services.signing),
+    );
+    if (call.clientGone) return this.finish(call);
+    const exchange = new UpstreamExchange(this, call, false);
+    call.dispatchedAt = performance.now();
+    this.deps.services.agents.trusted.dispatch(
+      {
+        origin: base.origin,
+        path,
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body: whole ?? (hasBody ? (wholeBody(req, te, cl) ?? upload(req)) : null),
+      },
+      exchange,
+    );
+  }
+
+  /** Whether this upstream answer refuses the stored key itself (then finish() disables it); a 401 also drops a minted token. */
+  keyRefused(call: Call, status: number, headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
+    if (status !== 401 && status !== 403) return false;
+    const spec = this.specs[call.provider];
+    const credential = call.key?.credential;
+    if (status === 401 && credential !== undefined) spec.signer?.forget?.(credential, this.deps.services.signing);
+    return spec.rejectsKey(status, headers);
+  }
+
   private base(url: string): { origin: string; path: string } {
     let b = this.bases.get(url);
     if (!b) {
@@ -320,6 +391,8 @@ export class ProxyHandler {
     if (call.clientGone) return this.finish(call);
     call.source = 'sandbox';
     call.status = out.status;
+    // The magic invalid key is refused like a real one, whatever the provider's finer rules.
+    call.keyRejected = out.status === 401 || out.status === 403;
     const headers: Record<string, string> = {
       ...out.headers,
       ...BASE_HEADERS,
@@ -410,7 +483,8 @@ export class ProxyHandler {
     }
     const ref = call.ref;
     if (!ref || (call.source === 'byo' && !call.dispatchedAt)) return;
-    const usage = call.tap?.finish();
+    const tapped = call.tap?.finish();
+    const usage = tapped && call.clientGone ? cutStreamCounts(tapped) : tapped;
     if (usage?.rejected) for (const [reason, n] of Object.entries(usage.rejected)) this.deps.metrics.usageValuesRejected.inc({ reason }, n);
     recorder.record({
       projectId: ref.projectId,
@@ -424,9 +498,11 @@ export class ProxyHandler {
       inputTokens: usage?.inputTokens ?? null,
       outputTokens: usage?.outputTokens ?? null,
       totalTokens: usage?.totalTokens ?? null,
+      cachedInputTokens: usage?.cachedInputTokens ?? null,
+      cacheWriteTokens: usage?.cacheWriteTokens ?? null,
       createdAt: Date.now(),
     });
-    if ((status === 401 || status === 403) && call.source !== 'byo' && call.used) this.disable(ref, call.used, status);
+    if (call.keyRejected && call.source !== 'byo' && call.used) this.disable(ref, call.used, status);
   }
 
   /** A client read nothing for BYO_PROXY_IDLE_READ_TIMEOUT and was cut off. */
@@ -580,6 +656,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.started = true;
     call.source = 'upstream';
     call.status = statusCode;
+    if (statusCode === 401 || statusCode === 403) call.keyRejected = this.proxy.keyRefused(call, statusCode, headers);
     const ct = headers['content-type'];
     const ce = headers['content-encoding'];
     const contentType = Array.isArray(ct) ? ct[0] : ct;
@@ -704,7 +781,7 @@ function upload(req: IncomingMessage): PassThrough {
 }
 
 /** The body of a request, or a `payload_too_large` error past `limit` bytes (the rest is then left to finish() to drain). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number, what = 'The sandbox'): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -713,7 +790,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size <= limit) chunks.push(chunk);
       else {
         req.off('data', onData);
-        reject(new BYOError('payload_too_large', `The sandbox accepts request bodies up to ${limit / 1024 / 1024} MiB.`));
+        reject(
+          new BYOError(
+            'payload_too_large',
+            `${what} accept${what.endsWith('s') ? '' : 's'} request bodies up to ${limit / 1024 / 1024} MiB.`,
+          ),
+        );
       }
     };
     req.on('data', onData);

@@ -92,6 +92,24 @@ export function upstreamRequestHeaders(
 }
 
 /**
+ * The forwarded headers as an object with lower-case names (repeated ones joined with `, `),
+ * without any credential: what a signer signs (signed providers), `accept-encoding: identity`
+ * included so the answer's usage can be read.
+ */
+export function forwardedHeaders(rawHeaders: string[], connection: string | undefined): Record<string, string> {
+  const extra = connectionTokens(connection);
+  const out: Record<string, string> = {};
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const lower = (rawHeaders[i] as string).toLowerCase();
+    if (REQUEST_DROP.has(lower) || lower.startsWith('x-byo-') || extra?.has(lower)) continue;
+    const v = rawHeaders[i + 1] as string;
+    out[lower] = out[lower] === undefined ? v : `${out[lower]}, ${v}`;
+  }
+  out['accept-encoding'] = 'identity';
+  return out;
+}
+
+/**
  * Types a browser renders as a document that can run script. A customer-controlled base URL
  * could otherwise serve a page under BYO's origin (a stored XSS on the proxy's host).
  */

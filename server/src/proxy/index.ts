@@ -27,6 +27,7 @@ export async function proxyFeature(app: App): Promise<void> {
     onFlush: (n) => metrics.usageWritten.inc(n),
     onDrop: (n) => metrics.usageDropped.inc(n),
     onRefused: (n, reason) => metrics.usageRowsDropped.inc({ reason }, n),
+    prices: services.prices,
   });
   recorder.start();
   services.flushUsage = () => recorder.flush();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Mode, ProviderName } from '../db/schema.js';
 import { type CachedProviderKey, keyCacheId } from '../domain/key-cache.js';
 import { loadProviderKey } from '../domain/provider-keys.js';
@@ -6,8 +7,16 @@ import type { Services } from '../services.js';
 import { keyProofHeaders } from './headers.js';
 import { DecryptError } from '../vault/vault.js';
 
-/** An active key with its plaintext, and its proof headers (`x-byo-key-id`, `x-byo-key-hint`), built once per load. */
-export type UsableKey = CachedProviderKey & { key: string; proof: readonly string[] };
+/**
+ * An active key with its plaintext, and its proof headers (`x-byo-key-id`, `x-byo-key-hint`), built once per load.
+ * `credential`: a signed provider's parsed credential (its signer, its key object), made on the first call that needs it.
+ */
+export type UsableKey = CachedProviderKey & { key: string; proof: readonly string[]; credential?: unknown };
+
+/** Names one stored version of a key (its id and a digest of its ciphertext): what a minted token is cached under. */
+export function credentialId(key: Pick<CachedProviderKey, 'id' | 'version'>): string {
+  return key.version ? `${key.id}:${createHash('sha256').update(key.version).digest('base64url').slice(0, 22)}` : key.id;
+}
 
 export interface KeyRef {
   projectId: string;

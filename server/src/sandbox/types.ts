@@ -10,12 +10,12 @@ export interface SandboxRequest {
   body: unknown;
 }
 
-/** Either a JSON body or a list of already framed server-sent events. */
+/** Either a JSON body or a list of already framed events (server-sent events, or AWS event-stream frames). */
 export interface SandboxResponse {
   status: number;
   headers: Record<string, string>;
   body?: string;
-  events?: string[];
+  events?: (string | Uint8Array)[];
 }
 
 export type SandboxOptions = ReplyOptions;

@@ -26,10 +26,17 @@ export const RefIdSchema = z.string().min(1, REF_ID_MESSAGE).max(256, REF_ID_MES
   example: 'customer_123',
 });
 
+/** A JSON credential (a Google service-account key file) may hold spaces and line breaks; a key may not. */
+const PROVIDER_KEY = /^(?:[\x21-\x7E]{8,4096}|\{[\x20-\x7E\t\r\n]{8,16383})$/;
+
 export const ProviderKeyInputSchema = z
   .string()
-  .regex(/^[\x21-\x7E]{8,4096}$/, 'providerKey must be 8-4096 printable characters without whitespace')
-  .meta({ description: "The customer's provider API key. Write-only: it is never returned.", example: 'sk-byo-test-valid' });
+  .regex(PROVIDER_KEY, 'providerKey must be 8-4096 printable characters without whitespace (or, for Vertex AI, a JSON key file up to 16 KiB)')
+  .meta({
+    description:
+      "The customer's provider credential: an API key, a Bedrock secret access key or API key, or a Vertex AI service-account key file (JSON, as a string). Write-only: it is never returned.",
+    example: 'sk-byo-test-valid',
+  });
 
 export { BaseUrlSchema } from './urls.js';
 

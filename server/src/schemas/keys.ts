@@ -56,6 +56,17 @@ export const KeyRefInputSchema = z
   .strictObject({ provider: ProviderSchema, refId: RefIdSchema })
   .meta({ examples: [{ provider: 'openai', refId: 'customer_123' }] });
 
+export const HealthOutcomeSchema = z.enum(['valid', 'invalid', 'unreachable']).meta({
+  description:
+    '`valid`: the provider accepted the key. `invalid`: it refused the key itself (401/403). `unreachable`: it could not be asked (DNS, timeout, 429, 5xx); never disables a key.',
+});
+
+export const LastValidationSchema = z.object({
+  outcome: HealthOutcomeSchema,
+  at: TimestampSchema,
+  message: z.string().nullable().meta({ description: 'Why, in words (never the key); null when the provider accepted it.' }),
+});
+
 export const KeyMetadataSchema = z.object({
   id: z.string(),
   provider: ProviderSchema,
@@ -67,7 +78,13 @@ export const KeyMetadataSchema = z.object({
     description: "Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`).",
   }),
   lastValidatedAt: TimestampSchema.nullable(),
-  lastValidationResult: z.string().nullable(),
+  lastValidationResult: z.string().nullable().meta({
+    description:
+      '`valid`, `invalid` or `unknown` (the provider could not be asked): the outcome of `lastValidation` in the words of `POST /v1/keys/validate`.',
+  }),
+  lastValidation: LastValidationSchema.nullable().meta({
+    description: 'The last check of the key with its provider (scheduled, at connect, or `POST /v1/keys/validate`); null: never checked.',
+  }),
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,
 });

@@ -21,7 +21,7 @@ export const ProviderEntrySchema = z.object({
   proxyPath: z
     .string()
     .meta({ description: 'The proxy base for this provider, a drop-in `baseURL` for its SDK.', example: '/v1/proxy/groq' }),
-  wireFormat: z.enum(['openai', 'anthropic', 'google']).meta({ description: 'The API the provider speaks.' }),
+  wireFormat: z.enum(['openai', 'anthropic', 'google', 'bedrock']).meta({ description: 'The API the provider speaks.' }),
   customBaseUrl: z
     .boolean()
     .meta({ description: 'Whether a connect may set `providerConfig.baseUrl` (self-hosted OpenAI-compatible servers).' }),

@@ -1,3 +1,5 @@
+import { EventStreamUsageTap } from './event-stream-tap.js';
+
 /**
  * Reads the model and token counts out of a response as its bytes pass through, without
  * altering or holding up the body (issue 3 §9).
@@ -17,6 +19,12 @@ export interface UsageCounts {
   inputTokens: number | null;
   outputTokens: number | null;
   totalTokens: number | null;
+  /** Part of `inputTokens` read from the provider's prompt cache (priced as cached input). */
+  cachedInputTokens?: number | null;
+  /** Part of `inputTokens` written to the provider's prompt cache (Anthropic's cache writes). */
+  cacheWriteTokens?: number | null;
+  /** SSE only: the `data:` events seen, the output estimate of a stream cut before its usage (see cutStreamCounts). */
+  events?: number;
   /** Token fields the provider sent that were not a count (see UsageAccumulator.num), by reason; absent when none. */
   rejected?: RejectedCounts;
 }
@@ -53,6 +61,8 @@ export class UsageAccumulator implements UsageCounts {
   inputTokens: number | null = null;
   outputTokens: number | null = null;
   totalTokens: number | null = null;
+  cachedInputTokens: number | null = null;
+  cacheWriteTokens: number | null = null;
   private anthropicCache = 0;
   /** The last rejection of each field, by field name: a stream repeating a bad value counts once. */
   private rejections: Map<string, TokenRejectReason> | null = null;
@@ -86,18 +96,37 @@ export class UsageAccumulator implements UsageCounts {
     if (usage) this.absorbUsage(usage);
     const meta = obj(top.usageMetadata);
     if (meta) this.absorbGoogle(meta);
+    const bedrock = obj(top['amazon-bedrock-invocationMetrics']);
+    if (bedrock) this.absorbBedrockMetrics(bedrock);
   }
 
   private absorbUsage(u: Obj): void {
-    const input = this.num(u, 'prompt_tokens') ?? this.num(u, 'input_tokens');
-    const output = this.num(u, 'completion_tokens') ?? this.num(u, 'output_tokens');
-    const total = this.num(u, 'total_tokens');
+    // OpenAI's names, Anthropic's, then Bedrock Converse's (camelCase).
+    const input = this.num(u, 'prompt_tokens') ?? this.num(u, 'input_tokens') ?? this.num(u, 'inputTokens');
+    const output = this.num(u, 'completion_tokens') ?? this.num(u, 'output_tokens') ?? this.num(u, 'outputTokens');
+    const total = this.num(u, 'total_tokens') ?? this.num(u, 'totalTokens');
     // Anthropic reports cached prompt tokens apart from input_tokens; all of them are input.
-    const cached = (this.num(u, 'cache_creation_input_tokens') ?? 0) + (this.num(u, 'cache_read_input_tokens') ?? 0);
+    const written = this.num(u, 'cache_creation_input_tokens');
+    const read = this.num(u, 'cache_read_input_tokens');
+    const cached = (written ?? 0) + (read ?? 0);
     if (cached > 0) this.anthropicCache = cached;
+    if (written !== null) this.cacheWriteTokens = written;
+    if (read !== null) this.cachedInputTokens = read;
+    // OpenAI reports cached prompt tokens inside its input count (Chat: prompt_tokens_details, Responses: input_tokens_details).
+    const details = obj(u.prompt_tokens_details) ?? obj(u.input_tokens_details);
+    const openaiCached = details ? this.num(details, 'cached_tokens') : null;
+    if (openaiCached !== null) this.cachedInputTokens = openaiCached;
     if (input !== null) this.inputTokens = input + this.anthropicCache;
     if (output !== null) this.outputTokens = output;
     if (total !== null) this.totalTokens = total;
+  }
+
+  /** The final counts Bedrock adds to an InvokeModel stream's last chunk. */
+  private absorbBedrockMetrics(u: Obj): void {
+    const input = this.num(u, 'inputTokenCount');
+    const output = this.num(u, 'outputTokenCount');
+    if (input !== null) this.inputTokens = input;
+    if (output !== null) this.outputTokens = output;
   }
 
   private absorbGoogle(u: Obj): void {
@@ -105,6 +134,8 @@ export class UsageAccumulator implements UsageCounts {
     const candidates = this.num(u, 'candidatesTokenCount');
     const thoughts = this.num(u, 'thoughtsTokenCount');
     const total = this.num(u, 'totalTokenCount');
+    const cached = this.num(u, 'cachedContentTokenCount');
+    if (cached !== null) this.cachedInputTokens = cached;
     if (input !== null) this.inputTokens = input;
     if (candidates !== null || thoughts !== null) this.outputTokens = (candidates ?? 0) + (thoughts ?? 0);
     if (total !== null) this.totalTokens = total;
@@ -115,6 +146,8 @@ export class UsageAccumulator implements UsageCounts {
     if (total === null && (this.inputTokens !== null || this.outputTokens !== null))
       total = (this.inputTokens ?? 0) + (this.outputTokens ?? 0);
     const counts: UsageCounts = { model: this.model, inputTokens: this.inputTokens, outputTokens: this.outputTokens, totalTokens: total };
+    if (this.cachedInputTokens !== null) counts.cachedInputTokens = this.cachedInputTokens;
+    if (this.cacheWriteTokens !== null) counts.cacheWriteTokens = this.cacheWriteTokens;
     if (this.rejections) {
       const rejected: RejectedCounts = {};
       for (const reason of this.rejections.values()) rejected[reason] = (rejected[reason] ?? 0) + 1;
@@ -135,6 +168,7 @@ export function usageTapFor(contentType: string | undefined, contentEncoding: st
   const ct = contentType.toLowerCase();
   if (ct.startsWith('text/event-stream')) return new SseUsageTap();
   if (ct.includes('json')) return new JsonUsageTap();
+  if (ct.startsWith('application/vnd.amazon.eventstream')) return new EventStreamUsageTap();
   return null;
 }
 
@@ -327,6 +361,7 @@ function stringEnd(text: string, quote: number): number {
 }
 
 const USAGE_BYTES = Buffer.from(USAGE_KEY);
+const DATA_BYTES = Buffer.from('data:');
 const MODEL_BYTES = Buffer.from('"model');
 
 export class SseUsageTap implements UsageTap {
@@ -334,9 +369,12 @@ export class SseUsageTap implements UsageTap {
   /** Bytes after the last newline seen: the start of an incomplete line. */
   private carry: Buffer | null = null;
   private broken = false;
+  private events = 0;
 
   push(chunk: Buffer): void {
     if (this.broken) return;
+    // Counted for a stream cut before its usage (cutStreamCounts); one native search per event.
+    for (let at = chunk.indexOf(DATA_BYTES); at !== -1; at = chunk.indexOf(DATA_BYTES, at + 5)) this.events++;
     const lastNl = chunk.lastIndexOf(10);
     if (lastNl === -1) {
       this.carry = this.carry ? Buffer.concat([this.carry, chunk]) : Buffer.from(chunk);
@@ -379,6 +417,22 @@ export class SseUsageTap implements UsageTap {
       const text = this.carry.toString('utf8');
       this.line(text, 0, text.length);
     }
-    return this.acc.result();
+    const counts = this.acc.result();
+    counts.events = this.events;
+    return counts;
   }
+}
+
+/**
+ * The counts of a stream the client cancelled (or that broke) before the provider sent its
+ * final usage: the provider still bills what it generated. Output is then at least one token
+ * per `data:` event seen (a content event carries about one token; the few framing events
+ * make this a slight overestimate), so a cut stream is never costed at $0 when it streamed.
+ * Input the provider did not report stays unknown here (the limits' reservation covers it).
+ */
+export function cutStreamCounts(u: UsageCounts): UsageCounts {
+  const events = u.events ?? 0;
+  if (events === 0 || (u.outputTokens ?? 0) >= events) return u;
+  const outputTokens = events;
+  return { ...u, outputTokens, totalTokens: (u.inputTokens ?? 0) + outputTokens };
 }

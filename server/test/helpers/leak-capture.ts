@@ -36,6 +36,8 @@ export function leakCapture(): LeakCapture | null {
   const secretFile = join(dir, `secrets-${process.pid}.txt`);
   const seen = new Set<string>();
   const secret = (kind: string, value: string) => {
+    // A service-account key file is mostly public (its email, project, token URI): its private key is the secret.
+    if (serviceAccountParts(value, secret)) return;
     if (value.length < 12 || seen.has(value)) return;
     seen.add(value);
     appendFileSync(secretFile, `${JSON.stringify({ kind, value })}\n`);
@@ -69,6 +71,14 @@ export function leakCapture(): LeakCapture | null {
       vault.seal = (kind, context, plaintext) => {
         secret(`sealed:${kind}`, plaintext);
         return seal(kind, context, plaintext);
+      };
+      // Every access token minted from a service-account key (Vertex).
+      const tokens = running.app.services.signing.tokens;
+      const get = tokens.get.bind(tokens);
+      tokens.get = async (...args: Parameters<typeof get>) => {
+        const token = await get(...args);
+        secret('minted_token', token);
+        return token;
       };
       // Every request and response on the wire: credentials presented, keys sent, keys shown.
       running.app.fastify.server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -126,4 +136,25 @@ export function markPublic(values: readonly string[]): void {
   const dir = process.env.BYO_LEAK_DIR;
   if (!dir) return;
   appendFileSync(join(dir, `public-${process.pid}.txt`), values.map((v) => `${JSON.stringify(v)}\n`).join(''));
+}
+
+/**
+ * A JSON credential file's secrets: a service account's private key (its PEM body: a leak of
+ * any part counts), a client secret or refresh token; the rest (email, project, token URI) is
+ * public. Returns false when `value` is not JSON.
+ */
+function serviceAccountParts(value: string, secret: (kind: string, value: string) => void): boolean {
+  if (!value.startsWith('{')) return false;
+  let file: Record<string, unknown>;
+  try {
+    file = JSON.parse(value) as Record<string, unknown>;
+  } catch {
+    return false;
+  }
+  if (!file || typeof file !== 'object') return false;
+  const pem = file.private_key;
+  if (typeof pem === 'string') secret('service_account_private_key', pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''));
+  for (const name of ['client_secret', 'refresh_token'])
+    if (typeof file[name] === 'string') secret(`credential_file_${name}`, file[name] as string);
+  return true;
 }

@@ -65,8 +65,8 @@ export interface MockReply {
   json?: unknown;
   /** Raw body. */
   body?: string | Buffer;
-  /** Already framed SSE events (see `sseEvent`), written one by one. */
-  events?: string[];
+  /** Already framed events (SSE, see `sseEvent`, or AWS event-stream frames), written one by one. */
+  events?: (string | Uint8Array)[];
   /** Pause between events. */
   eventDelayMs?: number;
 }
@@ -115,6 +115,9 @@ const PREFIXES: [string, ProviderName][] = [
   ['/openai/v1', 'openai'],
   ['/anthropic', 'anthropic'],
   ['/google', 'google'],
+  // Signed providers: point BYO_BEDROCK_BASE_URL / BYO_VERTEX_BASE_URL at `{url}/bedrock`, `{url}/vertex`.
+  ['/bedrock', 'bedrock'],
+  ['/vertex', 'vertex'],
 ];
 
 /** A promise with its resolver, to hold a mock response until the test releases it. */

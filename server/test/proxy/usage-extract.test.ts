@@ -82,7 +82,7 @@ const cases = [
 function expected(out: ReturnType<typeof respondAs>) {
   const docs: unknown[] = out.events
     ? out.events.flatMap((e) =>
-        e
+        String(e)
           .split(/\r?\n/)
           .filter((l) => l.startsWith('data: ') && l !== 'data: [DONE]')
           .map((l) => JSON.parse(l.slice(6))),
@@ -235,7 +235,14 @@ describe('JSON bodies', () => {
         }),
       ),
     );
-    expect(tap.finish()).toEqual({ model: 'claude-x', inputTokens: 105, outputTokens: 7, totalTokens: 112 });
+    expect(tap.finish()).toEqual({
+      model: 'claude-x',
+      inputTokens: 105,
+      outputTokens: 7,
+      totalTokens: 112,
+      cachedInputTokens: 90,
+      cacheWriteTokens: 5,
+    });
   });
 
   it('gives nulls, not errors, for bodies without usage or that are not JSON', () => {

@@ -1,5 +1,7 @@
 import type { ProviderName } from '../../db/schema.js';
+import { providerById } from '../registry.js';
 import { anthropicErrorBody } from './anthropic.js';
+import { bedrockErrorBody, bedrockErrorType } from './bedrock.js';
 import { googleErrorBody } from './google.js';
 import { openaiErrorBody } from './openai.js';
 import type { ShapedError } from './shaped-error.js';
@@ -13,12 +15,19 @@ export type { ShapedError } from './shaped-error.js';
  * the proxy (BYO's own errors) and the sandbox (its fake provider answers).
  */
 export function providerErrorBody(provider: ProviderName, e: ShapedError): Record<string, unknown> {
-  switch (provider) {
+  switch (providerById(provider)?.wire) {
     case 'anthropic':
       return anthropicErrorBody(e);
     case 'google':
       return googleErrorBody(e);
+    case 'bedrock':
+      return bedrockErrorBody(e);
     default:
       return openaiErrorBody(e);
   }
+}
+
+/** Headers an error in the provider's shape needs besides its body (AWS puts the error type in one). */
+export function providerErrorHeaders(provider: ProviderName, e: ShapedError): Record<string, string> | null {
+  return providerById(provider)?.wire === 'bedrock' ? { 'x-amzn-errortype': bedrockErrorType(e) } : null;
 }
