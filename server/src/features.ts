@@ -2,6 +2,7 @@ import type { App } from './app.js';
 import { connectEmbed } from './connect-embed/index.js';
 import { dashboardPage } from './dashboard-page/index.js';
 import { docsPage } from './docs-page/index.js';
+import { keyHealthFeature } from './key-health/feature.js';
 import { proxyFeature } from './proxy/index.js';
 import { webhooksFeature } from './webhooks/feature.js';
 import { retentionFeature } from './webhooks/retention.js';
@@ -12,4 +13,12 @@ import { retentionFeature } from './webhooks/retention.js';
  */
 export type Feature = (app: App) => Promise<void> | void;
 
-export const FEATURES: Feature[] = [docsPage, dashboardPage, webhooksFeature, retentionFeature, connectEmbed, proxyFeature];
+export const FEATURES: Feature[] = [
+  docsPage,
+  dashboardPage,
+  webhooksFeature,
+  retentionFeature,
+  keyHealthFeature,
+  connectEmbed,
+  proxyFeature,
+];

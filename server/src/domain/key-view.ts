@@ -12,7 +12,19 @@ export function keyView(r: KeyMeta) {
     baseUrl: r.base_url,
     lastValidatedAt: r.last_validated_at ? r.last_validated_at.toISOString() : null,
     lastValidationResult: r.last_validation_result,
+    lastValidation: r.last_validated_at
+      ? {
+          outcome: healthOutcome(r.last_validation_result),
+          at: r.last_validated_at.toISOString(),
+          message: r.last_validation_message,
+        }
+      : null,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
   };
+}
+
+/** A check's outcome as the view names it: the stored `unknown` (the provider could not be asked) is `unreachable`. */
+function healthOutcome(result: string | null): 'valid' | 'invalid' | 'unreachable' {
+  return result === 'valid' || result === 'invalid' ? result : 'unreachable';
 }

@@ -26,6 +26,7 @@ const RULES: Record<string, string[]> = {
   domain: [...UPPER.filter((u) => u !== 'services'), 'webhooks', 'proxy', 'sandbox', 'usage'],
   // Consumers of the domain, beside each other: none imports another.
   webhooks: [...UPPER.filter((u) => u !== 'app' && u !== 'services'), 'proxy', 'sandbox'],
+  'key-health': [...UPPER.filter((u) => u !== 'app' && u !== 'services'), 'proxy', 'sandbox', 'webhooks'],
   proxy: ['trpc', 'connect-embed', 'docs-page', 'webhooks'],
   trpc: ['http', 'connect-embed', 'docs-page', 'proxy', 'sandbox'],
   'connect-embed': ['http', 'trpc', 'docs-page', 'proxy', 'webhooks', 'sandbox'],

@@ -308,6 +308,7 @@ describe('errors', () => {
         'keyHint',
         'lastValidatedAt',
         'lastValidationResult',
+        'lastValidation',
         'provider',
         'refId',
         'status',

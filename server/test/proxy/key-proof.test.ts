@@ -123,7 +123,7 @@ describe('proof of whose key paid', () => {
         .execute();
       return r.reduce((n, x) => n + x.requests, 0) === 2 ? r : null;
     });
-    expect(new Set(rows.map((r) => r.key_id))).toEqual(new Set([first.id]));
+    expect(new Set(rows?.map((r) => r.key_id))).toEqual(new Set([first.id]));
   });
 
   describe('never another credential', () => {
@@ -131,7 +131,7 @@ describe('proof of whose key paid', () => {
     const refusedLocally = async (refId: string, status: number, code: string) => {
       const res = await call(refId);
       expect(res.status).toBe(status);
-      expect((await res.json()).error.code).toBe(code);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code);
       expect(res.headers.get('x-byo-key-id')).toBeNull();
       expect(env.mock.requests).toHaveLength(0);
     };
@@ -167,7 +167,7 @@ describe('proof of whose key paid', () => {
       });
       const next = await call('proof_rejected');
       expect(next.status).toBe(409);
-      expect((await next.json()).error.code).toBe('key_disabled');
+      expect(((await next.json()) as { error: { code: string } }).error.code).toBe('key_disabled');
       // Every request that reached the provider carried the customer's own key, and only it.
       expect(env.mock.requests.map((r) => r.headers.authorization)).toEqual(['Bearer sk-proj-proofRejected0000000000rejc']);
       env.mock.reset();

@@ -408,6 +408,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project's state at a glance: keys, customers, 30 days of usage, failing webhooks
+         * @description What the dashboard's first screen draws, in one call: counts of stored keys by status, customers connected and active, requests, errors and tokens per UTC day for the last 30 days, and webhook endpoints that are failing or disabled.
+         */
+        get: operations["dashboard-overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -419,7 +439,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "missing_ref_id" | "invalid_base_url" | "unsupported_media_type" | "unauthorized" | "api_key_expired" | "connect_token_invalid" | "permission_denied" | "origin_not_allowed" | "connect_token_mismatch" | "not_found" | "key_not_found" | "project_not_found" | "api_key_not_found" | "endpoint_not_found" | "delivery_not_found" | "conflict" | "key_exists" | "key_revoked" | "key_disabled" | "idempotency_conflict" | "idempotency_in_progress" | "endpoint_disabled" | "delivery_in_progress" | "endpoint_limit_reached" | "request_timeout" | "payload_too_large" | "key_invalid" | "rate_limited" | "concurrency_limited" | "headers_too_large" | "internal_error" | "upstream_unreachable" | "database_unavailable" | "upstream_timeout";
+            code: "bad_request" | "validation_failed" | "missing_ref_id" | "invalid_base_url" | "unsupported_media_type" | "unauthorized" | "api_key_expired" | "connect_token_invalid" | "session_expired" | "permission_denied" | "origin_not_allowed" | "connect_token_mismatch" | "csrf_failed" | "not_found" | "key_not_found" | "project_not_found" | "api_key_not_found" | "endpoint_not_found" | "delivery_not_found" | "conflict" | "key_exists" | "key_revoked" | "key_disabled" | "idempotency_conflict" | "idempotency_in_progress" | "endpoint_disabled" | "delivery_in_progress" | "endpoint_limit_reached" | "request_timeout" | "payload_too_large" | "key_invalid" | "rate_limited" | "concurrency_limited" | "headers_too_large" | "internal_error" | "upstream_unreachable" | "database_unavailable" | "upstream_timeout";
             /**
              * @description What went wrong and what to do; for humans, may change.
              * @example refId: Required
@@ -675,7 +695,23 @@ export interface operations {
                             /** @description Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`). */
                             baseUrl: string | null;
                             lastValidatedAt: string | null;
+                            /** @description `valid`, `invalid` or `unknown` (the provider could not be asked): the outcome of `lastValidation` in the words of `POST /v1/keys/validate`. */
                             lastValidationResult: string | null;
+                            /** @description The last check of the key with its provider (scheduled, at connect, or `POST /v1/keys/validate`); null: never checked. */
+                            lastValidation: {
+                                /**
+                                 * @description `valid`: the provider accepted the key. `invalid`: it refused the key itself (401/403). `unreachable`: it could not be asked (DNS, timeout, 429, 5xx); never disables a key.
+                                 * @enum {string}
+                                 */
+                                outcome: "valid" | "invalid" | "unreachable";
+                                /**
+                                 * @description ISO 8601 timestamp
+                                 * @example 2026-01-01T00:00:00.000Z
+                                 */
+                                at: string;
+                                /** @description Why, in words (never the key); null when the provider accepted it. */
+                                message: string | null;
+                            } | null;
                             /**
                              * @description ISO 8601 timestamp
                              * @example 2026-01-01T00:00:00.000Z
@@ -822,7 +858,23 @@ export interface operations {
                         /** @description Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`). */
                         baseUrl: string | null;
                         lastValidatedAt: string | null;
+                        /** @description `valid`, `invalid` or `unknown` (the provider could not be asked): the outcome of `lastValidation` in the words of `POST /v1/keys/validate`. */
                         lastValidationResult: string | null;
+                        /** @description The last check of the key with its provider (scheduled, at connect, or `POST /v1/keys/validate`); null: never checked. */
+                        lastValidation: {
+                            /**
+                             * @description `valid`: the provider accepted the key. `invalid`: it refused the key itself (401/403). `unreachable`: it could not be asked (DNS, timeout, 429, 5xx); never disables a key.
+                             * @enum {string}
+                             */
+                            outcome: "valid" | "invalid" | "unreachable";
+                            /**
+                             * @description ISO 8601 timestamp
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            at: string;
+                            /** @description Why, in words (never the key); null when the provider accepted it. */
+                            message: string | null;
+                        } | null;
                         /**
                          * @description ISO 8601 timestamp
                          * @example 2026-01-01T00:00:00.000Z
@@ -969,7 +1021,23 @@ export interface operations {
                             /** @description Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`). */
                             baseUrl: string | null;
                             lastValidatedAt: string | null;
+                            /** @description `valid`, `invalid` or `unknown` (the provider could not be asked): the outcome of `lastValidation` in the words of `POST /v1/keys/validate`. */
                             lastValidationResult: string | null;
+                            /** @description The last check of the key with its provider (scheduled, at connect, or `POST /v1/keys/validate`); null: never checked. */
+                            lastValidation: {
+                                /**
+                                 * @description `valid`: the provider accepted the key. `invalid`: it refused the key itself (401/403). `unreachable`: it could not be asked (DNS, timeout, 429, 5xx); never disables a key.
+                                 * @enum {string}
+                                 */
+                                outcome: "valid" | "invalid" | "unreachable";
+                                /**
+                                 * @description ISO 8601 timestamp
+                                 * @example 2026-01-01T00:00:00.000Z
+                                 */
+                                at: string;
+                                /** @description Why, in words (never the key); null when the provider accepted it. */
+                                message: string | null;
+                            } | null;
                             /**
                              * @description ISO 8601 timestamp
                              * @example 2026-01-01T00:00:00.000Z
@@ -1069,7 +1137,23 @@ export interface operations {
                         /** @description Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`). */
                         baseUrl: string | null;
                         lastValidatedAt: string | null;
+                        /** @description `valid`, `invalid` or `unknown` (the provider could not be asked): the outcome of `lastValidation` in the words of `POST /v1/keys/validate`. */
                         lastValidationResult: string | null;
+                        /** @description The last check of the key with its provider (scheduled, at connect, or `POST /v1/keys/validate`); null: never checked. */
+                        lastValidation: {
+                            /**
+                             * @description `valid`: the provider accepted the key. `invalid`: it refused the key itself (401/403). `unreachable`: it could not be asked (DNS, timeout, 429, 5xx); never disables a key.
+                             * @enum {string}
+                             */
+                            outcome: "valid" | "invalid" | "unreachable";
+                            /**
+                             * @description ISO 8601 timestamp
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            at: string;
+                            /** @description Why, in words (never the key); null when the provider accepted it. */
+                            message: string | null;
+                        } | null;
                         /**
                          * @description ISO 8601 timestamp
                          * @example 2026-01-01T00:00:00.000Z
@@ -3842,6 +3926,121 @@ export interface operations {
                             totalTokens: number;
                         };
                         nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `bad_request`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired API key (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This key may not do this (`permission_denied`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (`internal_error`); the request id identifies it in the server logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "dashboard-overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        mode: "live" | "test";
+                        /** @description Stored provider keys by status */
+                        keys: {
+                            active: number;
+                            disabled: number;
+                            revoked: number;
+                        };
+                        customers: {
+                            /** @description refIds with at least one active key */
+                            connected: number;
+                            /** @description refIds with at least one proxied call in the 30 days */
+                            active: number;
+                        };
+                        /** @description The last 30 UTC days, oldest first, every day present */
+                        days: {
+                            /**
+                             * @description UTC day (YYYY-MM-DD)
+                             * @example 2026-01-15
+                             */
+                            day: string;
+                            requests: number;
+                            errors: number;
+                            totalTokens: number;
+                            /** @description Spend at the price table; null while no price is known. */
+                            costUsd: number | null;
+                        }[];
+                        totals: {
+                            requests: number;
+                            errors: number;
+                            totalTokens: number;
+                            costUsd: number | null;
+                        };
+                        /** @description errors / requests over the 30 days (0 without requests) */
+                        errorRate: number;
+                        webhooks: {
+                            endpoints: number;
+                            /** @description Endpoints failing or disabled, at most 20 */
+                            failing: {
+                                id: string;
+                                url: string;
+                                enabled: boolean;
+                                failingSince: string | null;
+                                disabledReason: string | null;
+                            }[];
+                            failedDeliveries24h: number;
+                        };
                     };
                 };
             };

@@ -1,0 +1,72 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database, Mode, ProviderName } from '../db/schema.js';
+
+/** A key claimed for a check: what the probe needs, and the version the outcome must still match. */
+export interface ClaimedKey {
+  id: string;
+  project_id: string;
+  mode: Mode;
+  provider: ProviderName;
+  ref_id: string;
+  key_hint: string | null;
+  base_url: string | null;
+  ciphertext: Buffer;
+  wrapped_key: Buffer;
+  master_key_id: string;
+  invalid_checks: number;
+  unreachable_checks: number;
+}
+
+/** Keys placed per statement when checks start or new keys arrive. */
+const SCHEDULE_BATCH = 1000;
+
+/**
+ * Gives active keys that were never scheduled (new, replaced, or present when checks were
+ * turned on) a first check somewhere in the next interval, at random: a fleet of keys connected
+ * together, or 100,000 keys when checks are turned on, is spread over the interval instead of
+ * probed at once. Returns how many it placed.
+ */
+export async function scheduleNew(db: Kysely<Database>, now: Date, intervalMs: number): Promise<number> {
+  const result = await sql`
+    update provider_keys set next_check_at = ${now}::timestamptz + (random() * ${intervalMs}::float8) * interval '1 millisecond'
+    where id in (
+      select id from provider_keys where status = 'active' and next_check_at is null
+      limit ${SCHEDULE_BATCH} for update skip locked
+    )`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+/**
+ * Claims due keys, at most `limit` of each provider, and leases them until `leaseUntil` in the
+ * same statement: `FOR UPDATE SKIP LOCKED` makes concurrent claims (other workers, other
+ * instances) take disjoint keys without waiting, and the moved `next_check_at` keeps them from
+ * claiming the key again until this check has written its outcome (or its lease ran out).
+ * Only keys with key material: a disabled or revoked key is never checked.
+ */
+export async function claimDue(
+  db: Kysely<Database>,
+  now: Date,
+  leaseUntil: Date,
+  limits: readonly (readonly [ProviderName, number])[],
+): Promise<ClaimedKey[]> {
+  if (limits.length === 0) return [];
+  const wanted = sql.join(limits.map(([provider, n]) => sql`(${provider}::text, ${n}::int)`));
+  const { rows } = await sql<ClaimedKey>`
+    with due as (
+      select k.id from (values ${wanted}) as p (provider, n)
+      cross join lateral (
+        select id from provider_keys
+        where provider = p.provider and status = 'active' and next_check_at <= ${now}::timestamptz
+          and ciphertext is not null and wrapped_key is not null and master_key_id is not null
+        order by next_check_at
+        limit p.n
+        for update skip locked
+      ) k
+    )
+    update provider_keys set next_check_at = ${leaseUntil}::timestamptz
+    from due where provider_keys.id = due.id
+    returning provider_keys.id, provider_keys.project_id, provider_keys.mode, provider_keys.provider, provider_keys.ref_id,
+      provider_keys.key_hint, provider_keys.base_url, provider_keys.ciphertext, provider_keys.wrapped_key,
+      provider_keys.master_key_id, provider_keys.invalid_checks, provider_keys.unreachable_checks`.execute(db);
+  return rows;
+}
