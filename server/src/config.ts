@@ -44,12 +44,17 @@ const csv = z.string().transform((s) =>
 
 /** `BYO_<ID>_BASE_URL` of every provider that has one (not Azure: each key names its endpoint). */
 type ProviderBaseUrlVariables = {
-  [P in (typeof PROVIDERS)[number] as P extends { baseUrlEnv: infer E extends string } ? E : never]: z.ZodDefault<z.ZodURL>;
+  [P in (typeof PROVIDERS)[number] as P extends { baseUrlEnv: infer E extends string } ? E : never]: P extends { signer: object }
+    ? z.ZodOptional<z.ZodURL>
+    : z.ZodDefault<z.ZodURL>;
 };
 
+/** A signed provider's default base depends on each key's region or location: its variable has no default. */
 function providerBaseUrlVariables(): ProviderBaseUrlVariables {
   return Object.fromEntries(
-    PROVIDERS.flatMap((p) => ('baseUrlEnv' in p ? [[p.baseUrlEnv, z.url().default(p.defaultBaseUrl)]] : [])),
+    PROVIDERS.flatMap((p) =>
+      'baseUrlEnv' in p ? [[p.baseUrlEnv, 'signer' in p ? z.url().optional() : z.url().default(p.defaultBaseUrl)]] : [],
+    ),
   ) as ProviderBaseUrlVariables;
 }
 

@@ -11,8 +11,10 @@ import * as m0500 from './migrations/20261127_0500_idempotency_expiry.js';
 import * as m20261207_0100 from './migrations/20261207_0100_usage_bigint.js';
 import * as m20261207_0200 from './migrations/20261207_0200_idempotency_hash_keys.js';
 import * as m20261207_0300 from './migrations/20261207_0300_webhook_in_flight.js';
+import * as m20261208_0100 from './migrations/20261208_0100_provider_settings.js';
 import * as m20261208_0200_health from './migrations/20261208_0200_key_health.js';
 import * as m20261208_0200_usage from './migrations/20261208_0200_usage_key_id.js';
+import * as m20261208_0300 from './migrations/20261208_0300_prices.js';
 import * as m20261208_0400 from './migrations/20261208_0400_dashboard_sessions.js';
 
 /** Migrations are listed statically so the compiled server and tests see the same set. */
@@ -26,8 +28,10 @@ const migrations: Record<string, Migration> = {
   '20261207_0100_usage_bigint': m20261207_0100,
   '20261207_0200_idempotency_hash_keys': m20261207_0200,
   '20261207_0300_webhook_in_flight': m20261207_0300,
+  '20261208_0100_provider_settings': m20261208_0100,
   '20261208_0200_key_health': m20261208_0200_health,
   '20261208_0200_usage_key_id': m20261208_0200_usage,
+  '20261208_0300_prices': m20261208_0300,
   '20261208_0400_dashboard_sessions': m20261208_0400,
 };
 

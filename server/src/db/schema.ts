@@ -47,6 +47,8 @@ export interface ProviderKeysTable {
   status: ProviderKeyStatus;
   key_hint: string | null;
   base_url: string | null;
+  /** Provider settings (region, location, ...), never secrets. */
+  provider_config: ColumnType<Record<string, string> | null, string | null | undefined, string | null>;
   ciphertext: Buffer | null;
   wrapped_key: Buffer | null;
   master_key_id: string | null;
@@ -159,9 +161,24 @@ export interface UsageRecordsTable {
   input_tokens: NullableBigintSum;
   output_tokens: NullableBigintSum;
   total_tokens: NullableBigintSum;
+  /** USD for the row's calls (numeric: pg reads it as a string); null when their model is unpriced, and on rows older than the column. */
+  cost_usd: ColumnType<string | number | null, number | null | undefined, number | null>;
   /** Calls rolled up in this row (same project, mode, refId, provider, model, status and UTC minute); latency and tokens are sums. */
   requests: Generated<number>;
   created_at: Timestamp;
+}
+
+/** A project's own price for a provider's model id, USD per million tokens (pricing/overrides.ts). */
+export interface PriceOverridesTable {
+  project_id: string;
+  mode: Mode;
+  provider: ProviderName;
+  model: string;
+  input: number;
+  output: number;
+  cached_input: number | null;
+  cache_write: number | null;
+  updated_at: Timestamp;
 }
 
 export interface IdempotencyKeysTable {
@@ -211,6 +228,7 @@ export interface Database {
   audit_log: AuditLogTable;
   usage_records: UsageRecordsTable;
   idempotency_keys: IdempotencyKeysTable;
+  price_overrides: PriceOverridesTable;
   dashboard_sessions: DashboardSessionsTable;
 }
 

@@ -23,6 +23,7 @@ export const META_COLUMNS = [
   'status',
   'key_hint',
   'base_url',
+  'provider_config',
   'status_reason',
   'last_validated_at',
   'last_validation_result',
@@ -41,6 +42,8 @@ export interface KeyWrite {
   refId: string;
   hint: string;
   baseUrl: string | null;
+  /** Provider settings (providerConfig's non-URL fields), or null. */
+  settings?: Readonly<Record<string, string>> | null;
   sealed: Sealed;
   validatedAt: Date | null;
   validationResult: string | null;
@@ -179,13 +182,13 @@ export class KeyWriteBatcher {
     const values = sql.join(writes.map(rowValues));
     const firstOnly = (writes[0] as KeyWrite).firstOnly;
     const { rows } = await sql<KeyMeta & { inserted: boolean }>`
-      with input (id, project_id, mode, provider, ref_id, key_hint, base_url, ciphertext, wrapped_key, master_key_id,
+      with input (id, project_id, mode, provider, ref_id, key_hint, base_url, provider_config, ciphertext, wrapped_key, master_key_id,
           last_validated_at, last_validation_result, event_id, event_data, actor, ip, user_agent, metadata) as (
         values ${values}
       ), up as (
-        insert into provider_keys (id, project_id, mode, provider, ref_id, status, key_hint, base_url, ciphertext, wrapped_key,
+        insert into provider_keys (id, project_id, mode, provider, ref_id, status, key_hint, base_url, provider_config, ciphertext, wrapped_key,
           master_key_id, status_reason, last_validated_at, last_validation_result, created_at, updated_at)
-        select id, project_id, mode, provider, ref_id, 'active', key_hint, base_url, ciphertext, wrapped_key, master_key_id, null,
+        select id, project_id, mode, provider, ref_id, 'active', key_hint, base_url, provider_config, ciphertext, wrapped_key, master_key_id, null,
           last_validated_at, last_validation_result, ${now}::timestamptz, ${now}::timestamptz
         from input
         on conflict on constraint provider_keys_ref_uq ${firstOnly ? sql`do nothing` : upsert}
@@ -212,7 +215,8 @@ export class KeyWriteBatcher {
  * health afresh: no counts, and a first scheduled check placed anew (key-health/).
  */
 const upsert = sql`do update set
-  status = excluded.status, key_hint = excluded.key_hint, base_url = excluded.base_url, ciphertext = excluded.ciphertext,
+  status = excluded.status, key_hint = excluded.key_hint, base_url = excluded.base_url, provider_config = excluded.provider_config,
+  ciphertext = excluded.ciphertext,
   wrapped_key = excluded.wrapped_key, master_key_id = excluded.master_key_id, status_reason = null,
   last_validated_at = excluded.last_validated_at, last_validation_result = excluded.last_validation_result,
   last_validation_message = null, next_check_at = null, invalid_checks = 0, unreachable_checks = 0,
@@ -221,7 +225,7 @@ const upsert = sql`do update set
 
 function rowValues(w: KeyWrite): RawBuilder<unknown> {
   return sql`(${w.id}::text, ${w.projectId}::text, ${w.mode}::text, ${w.provider}::text, ${w.refId}::text, ${w.hint}::text,
-    ${w.baseUrl}::text, ${w.sealed.ciphertext}::bytea, ${w.sealed.wrappedKey}::bytea, ${w.sealed.masterKeyId}::text,
+    ${w.baseUrl}::text, ${w.settings ? JSON.stringify(w.settings) : null}::jsonb, ${w.sealed.ciphertext}::bytea, ${w.sealed.wrappedKey}::bytea, ${w.sealed.masterKeyId}::text,
     ${w.validatedAt}::timestamptz, ${w.validationResult}::text, ${randomId('evt')}::text,
     ${JSON.stringify(w.event)}::jsonb, ${w.audit.actor}::text, ${w.audit.ip}::text, ${w.audit.user_agent}::text,
     ${JSON.stringify(w.audit.metadata)}::jsonb)`;

@@ -11,7 +11,7 @@ import { consumeConnectToken } from './connect-tokens.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { emitEvent } from './events.js';
 import { keyCacheId, type CachedProviderKey } from './key-cache.js';
-import { checkRequestedBase, requestedBase } from './provider-config.js';
+import { checkRequestedBase, prepareCredential, requestedBase } from './provider-config.js';
 import { keyView } from './key-view.js';
 import { type KeyMeta, keyWriter, META_COLUMNS } from './key-writes.js';
 import type { Scope } from './scope.js';
@@ -35,6 +35,8 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
   const { db } = s;
   const spec = s.providers[req.provider];
   const requested = requestedBase(s, spec, req.providerConfig);
+  // A signed provider's credential (Bedrock, Vertex) is checked whole before anything is spent.
+  const prepared = prepareCredential(s, spec, scope.mode, req.providerKey, req.providerConfig);
   let tokenGrant: { allowBaseUrl: boolean } | null = null;
   if (req.connectToken) {
     tokenGrant = await consumeConnectToken(db, scope, req.connectToken, req);
@@ -56,13 +58,17 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
   // Fail fast before asking the provider; the write below re-checks atomically.
   if (pkWithoutToken && scope.project.validate_on_connect && (await findRow(db, scope, req.provider, req.refId))) throw keyExists();
 
-  const hint = providerKeyHint(req.providerKey);
+  const hint = prepared?.hint ?? providerKeyHint(req.providerKey);
   let validation: ValidationOutcome | null = null;
   if (scope.project.validate_on_connect) {
-    validation = await validateWithProvider(spec, scope.mode, req.providerKey, baseUrl, {
-      ...s.agents,
-      sandbox: s.config.BYO_SANDBOX,
-    });
+    validation = await validateWithProvider(
+      spec,
+      scope.mode,
+      req.providerKey,
+      baseUrl,
+      { ...s.agents, sandbox: s.config.BYO_SANDBOX, signing: s.signing },
+      prepared?.settings ?? null,
+    );
     if (validation.result === 'invalid') {
       await db.transaction().execute(async (trx) => {
         await emitEvent(trx, {
@@ -98,6 +104,7 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
       refId: req.refId,
       hint,
       baseUrl,
+      settings: prepared?.settings ?? null,
       sealed: s.vault.seal(
         PROVIDER_KEY_KIND,
         aadFor({ project_id: scope.project.id, mode: scope.mode, provider: req.provider, ref_id: req.refId, id }),
@@ -318,6 +325,7 @@ export async function loadProviderKey(
       'status',
       'key_hint',
       'base_url',
+      'provider_config',
       'ciphertext',
       'wrapped_key',
       'master_key_id',
@@ -336,7 +344,15 @@ export async function loadProviderKey(
       masterKeyId: row.master_key_id,
     });
   }
-  return { id: row.id, status: row.status, key, baseUrl: row.base_url, keyHint: row.key_hint, version: key ? row.ciphertext : null };
+  return {
+    id: row.id,
+    status: row.status,
+    key,
+    baseUrl: row.base_url,
+    settings: row.provider_config,
+    keyHint: row.key_hint,
+    version: key ? row.ciphertext : null,
+  };
 }
 
 export async function validateKey(s: Services, scope: Scope, who: Actor, provider: ProviderName, refId: string) {
@@ -345,10 +361,14 @@ export async function validateKey(s: Services, scope: Scope, who: Actor, provide
   if (meta.status === 'revoked') throw new BYOError('key_revoked', 'This key was revoked; connect a new one.');
   const loaded = await loadProviderKey(s, ref);
   if (!loaded?.key) throw new BYOError('key_disabled', `This key is ${meta.status}; connect a new one.`);
-  const outcome = await validateWithProvider(s.providers[provider], scope.mode, loaded.key, loaded.baseUrl, {
-    ...s.agents,
-    sandbox: s.config.BYO_SANDBOX,
-  });
+  const outcome = await validateWithProvider(
+    s.providers[provider],
+    scope.mode,
+    loaded.key,
+    loaded.baseUrl,
+    { ...s.agents, sandbox: s.config.BYO_SANDBOX, signing: s.signing },
+    loaded.settings,
+  );
   const checkedAt = new Date();
   await s.db
     .updateTable('provider_keys')
