@@ -484,7 +484,7 @@ export class ProxyHandler {
     const ref = call.ref;
     if (!ref || (call.source === 'byo' && !call.dispatchedAt)) return;
     const tapped = call.tap?.finish();
-    const usage = tapped && call.clientGone ? cutStreamCounts(tapped) : tapped;
+    const usage = tapped && call.clientGone ? cutStreamCounts(tapped, call.tap as UsageTap) : tapped;
     if (usage?.rejected) for (const [reason, n] of Object.entries(usage.rejected)) this.deps.metrics.usageValuesRejected.inc({ reason }, n);
     recorder.record({
       projectId: ref.projectId,

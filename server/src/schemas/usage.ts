@@ -37,6 +37,12 @@ export const UsageRowSchema = z.object({
   inputTokens: Count,
   outputTokens: Count,
   totalTokens: Count,
+  costUsd: z.number().nullable().meta({
+    description:
+      'USD at the project’s prices (overrides, else the built-in table; GET /v1/prices). Null when none of these calls had a price (an unknown or fine-tuned model), never $0 for them.',
+    example: 0.0123,
+  }),
+  unpricedRequests: Count.meta({ description: 'Calls not in `costUsd`: their model has no price (or they predate costing)' }),
   avgLatencyMs: Count.meta({ description: 'Mean time from request to the last response byte' }),
 });
 export type UsageRow = z.infer<typeof UsageRowSchema>;
@@ -45,7 +51,15 @@ export const UsageOutputSchema = z.object({
   from: z.string().meta({ description: 'First UTC day included' }),
   to: z.string().meta({ description: 'Last UTC day included' }),
   data: z.array(UsageRowSchema).meta({ description: 'One row per day, refId, provider and model; newest day first' }),
-  totals: z.object({ requests: Count, errors: Count, inputTokens: Count, outputTokens: Count, totalTokens: Count }),
+  totals: z.object({
+    requests: Count,
+    errors: Count,
+    inputTokens: Count,
+    outputTokens: Count,
+    totalTokens: Count,
+    costUsd: z.number().meta({ description: 'USD of the priced calls' }),
+    unpricedRequests: Count.meta({ description: 'Calls whose model has no price, so not in `costUsd`' }),
+  }),
   nextCursor: z.string().nullable(),
 });
 export type UsageOutput = z.infer<typeof UsageOutputSchema>;

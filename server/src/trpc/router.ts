@@ -1,6 +1,7 @@
 import { apiKeysRouter, auditRouter, projectsRouter } from './routers/admin.js';
 import { dashboardRouter } from './routers/dashboard.js';
 import { connectTokensRouter, keysRouter } from './routers/keys.js';
+import { pricesRouter } from './routers/prices.js';
 import { providersRouter } from './routers/providers.js';
 import { secretsRouter } from './routers/secrets.js';
 import { usageRouter } from './routers/usage.js';
@@ -18,6 +19,7 @@ export const appRouter = router({
   secrets: secretsRouter,
   webhooks: webhooksRouter,
   usage: usageRouter,
+  prices: pricesRouter,
   dashboard: dashboardRouter,
 });
 

@@ -23,8 +23,6 @@ export interface UsageCounts {
   cachedInputTokens?: number | null;
   /** Part of `inputTokens` written to the provider's prompt cache (Anthropic's cache writes). */
   cacheWriteTokens?: number | null;
-  /** SSE only: the `data:` events seen, the output estimate of a stream cut before its usage (see cutStreamCounts). */
-  events?: number;
   /** Token fields the provider sent that were not a count (see UsageAccumulator.num), by reason; absent when none. */
   rejected?: RejectedCounts;
 }
@@ -160,6 +158,8 @@ export class UsageAccumulator implements UsageCounts {
 export interface UsageTap {
   push(chunk: Buffer): void;
   finish(): UsageCounts;
+  /** SSE only: the `data:` events seen, the output estimate of a stream cut before its usage (see cutStreamCounts). */
+  readonly events?: number;
 }
 
 /** Picks the tap for a response's content type; `null` when there is nothing to read. */
@@ -369,7 +369,7 @@ export class SseUsageTap implements UsageTap {
   /** Bytes after the last newline seen: the start of an incomplete line. */
   private carry: Buffer | null = null;
   private broken = false;
-  private events = 0;
+  events = 0;
 
   push(chunk: Buffer): void {
     if (this.broken) return;
@@ -417,9 +417,7 @@ export class SseUsageTap implements UsageTap {
       const text = this.carry.toString('utf8');
       this.line(text, 0, text.length);
     }
-    const counts = this.acc.result();
-    counts.events = this.events;
-    return counts;
+    return this.acc.result();
   }
 }
 
@@ -430,8 +428,8 @@ export class SseUsageTap implements UsageTap {
  * make this a slight overestimate), so a cut stream is never costed at $0 when it streamed.
  * Input the provider did not report stays unknown here (the limits' reservation covers it).
  */
-export function cutStreamCounts(u: UsageCounts): UsageCounts {
-  const events = u.events ?? 0;
+export function cutStreamCounts(u: UsageCounts, tap: UsageTap): UsageCounts {
+  const events = tap.events ?? 0;
   if (events === 0 || (u.outputTokens ?? 0) >= events) return u;
   const outputTokens = events;
   return { ...u, outputTokens, totalTokens: (u.inputTokens ?? 0) + outputTokens };

@@ -12,6 +12,8 @@ const dayOf = (d: Date) => d.toISOString().slice(0, 10);
  * so that the output's integers stay exact and valid; no real usage comes near it.
  */
 const n = (v: unknown) => Math.min(Number.MAX_SAFE_INTEGER, Number(v ?? 0) || 0);
+/** A USD sum read back (numeric arrives as a string), to the nano-dollar; null stays null (unpriced). */
+const usd = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v) * 1e9) / 1e9);
 
 function pageOffset(cursor: string | undefined): number {
   if (!cursor) return 0;
@@ -52,6 +54,8 @@ export async function queryUsage(
     input: sql<string>`coalesce(sum(input_tokens), 0)`,
     output: sql<string>`coalesce(sum(output_tokens), 0)`,
     total: sql<string>`coalesce(sum(total_tokens), 0)`,
+    cost: sql<string | null>`sum(cost_usd)`,
+    unpriced: sql<string>`coalesce(sum(requests) filter (where cost_usd is null), 0)`,
   };
   const rows = await base
     .select([
@@ -64,6 +68,8 @@ export async function queryUsage(
       sums.input.as('input_tokens'),
       sums.output.as('output_tokens'),
       sums.total.as('total_tokens'),
+      sums.cost.as('cost_usd'),
+      sums.unpriced.as('unpriced'),
       sql<string>`round(sum(latency_ms)::numeric / greatest(sum(requests), 1))`.as('avg_latency'),
     ])
     .groupBy([day, 'ref_id', 'provider', 'model'])
@@ -81,6 +87,8 @@ export async function queryUsage(
       sums.input.as('input_tokens'),
       sums.output.as('output_tokens'),
       sums.total.as('total_tokens'),
+      sums.cost.as('cost_usd'),
+      sums.unpriced.as('unpriced'),
     ])
     .executeTakeFirst();
 
@@ -98,6 +106,8 @@ export async function queryUsage(
       inputTokens: n(r.input_tokens),
       outputTokens: n(r.output_tokens),
       totalTokens: n(r.total_tokens),
+      costUsd: usd(r.cost_usd),
+      unpricedRequests: n(r.unpriced),
       avgLatencyMs: n(r.avg_latency),
     })),
     totals: {
@@ -106,6 +116,8 @@ export async function queryUsage(
       inputTokens: n(totals?.input_tokens),
       outputTokens: n(totals?.output_tokens),
       totalTokens: n(totals?.total_tokens),
+      costUsd: usd(totals?.cost_usd) ?? 0,
+      unpricedRequests: n(totals?.unpriced),
     },
     nextCursor: rows.length > input.limit ? Buffer.from(`o${offset + input.limit}`).toString('base64url') : null,
   };

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database, Mode, ProviderName } from '../db/schema.js';
 import type { Logger } from '../observability/logger.js';
+import { costOf } from '../pricing/cost.js';
+import { type PriceOverrides, resolvePrice } from '../pricing/resolve.js';
 
 export interface UsageRecord {
   projectId: string;
@@ -15,6 +17,9 @@ export interface UsageRecord {
   inputTokens: number | null;
   outputTokens: number | null;
   totalTokens: number | null;
+  /** Parts of `inputTokens` read from and written to the provider's prompt cache (priced apart). */
+  cachedInputTokens?: number | null;
+  cacheWriteTokens?: number | null;
   /** When the call ended, epoch milliseconds. */
   createdAt: number;
 }
@@ -30,6 +35,8 @@ export interface UsageRecorderOptions {
   onDrop?: (calls: number) => void;
   /** Roll-up rows the database refused for their data, dropped alone (see insertIsolating). */
   onRefused?: (rows: number, reason: RefusalReason) => void;
+  /** A project's price overrides, read when its rows are written (pricing/overrides.ts); absent: the built-in table only. */
+  prices?: { overrides(projectId: string, mode: string): Promise<PriceOverrides> };
 }
 
 /** Why the database refused a row: SQLSTATE class 22 (data exception) or 23 (constraint). */
@@ -60,6 +67,8 @@ interface RollUp {
   inputTokens: number | null;
   outputTokens: number | null;
   totalTokens: number | null;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
 }
 
 const MINUTE = 60_000;
@@ -119,6 +128,8 @@ export class UsageRecorder {
       row.inputTokens = addNullable(row.inputTokens, r.inputTokens);
       row.outputTokens = addNullable(row.outputTokens, r.outputTokens);
       row.totalTokens = addNullable(row.totalTokens, r.totalTokens);
+      row.cachedInputTokens = add(row.cachedInputTokens, r.cachedInputTokens ?? 0);
+      row.cacheWriteTokens = add(row.cacheWriteTokens, r.cacheWriteTokens ?? 0);
       return;
     }
     if (this.pending.size >= this.maxBuffered) {
@@ -140,6 +151,8 @@ export class UsageRecorder {
       inputTokens: r.inputTokens,
       outputTokens: r.outputTokens,
       totalTokens: r.totalTokens,
+      cachedInputTokens: r.cachedInputTokens ?? 0,
+      cacheWriteTokens: r.cacheWriteTokens ?? 0,
     });
     if (this.pending.size >= this.batchSize && !this.flushing) setImmediate(() => void this.flush());
   }
@@ -166,8 +179,9 @@ export class UsageRecorder {
     const refused: Refusals = { rows: 0, calls: 0, codes: new Set() };
     let written = 0;
     try {
+      const costs = await this.costs(rows);
       for (let i = 0; i < rows.length; i += this.batchSize)
-        written += await this.insertIsolating(rows.slice(i, i + this.batchSize), settled, refused);
+        written += await this.insertIsolating(rows.slice(i, i + this.batchSize), settled, refused, costs);
     } catch (err) {
       const rest = rows.filter((r) => !settled.has(r));
       this.logger.warn({ err, rows: rest.length }, 'could not write usage records; will retry');
@@ -188,17 +202,17 @@ export class UsageRecorder {
    * those rows and drops them. Returns the rows written. Rows written or dropped join `settled`;
    * any other error is thrown, leaving the rest unsettled.
    */
-  private async insertIsolating(batch: RollUp[], settled: Set<RollUp>, refused: Refusals): Promise<number> {
+  private async insertIsolating(batch: RollUp[], settled: Set<RollUp>, refused: Refusals, costs: Costs): Promise<number> {
     try {
-      await this.insert(batch);
+      await this.insert(batch, costs);
     } catch (err) {
       const reason = refusalReason(err);
       if (reason === null) throw err;
       if (batch.length > 1) {
         const mid = batch.length >> 1;
         return (
-          (await this.insertIsolating(batch.slice(0, mid), settled, refused)) +
-          (await this.insertIsolating(batch.slice(mid), settled, refused))
+          (await this.insertIsolating(batch.slice(0, mid), settled, refused, costs)) +
+          (await this.insertIsolating(batch.slice(mid), settled, refused, costs))
         );
       }
       const row = batch[0] as RollUp;
@@ -213,7 +227,37 @@ export class UsageRecorder {
     return batch.length;
   }
 
-  private async insert(batch: RollUp[]): Promise<void> {
+  /**
+   * The cost of each roll-up: its model's price (the project's override, else the table) times
+   * its token sums (cost is linear in tokens, so the sum of a minute's calls of one model costs
+   * what the calls did). Prices are read when the rows are written, about a second after the
+   * calls. A project whose overrides cannot be read is costed from the table, logged: pricing
+   * never holds up usage.
+   */
+  private async costs(rows: RollUp[]): Promise<Costs> {
+    const books = new Map<string, PriceOverrides | undefined>();
+    const prices = this.opts.prices;
+    if (prices)
+      for (const r of rows) {
+        const scope = `${r.projectId}|${r.mode}`;
+        if (books.has(scope)) continue;
+        books.set(
+          scope,
+          await prices.overrides(r.projectId, r.mode).catch((err: unknown) => {
+            this.logger.warn({ err }, 'could not read price overrides; costing from the built-in table');
+            return undefined;
+          }),
+        );
+      }
+    const costs: Costs = new Map();
+    for (const r of rows) {
+      const resolved = resolvePrice(r.provider, r.model, books.get(`${r.projectId}|${r.mode}`));
+      costs.set(r, costOf(resolved?.price, r));
+    }
+    return costs;
+  }
+
+  private async insert(batch: RollUp[], costs: Costs): Promise<void> {
     await this.db
       .insertInto('usage_records')
       .values(
@@ -230,6 +274,7 @@ export class UsageRecorder {
           input_tokens: r.inputTokens,
           output_tokens: r.outputTokens,
           total_tokens: r.totalTokens,
+          cost_usd: costs.get(r) ?? null,
           created_at: r.minute,
         })),
       )
@@ -257,6 +302,8 @@ export class UsageRecorder {
       cur.inputTokens = addNullable(cur.inputTokens, r.inputTokens);
       cur.outputTokens = addNullable(cur.outputTokens, r.outputTokens);
       cur.totalTokens = addNullable(cur.totalTokens, r.totalTokens);
+      cur.cachedInputTokens = add(cur.cachedInputTokens, r.cachedInputTokens);
+      cur.cacheWriteTokens = add(cur.cacheWriteTokens, r.cacheWriteTokens);
     }
   }
 
@@ -280,6 +327,9 @@ export class UsageRecorder {
     this.logger.error({ calls }, 'could not write usage records before shutdown; they are lost');
   }
 }
+
+/** USD per roll-up (null: unpriced), computed once per write. */
+type Costs = Map<RollUp, number | null>;
 
 interface Refusals {
   rows: number;
