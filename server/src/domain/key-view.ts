@@ -10,6 +10,7 @@ export function keyView(r: KeyMeta) {
     statusReason: r.status_reason,
     keyHint: r.key_hint,
     baseUrl: r.base_url,
+    settings: r.provider_config,
     lastValidatedAt: r.last_validated_at ? r.last_validated_at.toISOString() : null,
     lastValidationResult: r.last_validation_result,
     lastValidation: r.last_validated_at
@@ -19,12 +20,21 @@ export function keyView(r: KeyMeta) {
           message: r.last_validation_message,
         }
       : null,
+    models: r.models,
+    modelsCheckedAt: r.models_checked_at ? r.models_checked_at.toISOString() : null,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
   };
 }
 
+export type HealthOutcome = 'valid' | 'invalid' | 'unreachable';
+
 /** A check's outcome as the view names it: the stored `unknown` (the provider could not be asked) is `unreachable`. */
-function healthOutcome(result: string | null): 'valid' | 'invalid' | 'unreachable' {
+function healthOutcome(result: string | null): HealthOutcome {
   return result === 'valid' || result === 'invalid' ? result : 'unreachable';
+}
+
+/** The stored `last_validation_result` of an outcome (`unknown`: the word `POST /v1/keys/validate` has always used). */
+export function storedOutcome(outcome: HealthOutcome): string {
+  return outcome === 'unreachable' ? 'unknown' : outcome;
 }

@@ -77,6 +77,14 @@ export const KeyMetadataSchema = z.object({
   baseUrl: z.string().nullable().meta({
     description: "Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`).",
   }),
+  settings: z
+    .record(z.string(), z.string())
+    .nullable()
+    .meta({
+      description:
+        'Provider settings stored with the key (never secrets): `region` and `accessKeyId` (`bedrock`), `location` and `projectId` (`vertex`); null for providers without any.',
+      example: { region: 'us-east-1' },
+    }),
   lastValidatedAt: TimestampSchema.nullable(),
   lastValidationResult: z.string().nullable().meta({
     description:
@@ -85,6 +93,15 @@ export const KeyMetadataSchema = z.object({
   lastValidation: LastValidationSchema.nullable().meta({
     description: 'The last check of the key with its provider (scheduled, at connect, or `POST /v1/keys/validate`); null: never checked.',
   }),
+  models: z
+    .array(z.string())
+    .nullable()
+    .meta({
+      description:
+        "The model ids the provider's model listing gave for this key, sorted: what it can use. Read by the scheduled checks, the first one right after connect. Null: not listed yet, or the provider has no listing BYO reads (OpenRouter, Perplexity).",
+      example: ['gpt-4o', 'gpt-4o-mini'],
+    }),
+  modelsCheckedAt: TimestampSchema.nullable().meta({ description: 'When `models` was read.' }),
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,
 });
@@ -107,6 +124,7 @@ export const ListKeysInputSchema = z.strictObject({
   refId: RefIdSchema.optional(),
   provider: ProviderSchema.optional(),
   status: KeyStatusSchema.optional(),
+  lastOutcome: HealthOutcomeSchema.optional().meta({ description: "Only keys whose last check (`lastValidation.outcome`) had this outcome." }),
   limit: LimitSchema,
   cursor: CursorSchema,
 });
@@ -115,3 +133,22 @@ export const ListKeysOutputSchema = z.object({
   data: z.array(KeyMetadataSchema),
   nextCursor: z.string().nullable(),
 });
+
+export const KeyHealthInputSchema = z.strictObject({
+  provider: ProviderSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50).meta({ description: 'Failing keys to list, at most (1-200).' }),
+});
+
+const Count = z.number().int().min(0);
+
+export const KeyHealthOutputSchema = z.object({
+  byStatus: z.object({ active: Count, disabled: Count, revoked: Count }),
+  byOutcome: z
+    .object({ valid: Count, invalid: Count, unreachable: Count, unchecked: Count })
+    .meta({ description: "Active keys by their last check's outcome (`unchecked`: never checked yet)." }),
+  failing: z.array(KeyMetadataSchema).meta({
+    description:
+      'Keys whose last check was `invalid` or `unreachable` (active or disabled, not revoked), the most recently checked first: `lastValidation.message` says why.',
+  }),
+});
+export type KeyHealthOutput = z.infer<typeof KeyHealthOutputSchema>;

@@ -11,10 +11,24 @@ export function keyFields(k: ProviderKey): [string, string | null][] {
     ['status', k.status + (k.statusReason && k.statusReason !== k.status ? ` (${k.statusReason})` : '')],
     ['key', k.keyHint],
     ['base url', k.baseUrl],
-    ['last check', k.lastValidatedAt ? `${k.lastValidationResult} at ${shortTime(k.lastValidatedAt)}` : null],
+    ['settings', k.settings ? Object.entries(k.settings).map(([n, v]) => `${n}=${v}`).join(', ') : null],
+    ['last check', k.lastValidation ? lastCheck(k.lastValidation) : null],
+    ['models', k.models ? modelList(k.models) : null],
+    ['models checked', k.modelsCheckedAt ? shortTime(k.modelsCheckedAt) : null],
     ['created', shortTime(k.createdAt)],
     ['updated', shortTime(k.updatedAt)],
   ];
+}
+
+/** `invalid at 2026-12-08 03:12 (The provider rejected the key (HTTP 401).)` */
+export function lastCheck(v: NonNullable<ProviderKey['lastValidation']>): string {
+  return `${v.outcome} at ${shortTime(v.at)}${v.message ? ` (${v.message})` : ''}`;
+}
+
+/** How many, and the first few: the whole list is in --json. */
+function modelList(models: string[]): string {
+  const shown = models.slice(0, 6).join(', ');
+  return `${models.length}${models.length ? `: ${shown}${models.length > 6 ? ', ...' : ''}` : ''}`;
 }
 
 export default class KeysGet extends BaseCommand<typeof KeysGet> {

@@ -15,7 +15,7 @@ import { Responses } from './responses.js';
  * `embeddings.create`, `models.list`.
  */
 /** The OpenAI-compatible clouds (`groq`, `mistral`, ...) and `openai` itself: OpenAI's API at their base URL. */
-export type OpenAICompatibleProvider = Exclude<Provider, 'anthropic' | 'google' | 'azure'>;
+export type OpenAICompatibleProvider = Exclude<Provider, 'anthropic' | 'google' | 'azure' | 'bedrock' | 'vertex'>;
 
 export class OpenAIClient extends ProviderClient {
   readonly provider: OpenAICompatibleProvider | 'azure';
