@@ -275,6 +275,7 @@ describe('byo usage', () => {
       'ERRORS',
       'INPUT TOKENS',
       'OUTPUT TOKENS',
+      'COST USD',
       'AVG MS',
     ]);
     expect(h.stderr).toMatch(/1 request\(s\), 0 error\(s\)/);

@@ -5,7 +5,9 @@ import { AnthropicClient } from './resources/anthropic/index.js';
 import { ConnectTokens } from './resources/connect-tokens.js';
 import { GoogleClient } from './resources/google/index.js';
 import { Keys } from './resources/keys.js';
+import { Prices } from './resources/prices.js';
 import { Providers } from './resources/providers.js';
+import { UsageResource } from './resources/usage.js';
 import { OpenAIClient, type OpenAICompatibleProvider } from './resources/openai/index.js';
 import type { ProviderClientOptions } from './resources/proxy.js';
 import { type Webhooks, WebhooksResource, webhooks } from './resources/webhooks.js';
@@ -48,6 +50,10 @@ export class BYOK {
   readonly keys: Keys;
   readonly providers: Providers;
   readonly connectTokens: ConnectTokens;
+  /** Prices (USD per million tokens) and this project's overrides. */
+  readonly prices: Prices;
+  /** Usage and cost of proxied calls. */
+  readonly usage: UsageResource;
   readonly webhooks: WebhooksResource;
 
   private readonly transport: Transport;
@@ -95,6 +101,8 @@ export class BYOK {
     this.keys = new Keys(this.transport);
     this.providers = new Providers(this.transport);
     this.connectTokens = new ConnectTokens(this.transport);
+    this.prices = new Prices(this.transport);
+    this.usage = new UsageResource(this.transport);
     this.webhooks = new WebhooksResource(this.transport);
   }
 

@@ -36,6 +36,8 @@ export type * from './resources/openai/models.js';
 export type * from './resources/openai/responses.js';
 export { OpenAIClient, type OpenAICompatibleProvider } from './resources/openai/index.js';
 export type * from './resources/providers.js';
+export type * from './resources/prices.js';
+export type * from './resources/usage.js';
 export { Providers } from './resources/providers.js';
 export type { ProviderClientOptions } from './resources/proxy.js';
 export {

@@ -8,7 +8,7 @@ type UsageRow = Outputs['usage']['get']['data'][number];
 const day = (description: string) => Flags.string({ description, parse: async (v) => v.trim() });
 
 export default class Usage extends BaseCommand<typeof Usage> {
-  static summary = 'Show usage of proxied calls by day, refId, provider and model';
+  static summary = 'Show usage and cost of proxied calls by day, refId, provider and model';
   static description =
     "Counts and token totals the providers reported for calls through /v1/proxy, for the secret key's project and mode, newest day first. Default range: the last 30 days (UTC). Needs a secret key (byo_sk_).";
   static examples = [
@@ -56,13 +56,14 @@ export default class Usage extends BaseCommand<typeof Usage> {
         { header: 'errors', get: (r) => r.errors, style: (v) => (v !== '0' ? 'red' : undefined) },
         { header: 'input tokens', get: (r) => r.inputTokens },
         { header: 'output tokens', get: (r) => r.outputTokens },
+        { header: 'cost usd', get: (r) => (r.costUsd === null ? 'unpriced' : r.costUsd.toFixed(6)) },
         { header: 'avg ms', get: (r) => r.avgLatencyMs },
       ],
       `No proxied calls between ${page.from} and ${page.to}.`,
     );
     const t = page.totals;
     this.info(
-      `${page.from} to ${page.to}: ${t.requests} request(s), ${t.errors} error(s), ${t.inputTokens} input + ${t.outputTokens} output tokens.`,
+      `${page.from} to ${page.to}: ${t.requests} request(s), ${t.errors} error(s), ${t.inputTokens} input + ${t.outputTokens} output tokens, $${t.costUsd.toFixed(6)}${t.unpricedRequests ? ` (${t.unpricedRequests} unpriced call(s) not included)` : ''}.`,
     );
     if (page.nextCursor && !f.all) this.info(`More rows: --all`);
     return { from: page.from, to: page.to, data: rows, totals: page.totals, nextCursor: page.nextCursor };

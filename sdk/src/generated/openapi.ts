@@ -408,6 +408,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prices in USD per million tokens: this project’s overrides, then the built-in table
+         * @description With `provider` and `model`, the one price that model id resolves to (a dated id such as `gpt-4o-2024-08-06` resolves to `gpt-4o`); an empty `data` means the model is unpriced and its calls cost `null`.
+         */
+        get: operations["prices-list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/prices/{provider}/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set this project’s price for a model id (overrides the table; covers its dated ids) */
+        put: operations["prices-set"];
+        post?: never;
+        /** Remove this project’s price for a model id */
+        delete: operations["prices-delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/overview": {
         parameters: {
             query?: never;
@@ -439,7 +477,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "missing_ref_id" | "invalid_base_url" | "unsupported_media_type" | "unauthorized" | "api_key_expired" | "connect_token_invalid" | "session_expired" | "permission_denied" | "origin_not_allowed" | "connect_token_mismatch" | "csrf_failed" | "not_found" | "key_not_found" | "project_not_found" | "api_key_not_found" | "endpoint_not_found" | "delivery_not_found" | "conflict" | "key_exists" | "key_revoked" | "key_disabled" | "idempotency_conflict" | "idempotency_in_progress" | "endpoint_disabled" | "delivery_in_progress" | "endpoint_limit_reached" | "request_timeout" | "payload_too_large" | "key_invalid" | "rate_limited" | "concurrency_limited" | "headers_too_large" | "internal_error" | "upstream_unreachable" | "database_unavailable" | "upstream_timeout";
+            code: "bad_request" | "validation_failed" | "missing_ref_id" | "invalid_base_url" | "invalid_credential" | "path_mismatch" | "unsupported_media_type" | "unauthorized" | "api_key_expired" | "connect_token_invalid" | "session_expired" | "permission_denied" | "origin_not_allowed" | "connect_token_mismatch" | "csrf_failed" | "not_found" | "key_not_found" | "project_not_found" | "api_key_not_found" | "endpoint_not_found" | "delivery_not_found" | "conflict" | "key_exists" | "key_revoked" | "key_disabled" | "idempotency_conflict" | "idempotency_in_progress" | "endpoint_disabled" | "delivery_in_progress" | "endpoint_limit_reached" | "request_timeout" | "payload_too_large" | "key_invalid" | "rate_limited" | "concurrency_limited" | "headers_too_large" | "internal_error" | "upstream_unreachable" | "database_unavailable" | "upstream_timeout";
             /**
              * @description What went wrong and what to do; for humans, may change.
              * @example refId: Required
@@ -480,14 +518,14 @@ export interface operations {
                      * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                      * @enum {string}
                      */
-                    provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                    provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                     /**
                      * @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots).
                      * @example customer_123
                      */
                     refId: string;
                     /**
-                     * @description The customer's provider API key. Write-only: it is never returned.
+                     * @description The customer's provider credential: an API key, a Bedrock secret access key or API key, or a Vertex AI service-account key file (JSON, as a string). Write-only: it is never returned.
                      * @example sk-byo-test-valid
                      */
                     providerKey: string;
@@ -503,6 +541,26 @@ export interface operations {
                          * @example https://my-resource.openai.azure.com
                          */
                         endpoint?: string;
+                        /**
+                         * @description Amazon Bedrock only (required): the AWS region of the models, like `us-east-1`.
+                         * @example us-east-1
+                         */
+                        region?: string;
+                        /**
+                         * @description Amazon Bedrock only: the access key id of an IAM access key; `providerKey` is then its secret access key, and BYO signs each call (SigV4). Without it, `providerKey` is a Bedrock API key.
+                         * @example AKIAIOSFODNN7EXAMPLE
+                         */
+                        accessKeyId?: string;
+                        /**
+                         * @description Google Vertex AI only (required): the location of the models, like `us-central1`, `europe-west4` or `global`.
+                         * @example us-central1
+                         */
+                        location?: string;
+                        /**
+                         * @description Google Vertex AI only: the Google Cloud project id. Default: the service-account key file's `project_id`.
+                         * @example my-project
+                         */
+                        projectId?: string;
                     };
                     /**
                      * @description A connect token from `POST /v1/connect-tokens`; lets a publishable key replace a key or set a base URL.
@@ -526,7 +584,7 @@ export interface operations {
                          * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                          * @enum {string}
                          */
-                        provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                        provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                         refId: string;
                         /** @enum {string} */
                         status: "active" | "revoked" | "disabled";
@@ -649,7 +707,7 @@ export interface operations {
                      * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                      * @enum {string}
                      */
-                    provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                    provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                     /**
                      * @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots).
                      * @example customer_123
@@ -686,7 +744,7 @@ export interface operations {
                              * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                              * @enum {string}
                              */
-                            provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                            provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                             refId: string;
                             /** @enum {string} */
                             status: "active" | "revoked" | "disabled";
@@ -712,6 +770,16 @@ export interface operations {
                                 /** @description Why, in words (never the key); null when the provider accepted it. */
                                 message: string | null;
                             } | null;
+                            /**
+                             * @description The model ids the provider's model listing gave for this key, sorted: what it can use. Read by the scheduled checks, the first one right after connect. Null: not listed yet, or the provider has no listing BYO reads (OpenRouter, Perplexity).
+                             * @example [
+                             *       "gpt-4o",
+                             *       "gpt-4o-mini"
+                             *     ]
+                             */
+                            models: string[] | null;
+                            /** @description When `models` was read. */
+                            modelsCheckedAt: string | null;
                             /**
                              * @description ISO 8601 timestamp
                              * @example 2026-01-01T00:00:00.000Z
@@ -827,7 +895,7 @@ export interface operations {
                      * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                      * @enum {string}
                      */
-                    provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                    provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                     /**
                      * @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots).
                      * @example customer_123
@@ -849,7 +917,7 @@ export interface operations {
                          * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                          * @enum {string}
                          */
-                        provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                        provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                         refId: string;
                         /** @enum {string} */
                         status: "active" | "revoked" | "disabled";
@@ -875,6 +943,16 @@ export interface operations {
                             /** @description Why, in words (never the key); null when the provider accepted it. */
                             message: string | null;
                         } | null;
+                        /**
+                         * @description The model ids the provider's model listing gave for this key, sorted: what it can use. Read by the scheduled checks, the first one right after connect. Null: not listed yet, or the provider has no listing BYO reads (OpenRouter, Perplexity).
+                         * @example [
+                         *       "gpt-4o",
+                         *       "gpt-4o-mini"
+                         *     ]
+                         */
+                        models: string[] | null;
+                        /** @description When `models` was read. */
+                        modelsCheckedAt: string | null;
                         /**
                          * @description ISO 8601 timestamp
                          * @example 2026-01-01T00:00:00.000Z
@@ -988,7 +1066,7 @@ export interface operations {
         parameters: {
             query?: {
                 refId?: string;
-                provider?: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                provider?: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                 status?: "active" | "revoked" | "disabled";
                 limit?: number;
                 cursor?: string;
@@ -1012,7 +1090,7 @@ export interface operations {
                              * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                              * @enum {string}
                              */
-                            provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                            provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                             refId: string;
                             /** @enum {string} */
                             status: "active" | "revoked" | "disabled";
@@ -1038,6 +1116,16 @@ export interface operations {
                                 /** @description Why, in words (never the key); null when the provider accepted it. */
                                 message: string | null;
                             } | null;
+                            /**
+                             * @description The model ids the provider's model listing gave for this key, sorted: what it can use. Read by the scheduled checks, the first one right after connect. Null: not listed yet, or the provider has no listing BYO reads (OpenRouter, Perplexity).
+                             * @example [
+                             *       "gpt-4o",
+                             *       "gpt-4o-mini"
+                             *     ]
+                             */
+                            models: string[] | null;
+                            /** @description When `models` was read. */
+                            modelsCheckedAt: string | null;
                             /**
                              * @description ISO 8601 timestamp
                              * @example 2026-01-01T00:00:00.000Z
@@ -1108,7 +1196,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`. */
-                provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                 /** @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots). */
                 refId: string;
             };
@@ -1128,7 +1216,7 @@ export interface operations {
                          * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                          * @enum {string}
                          */
-                        provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                        provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                         refId: string;
                         /** @enum {string} */
                         status: "active" | "revoked" | "disabled";
@@ -1154,6 +1242,16 @@ export interface operations {
                             /** @description Why, in words (never the key); null when the provider accepted it. */
                             message: string | null;
                         } | null;
+                        /**
+                         * @description The model ids the provider's model listing gave for this key, sorted: what it can use. Read by the scheduled checks, the first one right after connect. Null: not listed yet, or the provider has no listing BYO reads (OpenRouter, Perplexity).
+                         * @example [
+                         *       "gpt-4o",
+                         *       "gpt-4o-mini"
+                         *     ]
+                         */
+                        models: string[] | null;
+                        /** @description When `models` was read. */
+                        modelsCheckedAt: string | null;
                         /**
                          * @description ISO 8601 timestamp
                          * @example 2026-01-01T00:00:00.000Z
@@ -1246,7 +1344,7 @@ export interface operations {
                              * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                              * @enum {string}
                              */
-                            id: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                            id: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                             /** @example Groq */
                             name: string;
                             /** @description Where this server sends the provider’s calls (the official SDK’s base, or the operator’s `BYO_<ID>_BASE_URL`). */
@@ -1260,7 +1358,7 @@ export interface operations {
                              * @description The API the provider speaks.
                              * @enum {string}
                              */
-                            wireFormat: "openai" | "anthropic" | "google";
+                            wireFormat: "openai" | "anthropic" | "google" | "bedrock";
                             /** @description Whether a connect may set `providerConfig.baseUrl` (self-hosted OpenAI-compatible servers). */
                             customBaseUrl: boolean;
                             credentials: {
@@ -1347,7 +1445,7 @@ export interface operations {
                      */
                     refId: string;
                     /** @description Limit the token to these providers. */
-                    providers?: ("openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity")[];
+                    providers?: ("openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity")[];
                     /**
                      * @description Let the browser set `providerConfig.baseUrl` (still SSRF-checked).
                      * @default false
@@ -1372,7 +1470,7 @@ export interface operations {
                          */
                         token: string;
                         refId: string;
-                        providers: ("openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity")[] | null;
+                        providers: ("openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity")[] | null;
                         allowBaseUrl: boolean;
                         /**
                          * @description ISO 8601 timestamp
@@ -3871,7 +3969,7 @@ export interface operations {
                 from?: string;
                 to?: string;
                 refId?: string;
-                provider?: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                provider?: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                 model?: string;
                 limit?: number;
                 cursor?: string;
@@ -3905,7 +4003,7 @@ export interface operations {
                              * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
                              * @enum {string}
                              */
-                            provider: "openai" | "anthropic" | "google" | "azure" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                            provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                             /** @description The model the provider reported (null when it reported none). */
                             model: string | null;
                             /** @description Proxied calls */
@@ -3915,6 +4013,13 @@ export interface operations {
                             inputTokens: number;
                             outputTokens: number;
                             totalTokens: number;
+                            /**
+                             * @description USD at the project’s prices (overrides, else the built-in table; GET /v1/prices). Null when none of these calls had a price (an unknown or fine-tuned model), never $0 for them.
+                             * @example 0.0123
+                             */
+                            costUsd: number | null;
+                            /** @description Calls not in `costUsd`: their model has no price (or they predate costing) */
+                            unpricedRequests: number;
                             /** @description Mean time from request to the last response byte */
                             avgLatencyMs: number;
                         }[];
@@ -3924,6 +4029,10 @@ export interface operations {
                             inputTokens: number;
                             outputTokens: number;
                             totalTokens: number;
+                            /** @description USD of the priced calls */
+                            costUsd: number;
+                            /** @description Calls whose model has no price, so not in `costUsd` */
+                            unpricedRequests: number;
                         };
                         nextCursor: string | null;
                     };
@@ -3949,6 +4058,328 @@ export interface operations {
             };
             /** @description This key may not do this (`permission_denied`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (`internal_error`); the request id identifies it in the server logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "prices-list": {
+        parameters: {
+            query?: {
+                provider?: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                model?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description When the built-in table was last checked against the providers’ pages */
+                        asOf: string;
+                        /** @description Each provider’s pricing page the table was taken from */
+                        sources: {
+                            [key: string]: string;
+                        };
+                        /** @description Overrides first, then the table; with `model`, the one price it resolves to (or none) */
+                        data: {
+                            /**
+                             * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                             * @enum {string}
+                             */
+                            provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                            model: string;
+                            input: number;
+                            output: number;
+                            cachedInput: number | null;
+                            cacheWrite: number | null;
+                            /**
+                             * @description `table`: the built-in price; `override`: this project’s
+                             * @enum {string}
+                             */
+                            source: "table" | "override";
+                            /** @description When the override was set (null for table prices) */
+                            updatedAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `bad_request`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired API key (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This key may not do this (`permission_denied`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (`internal_error`); the request id identifies it in the server logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "prices-set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`. */
+                provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                /** @description A model id as the provider reports it (URL-encode a `/` in a path). */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description USD per million input tokens (not read from or written to a cache)
+                     * @example 2.5
+                     */
+                    input: number;
+                    /**
+                     * @description USD per million output tokens
+                     * @example 2.5
+                     */
+                    output: number;
+                    /** @description USD per million input tokens read from the prompt cache; absent or null: billed as `input` */
+                    cachedInput?: number | null;
+                    /** @description USD per million input tokens written to the prompt cache; absent or null: billed as `input` */
+                    cacheWrite?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                         * @enum {string}
+                         */
+                        provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                        model: string;
+                        input: number;
+                        output: number;
+                        cachedInput: number | null;
+                        cacheWrite: number | null;
+                        /**
+                         * @description `table`: the built-in price; `override`: this project’s
+                         * @enum {string}
+                         */
+                        source: "table" | "override";
+                        /** @description When the override was set (null for table prices) */
+                        updatedAt: string | null;
+                    };
+                };
+            };
+            /** @description A price below 0, above 10,000 or not a number (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not a secret key */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (`internal_error`); the request id identifies it in the server logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "prices-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`. */
+                provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                /** @description A model id as the provider reports it (URL-encode a `/` in a path). */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                         * @enum {string}
+                         */
+                        provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                        model: string;
+                        deleted: boolean;
+                    };
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `bad_request`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired API key (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This key may not do this (`permission_denied`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

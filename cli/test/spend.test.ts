@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestProject, type TestServer } from '../../server/test/helpers/server.js';
+import { CliSandbox, tableRows } from './helpers.js';
+
+/** `byo prices` and the cost in `byo usage`, as a process against a real server. */
+let server: TestServer;
+let project: TestProject;
+let cli: CliSandbox;
+
+beforeAll(async () => {
+  server = await startTestServer({ BYO_USAGE_FLUSH_INTERVAL: '50ms' });
+  project = await server.createProject();
+  cli = new CliSandbox({ BYO_URL: server.url, BYO_SECRET_KEY: project.skTest });
+});
+afterAll(async () => {
+  await server?.close();
+  cli?.cleanup();
+});
+
+describe('byo prices', () => {
+  it('set, list (one model resolved, as a table and JSON) and delete', async () => {
+    const set = await cli.run(['prices', 'set', 'openai', 'gpt-4o', '--input', '1', '--output', '4', '--cached-input', '0.5', '--json']);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.json.result).toMatchObject({
+      provider: 'openai',
+      model: 'gpt-4o',
+      input: 1,
+      output: 4,
+      cachedInput: 0.5,
+      source: 'override',
+    });
+
+    const one = await cli.run(['prices', 'list', '--provider', 'openai', '--model', 'gpt-4o-2024-08-06']);
+    expect(one.code, one.stderr).toBe(0);
+    const rows = tableRows(one.stdout);
+    expect(rows[0]).toEqual(['PROVIDER', 'MODEL', 'INPUT', 'OUTPUT', 'CACHED INPUT', 'CACHE WRITE', 'SOURCE']);
+    expect(rows[1]?.slice(0, 4)).toEqual(['openai', 'gpt-4o', '1', '4']);
+    expect(one.stderr).toMatch(/as of \d{4}-\d{2}-\d{2}/);
+
+    const unpriced = await cli.run(['prices', 'list', '--provider', 'openai', '--model', 'ft:gpt-4o:acme::x', '--json']);
+    expect(unpriced.json.result.data).toEqual([]);
+
+    const del = await cli.run(['prices', 'delete', 'openai', 'gpt-4o', '--json']);
+    expect(del.json.result).toEqual({ provider: 'openai', model: 'gpt-4o', deleted: true });
+  });
+
+  it('a bad price is refused with its code and a non-zero exit', async () => {
+    const r = await cli.run(['prices', 'set', 'openai', 'gpt-4o', '--input', '-3', '--output', '1', '--json']);
+    expect(r.code).not.toBe(0);
+    expect(JSON.stringify(r.json)).toContain('validation_failed');
+    const nan = await cli.run(['prices', 'set', 'openai', 'gpt-4o', '--input', 'ten', '--output', '1']);
+    expect(nan.code).not.toBe(0);
+    expect(nan.stderr).toMatch(/not a number/);
+  });
+});
+
+describe('byo usage', () => {
+  it('shows the cost of each row and the total', async () => {
+    await server.request('POST', '/v1/keys/connect', {
+      key: project.skTest,
+      body: { provider: 'openai', refId: 'cust_cli', providerKey: 'sk-byo-test-valid' },
+    });
+    const call = await fetch(`${server.url}/v1/proxy/openai/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${project.skTest}`, 'x-byo-ref-id': 'cust_cli', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(call.status).toBe(200);
+    const r = await cli.run(['usage', '--ref-id', 'cust_cli', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.result.data[0].costUsd).toBeGreaterThan(0);
+    const h = await cli.run(['usage', '--ref-id', 'cust_cli']);
+    expect(h.stderr).toMatch(/\$0\.\d{6}/);
+  });
+});

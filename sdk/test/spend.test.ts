@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BYOK, ValidationError } from '../src/index.js';
+import { startTestServer, type TestProject, type TestServer } from './helpers/server.js';
+
+/** byok.prices and byok.usage against a real server (the sandbox answers the calls). */
+let server: TestServer;
+let project: TestProject;
+let byok: BYOK;
+beforeAll(async () => {
+  server = await startTestServer({ BYO_USAGE_FLUSH_INTERVAL: '50ms' });
+  project = await server.createProject();
+  byok = new BYOK({ apiKey: project.skTest, baseURL: server.url, maxRetries: 0 });
+  await byok.keys.connect({ provider: 'openai', refId: 'cust_sdk', providerKey: 'sk-byo-test-valid' });
+});
+afterAll(async () => server?.close());
+
+describe('byok.prices', () => {
+  it('resolves a dated id to its model, sets and deletes an override (a model id with a slash too)', async () => {
+    const resolved = await byok.prices.list({ provider: 'openai', model: 'gpt-4o-mini-2024-07-18' });
+    expect(resolved.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(resolved.data).toEqual([expect.objectContaining({ model: 'gpt-4o-mini', source: 'table', input: 0.15 })]);
+
+    const set = await byok.prices.set({ provider: 'groq', model: 'openai/gpt-oss-120b', input: 0.2, output: 0.9, cachedInput: 0.1 });
+    expect(set).toMatchObject({ provider: 'groq', model: 'openai/gpt-oss-120b', input: 0.2, cachedInput: 0.1, source: 'override' });
+    const listed = await byok.prices.list({ provider: 'groq' });
+    expect(listed.data[0]).toMatchObject({ model: 'openai/gpt-oss-120b', source: 'override' });
+    expect(await byok.prices.delete({ provider: 'groq', model: 'openai/gpt-oss-120b' })).toEqual({
+      provider: 'groq',
+      model: 'openai/gpt-oss-120b',
+      deleted: true,
+    });
+  });
+
+  it('a bad price is a ValidationError with code validation_failed', async () => {
+    const err = await byok.prices.set({ provider: 'openai', model: 'gpt-4o', input: -1, output: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).code).toBe('validation_failed');
+  });
+});
+
+describe('byok.usage', () => {
+  it('reports cost per refId, provider and model', async () => {
+    await byok.openai({ refId: 'cust_sdk' }).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    const usage = await byok.usage.get({ refId: 'cust_sdk' });
+    expect(usage.data).toEqual([expect.objectContaining({ refId: 'cust_sdk', provider: 'openai', requests: 1, unpricedRequests: 0 })]);
+    expect(usage.data[0]?.costUsd).toBeGreaterThan(0);
+    expect(usage.totals.costUsd).toBe(usage.data[0]?.costUsd);
+  });
+});
