@@ -16,6 +16,8 @@ import * as m20261208_0200_health from './migrations/20261208_0200_key_health.js
 import * as m20261208_0200_usage from './migrations/20261208_0200_usage_key_id.js';
 import * as m20261208_0300 from './migrations/20261208_0300_prices.js';
 import * as m20261208_0400 from './migrations/20261208_0400_dashboard_sessions.js';
+import * as m20261208_0410 from './migrations/20261208_0410_usage_daily.js';
+import * as m20261208_0420 from './migrations/20261208_0420_key_counts.js';
 
 /** Migrations are listed statically so the compiled server and tests see the same set. */
 const migrations: Record<string, Migration> = {
@@ -33,6 +35,8 @@ const migrations: Record<string, Migration> = {
   '20261208_0200_usage_key_id': m20261208_0200_usage,
   '20261208_0300_prices': m20261208_0300,
   '20261208_0400_dashboard_sessions': m20261208_0400,
+  '20261208_0410_usage_daily': m20261208_0410,
+  '20261208_0420_key_counts': m20261208_0420,
 };
 
 class StaticProvider implements MigrationProvider {

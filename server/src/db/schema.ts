@@ -201,6 +201,59 @@ export interface IdempotencyKeysTable {
   created_at: Timestamp;
 }
 
+/** Usage per project, mode, UTC day, provider and model, kept by a trigger on usage_records (migration 20261208_0410). */
+export interface UsageDailyTable {
+  project_id: string;
+  mode: Mode;
+  day: ColumnType<string, string, string>;
+  provider: ProviderName;
+  /** '' when the provider reported no model. */
+  model: string;
+  requests: BigintSum;
+  errors: BigintSum;
+  input_tokens: BigintSum;
+  output_tokens: BigintSum;
+  total_tokens: BigintSum;
+  latency_ms: BigintSum;
+  cost_usd: ColumnType<string | number | null, number | null, number | null>;
+}
+
+/** Each customer's first and last proxied call, kept by the same trigger. */
+export interface UsageCustomersTable {
+  project_id: string;
+  mode: Mode;
+  ref_id: string;
+  first_used_at: Timestamp;
+  last_used_at: Timestamp;
+}
+
+/** How many customers had their last call on each UTC day (migration 20261208_0410): active since D = a sum. */
+export interface UsageActiveDaysTable {
+  project_id: string;
+  mode: Mode;
+  day: ColumnType<string, string, string>;
+  customers: BigintSum;
+}
+
+/** Each customer's number of active keys, kept by a trigger on provider_keys (migration 20261208_0420). */
+export interface CustomerKeysTable {
+  project_id: string;
+  mode: Mode;
+  ref_id: string;
+  active: number;
+}
+
+/** Keys by status and connected customers per project and mode, in 8 shards to sum (migration 20261208_0420). */
+export interface ProviderKeyCountsTable {
+  project_id: string;
+  mode: Mode;
+  shard: number;
+  active: BigintSum;
+  disabled: BigintSum;
+  revoked: BigintSum;
+  customers: BigintSum;
+}
+
 /** An operator's dashboard session (migration 20261208_0400): only the hash of its cookie token is stored. */
 export interface DashboardSessionsTable {
   id: string;
@@ -230,6 +283,11 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   price_overrides: PriceOverridesTable;
   dashboard_sessions: DashboardSessionsTable;
+  usage_daily: UsageDailyTable;
+  usage_customers: UsageCustomersTable;
+  usage_active_days: UsageActiveDaysTable;
+  customer_keys: CustomerKeysTable;
+  provider_key_counts: ProviderKeyCountsTable;
 }
 
 export type Project = Selectable<ProjectsTable>;

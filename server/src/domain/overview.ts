@@ -16,42 +16,41 @@ export async function overview(db: Kysely<Database>, scope: { projectId: string;
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   const from = new Date(today - (DAYS - 1) * DAY_MS);
   const inScope = { project_id: scope.projectId, mode: scope.mode };
-  const day = sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD')`;
 
-  const [keys, connected, usage, active, endpoints, failing, failed] = await Promise.all([
+  const [counts, usage, active, endpoints, failing, failed] = await Promise.all([
+    // Counters kept by triggers (migrations 20261208_0410 and 0420, decision 0028): a few rows whatever the size.
     db
-      .selectFrom('provider_keys')
-      .select(['status', sql<string>`count(*)`.as('n')])
-      .where('project_id', '=', inScope.project_id)
-      .where('mode', '=', inScope.mode)
-      .groupBy('status')
-      .execute(),
-    db
-      .selectFrom('provider_keys')
-      .select(sql<string>`count(distinct ref_id)`.as('n'))
-      .where('project_id', '=', inScope.project_id)
-      .where('mode', '=', inScope.mode)
-      .where('status', '=', 'active')
-      .executeTakeFirst(),
-    db
-      .selectFrom('usage_records')
+      .selectFrom('provider_key_counts')
       .select([
-        day.as('day'),
-        sql<string>`coalesce(sum(requests), 0)`.as('requests'),
-        sql<string>`coalesce(sum(requests) filter (where status >= 400), 0)`.as('errors'),
-        sql<string>`coalesce(sum(total_tokens), 0)`.as('tokens'),
+        sql<string>`coalesce(sum(active), 0)`.as('active'),
+        sql<string>`coalesce(sum(disabled), 0)`.as('disabled'),
+        sql<string>`coalesce(sum(revoked), 0)`.as('revoked'),
+        sql<string>`coalesce(sum(customers), 0)`.as('customers'),
       ])
       .where('project_id', '=', inScope.project_id)
       .where('mode', '=', inScope.mode)
-      .where('created_at', '>=', from)
-      .groupBy(day)
-      .execute(),
+      .executeTakeFirst(),
+    // The roll-ups a trigger keeps (migration 20261208_0410): 30 days read a few hundred rows, whatever the traffic.
     db
-      .selectFrom('usage_records')
-      .select(sql<string>`count(distinct ref_id)`.as('n'))
+      .selectFrom('usage_daily')
+      .select([
+        sql<string>`to_char(day, 'YYYY-MM-DD')`.as('day'),
+        sql<string>`sum(requests)`.as('requests'),
+        sql<string>`sum(errors)`.as('errors'),
+        sql<string>`sum(total_tokens)`.as('tokens'),
+        sql<string | null>`sum(cost_usd)`.as('cost'),
+      ])
       .where('project_id', '=', inScope.project_id)
       .where('mode', '=', inScope.mode)
-      .where('created_at', '>=', from)
+      .where('day', '>=', from.toISOString().slice(0, 10))
+      .groupBy('day')
+      .execute(),
+    db
+      .selectFrom('usage_active_days')
+      .select(sql<string>`coalesce(sum(customers), 0)`.as('n'))
+      .where('project_id', '=', inScope.project_id)
+      .where('mode', '=', inScope.mode)
+      .where('day', '>=', from.toISOString().slice(0, 10))
       .executeTakeFirst(),
     db
       .selectFrom('webhook_endpoints')
@@ -82,23 +81,22 @@ export async function overview(db: Kysely<Database>, scope: { projectId: string;
   const days = Array.from({ length: DAYS }, (_, i) => {
     const d = new Date(from.getTime() + i * DAY_MS).toISOString().slice(0, 10);
     const r = byDay.get(d);
-    return { day: d, requests: n(r?.requests), errors: n(r?.errors), totalTokens: n(r?.tokens), costUsd: null };
+    const cost = r?.cost === null || r?.cost === undefined ? null : Number(r.cost);
+    return { day: d, requests: n(r?.requests), errors: n(r?.errors), totalTokens: n(r?.tokens), costUsd: cost };
   });
   const totals = days.reduce(
     (t, d) => ({ requests: t.requests + d.requests, errors: t.errors + d.errors, totalTokens: t.totalTokens + d.totalTokens }),
-    {
-      requests: 0,
-      errors: 0,
-      totalTokens: 0,
-    },
+    { requests: 0, errors: 0, totalTokens: 0 },
   );
-  const status = (s: string) => n(keys.find((k) => k.status === s)?.n);
+  // Cost is null until some call had a price (spend controls); unpriced days then count as 0.
+  const priced = days.some((d) => d.costUsd !== null);
+  const costUsd = priced ? Math.round(days.reduce((t, d) => t + (d.costUsd ?? 0), 0) * 1e6) / 1e6 : null;
   return {
     mode: scope.mode,
-    keys: { active: status('active'), disabled: status('disabled'), revoked: status('revoked') },
-    customers: { connected: n(connected?.n), active: n(active?.n) },
+    keys: { active: n(counts?.active), disabled: n(counts?.disabled), revoked: n(counts?.revoked) },
+    customers: { connected: n(counts?.customers), active: n(active?.n) },
     days,
-    totals: { ...totals, costUsd: null },
+    totals: { ...totals, costUsd },
     errorRate: totals.requests ? totals.errors / totals.requests : 0,
     webhooks: {
       endpoints: n(endpoints?.n),
