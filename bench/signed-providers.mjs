@@ -31,7 +31,9 @@ async function startTokenEndpoint() {
     req.resume();
     req.on('end', () => {
       exchanges++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `ya29.bench-${exchanges}`, expires_in: 3599 }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ access_token: `ya29.bench-${exchanges}`, expires_in: 3599 }));
     });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
@@ -99,7 +101,9 @@ async function main() {
       t.cpuPerCall.push((used * 1e6) / r.requests.total);
       t.perSecond.push(r.requests.total / DURATION);
     }
-    console.log(`round ${round + 1}: ${targets.map((t) => `${t.name} ${t.cpuPerCall.at(-1).toFixed(1)} µs, ${Math.round(t.perSecond.at(-1))}/s`).join(' | ')}`);
+    console.log(
+      `round ${round + 1}: ${targets.map((t) => `${t.name} ${t.cpuPerCall.at(-1).toFixed(1)} µs, ${Math.round(t.perSecond.at(-1))}/s`).join(' | ')}`,
+    );
   }
   const base = median(targets[0].cpuPerCall);
   console.log(`token exchanges for the Vertex key: ${tokens.exchanges()}`);
@@ -107,7 +111,9 @@ async function main() {
   console.log('|---|---|---|---|');
   for (const t of targets) {
     const cpu = median(t.cpuPerCall);
-    console.log(`| ${t.name} | ${cpu.toFixed(1)} µs | ${t === targets[0] ? '' : `+${(cpu - base).toFixed(1)} µs`} | ${Math.round(median(t.perSecond))} |`);
+    console.log(
+      `| ${t.name} | ${cpu.toFixed(1)} µs | ${t === targets[0] ? '' : `+${(cpu - base).toFixed(1)} µs`} | ${Math.round(median(t.perSecond))} |`,
+    );
   }
   process.exit(0);
 }

@@ -68,7 +68,8 @@ async function startGoogle(accounts: Map<string, KeyObject>) {
     }
     seen.push({ url: req.url ?? '', headers: req.headers });
     const bearer = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
-    if (!issued.has(bearer)) return json(401, { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } });
+    if (!issued.has(bearer))
+      return json(401, { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } });
     const out = respondAs('vertex', {
       method: req.method ?? 'GET',
       path: url.pathname.replace(/^\/vertex/, ''),
@@ -139,7 +140,11 @@ beforeAll(async () => {
     providerConfig: { location: LOCATION },
   });
   expect(gone.status, gone.text).toBe(200);
-  const sb = await connect(project.skTest, { refId: 'sb', providerKey: 'sk-byo-test-valid', providerConfig: { location: 'us-east5', projectId: PROJECT } });
+  const sb = await connect(project.skTest, {
+    refId: 'sb',
+    providerKey: 'sk-byo-test-valid',
+    providerConfig: { location: 'us-east5', projectId: PROJECT },
+  });
   expect(sb.status, sb.text).toBe(200);
 }, 180_000);
 
@@ -232,7 +237,11 @@ describe('Vertex AI with a service-account key, against a token endpoint and Ver
     const claude = JSON.stringify({ anthropic_version: 'vertex-2023-10-16', max_tokens: 32, messages: [{ role: 'user', content: 'Hi' }] });
     const a = await fetch(`${base}/google/models/gemini-2.5-flash:generateContent`, { method: 'POST', headers, body: gemini });
     expect((await a.json()).candidates[0].content.parts[0].text).toBe(SANDBOX_REPLY);
-    const b = await fetch(`${base}/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, { method: 'POST', headers, body: gemini });
+    const b = await fetch(`${base}/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, {
+      method: 'POST',
+      headers,
+      body: gemini,
+    });
     expect(b.headers.get('content-type')).toContain('text/event-stream');
     expect(await b.text()).toContain('"usageMetadata"');
     const c = await fetch(`${base}/anthropic/models/claude-haiku-4-5@20251001:rawPredict`, { method: 'POST', headers, body: claude });
@@ -246,7 +255,9 @@ describe('Vertex AI with a service-account key, against a token endpoint and Ver
     google.setTokenDelay(150);
     try {
       const ai = genai('cust_concurrent');
-      const all = await Promise.all(Array.from({ length: 20 }, () => ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'Hi' })));
+      const all = await Promise.all(
+        Array.from({ length: 20 }, () => ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'Hi' })),
+      );
       for (const r of all) expect(r.text).toBe(SANDBOX_REPLY);
     } finally {
       google.setTokenDelay(0);
@@ -291,7 +302,10 @@ describe('Vertex AI with a service-account key, against a token endpoint and Ver
     const ok = await server.request('POST', '/v1/keys/validate', { key: project.skLive, body: { provider: 'vertex', refId: 'cust_v' } });
     expect(ok.status, ok.text).toBe(200);
     expect(ok.body.result).toBe('valid');
-    const gone = await server.request('POST', '/v1/keys/validate', { key: project.skLive, body: { provider: 'vertex', refId: 'cust_rest' } });
+    const gone = await server.request('POST', '/v1/keys/validate', {
+      key: project.skLive,
+      body: { provider: 'vertex', refId: 'cust_rest' },
+    });
     expect(gone.body.result).toBe('valid');
   });
 
@@ -311,7 +325,10 @@ describe('Vertex in test mode: the sandbox answers Gemini and Claude paths', () 
       messages: [{ role: 'user', content: 'Hi' }],
     });
     expect(msg.content[0]?.type === 'text' && msg.content[0].text).toBe(SANDBOX_REPLY);
-    const r = await genai('sb', { key: project.skTest, location: 'us-east5' }).models.generateContent({ model: 'gemini-2.5-flash', contents: 'Hi' });
+    const r = await genai('sb', { key: project.skTest, location: 'us-east5' }).models.generateContent({
+      model: 'gemini-2.5-flash',
+      contents: 'Hi',
+    });
     expect(r.text).toBe(SANDBOX_REPLY);
   });
 });
@@ -320,12 +337,39 @@ describe('Vertex credentials are checked at connect', () => {
   const good = () => keyFile(`${google.origin}/token`, main.privatePem);
   const cases: [string, () => Record<string, unknown>, string][] = [
     ['malformed JSON', () => ({ providerKey: '{"type": "service_account",', providerConfig: { location: LOCATION } }), 'not JSON'],
-    ['an API key instead of a key file', () => ({ providerKey: 'AIzaSyA-not-a-service-account', providerConfig: { location: LOCATION } }), 'not JSON'],
-    ['another credential type', () => ({ providerKey: JSON.stringify({ type: 'authorized_user', client_id: 'x' }), providerConfig: { location: LOCATION } }), 'authorized_user'],
-    ['no client_email', () => ({ providerKey: JSON.stringify({ ...JSON.parse(good()), client_email: undefined }), providerConfig: { location: LOCATION } }), 'client_email'],
-    ['no private_key', () => ({ providerKey: JSON.stringify({ ...JSON.parse(good()), private_key: undefined }), providerConfig: { location: LOCATION } }), 'private_key'],
-    ['an RSA key that does not parse', () => ({ providerKey: keyFile(`${google.origin}/token`, '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n'), providerConfig: { location: LOCATION } }), 'private_key'],
-    ['a token_uri on a host nobody allowed', () => ({ providerKey: keyFile('https://attacker.example/token', main.privatePem), providerConfig: { location: LOCATION } }), 'token_uri'],
+    [
+      'an API key instead of a key file',
+      () => ({ providerKey: 'AIzaSyA-not-a-service-account', providerConfig: { location: LOCATION } }),
+      'not JSON',
+    ],
+    [
+      'another credential type',
+      () => ({ providerKey: JSON.stringify({ type: 'authorized_user', client_id: 'x' }), providerConfig: { location: LOCATION } }),
+      'authorized_user',
+    ],
+    [
+      'no client_email',
+      () => ({ providerKey: JSON.stringify({ ...JSON.parse(good()), client_email: undefined }), providerConfig: { location: LOCATION } }),
+      'client_email',
+    ],
+    [
+      'no private_key',
+      () => ({ providerKey: JSON.stringify({ ...JSON.parse(good()), private_key: undefined }), providerConfig: { location: LOCATION } }),
+      'private_key',
+    ],
+    [
+      'an RSA key that does not parse',
+      () => ({
+        providerKey: keyFile(`${google.origin}/token`, '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n'),
+        providerConfig: { location: LOCATION },
+      }),
+      'private_key',
+    ],
+    [
+      'a token_uri on a host nobody allowed',
+      () => ({ providerKey: keyFile('https://attacker.example/token', main.privatePem), providerConfig: { location: LOCATION } }),
+      'token_uri',
+    ],
     ['a bad location', () => ({ providerKey: good(), providerConfig: { location: 'europe west 4' } }), 'providerConfig.location'],
     ['no location', () => ({ providerKey: good() }), 'location'],
   ];

@@ -25,16 +25,9 @@ export const bedrock = {
     region: { kind: 'setting', schema: AwsRegionSchema, required: true },
     accessKeyId: { kind: 'setting', schema: AwsAccessKeyIdSchema, required: false },
   },
+  // Required first, as the connect form shows them (the optional one under "Advanced").
   credentials: [
     { field: 'providerConfig.region', label: 'AWS region', secret: false, required: true, placeholder: 'us-east-1' },
-    {
-      field: 'providerConfig.accessKeyId',
-      label: 'Access key ID (leave empty for a Bedrock API key)',
-      secret: false,
-      required: false,
-      placeholder: 'AKIA...',
-      helpUrl: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html',
-    },
     {
       field: 'providerKey',
       label: 'Secret access key or Bedrock API key',
@@ -42,6 +35,14 @@ export const bedrock = {
       required: true,
       placeholder: 'wJalrXUtnFEMI/... or ABSK...',
       helpUrl: KEYS,
+    },
+    {
+      field: 'providerConfig.accessKeyId',
+      label: 'Access key ID (leave empty for a Bedrock API key)',
+      secret: false,
+      required: false,
+      placeholder: 'AKIA...',
+      helpUrl: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html',
     },
   ],
   docsUrl: 'https://docs.aws.amazon.com/bedrock/latest/APIReference/API_Operations_Amazon_Bedrock_Runtime.html',

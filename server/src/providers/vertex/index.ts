@@ -24,15 +24,9 @@ export const vertex = {
     location: { kind: 'setting', schema: VertexLocationSchema, required: true },
     projectId: { kind: 'setting', schema: GcpProjectIdSchema, required: false },
   },
+  // Required first, as the connect form shows them (the optional one under "Advanced").
   credentials: [
     { field: 'providerConfig.location', label: 'Location', secret: false, required: true, placeholder: 'us-central1' },
-    {
-      field: 'providerConfig.projectId',
-      label: 'Project ID (default: the key file’s project)',
-      secret: false,
-      required: false,
-      placeholder: 'my-project',
-    },
     {
       field: 'providerKey',
       label: 'Service-account key (JSON)',
@@ -40,6 +34,13 @@ export const vertex = {
       required: true,
       placeholder: '{"type": "service_account", ...}',
       helpUrl: 'https://cloud.google.com/iam/docs/keys-create-delete',
+    },
+    {
+      field: 'providerConfig.projectId',
+      label: 'Project ID (default: the key file’s project)',
+      secret: false,
+      required: false,
+      placeholder: 'my-project',
     },
   ],
   docsUrl: 'https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest',
