@@ -16,7 +16,6 @@ export interface BYOGoogleAuthClient {
 
 // The return type is loose on purpose: both SDKs type `authClient` as google-auth-library's
 // AuthClient class, which this small object stands in for without depending on that library.
-// biome-ignore lint/suspicious/noExplicitAny: see above
 export function googleAuthClient(secretKey: string): BYOGoogleAuthClient & any {
   if (!secretKey?.startsWith('byo_sk_')) throw new TypeError('googleAuthClient() takes your BYO secret key (byo_sk_...).');
   return {
