@@ -349,6 +349,27 @@ describe('Bedrock in test mode: the sandbox answers in AWS’s wire format', () 
   });
 });
 
+describe('Bedrock in test mode: the magic invalid key', () => {
+  it('is refused as AWS refuses an unknown key (UnrecognizedClientException) and the key is disabled', async () => {
+    const p = await sandboxServer.createProject({ validateOnConnect: false });
+    const c = await connect(sandboxServer, p.skTest, {
+      refId: 'sb_bad',
+      providerKey: 'sk-byo-test-invalid',
+      providerConfig: { region: 'us-east-1' },
+    });
+    expect(c.status, c.text).toBe(200);
+    const err = (await runtime(sandboxServer, p.skTest, 'sb_bad')
+      .send(new ConverseCommand(converseInput))
+      .catch((e: unknown) => e)) as { name: string };
+    expect(err.name).toBe('UnrecognizedClientException');
+    const key = await eventually(async () => {
+      const r = await sandboxServer.request('GET', '/v1/keys/bedrock/sb_bad', { key: p.skTest });
+      return r.body.status === 'disabled' ? r.body : null;
+    });
+    expect(key.status).toBe('disabled');
+  });
+});
+
 describe('Bedrock credentials are checked at connect', () => {
   const cases: [string, Record<string, unknown>, string][] = [
     [

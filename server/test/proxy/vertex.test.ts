@@ -333,6 +333,27 @@ describe('Vertex in test mode: the sandbox answers Gemini and Claude paths', () 
   });
 });
 
+describe('Vertex in test mode: the magic invalid key', () => {
+  it('gets Vertex’s 401 and the key is disabled, as a refused service-account key is', async () => {
+    const p = await server.createProject({ validateOnConnect: false });
+    const c = await connect(p.skTest, {
+      refId: 'sb_bad',
+      providerKey: 'sk-byo-test-invalid',
+      providerConfig: { location: LOCATION, projectId: PROJECT },
+    });
+    expect(c.status, c.text).toBe(200);
+    const err = (await genai('sb_bad', { key: p.skTest })
+      .models.generateContent({ model: 'gemini-2.5-flash', contents: 'Hi' })
+      .catch((e: unknown) => e)) as { status: number };
+    expect(err.status).toBe(401);
+    const key = await eventually(async () => {
+      const r = await server.request('GET', '/v1/keys/vertex/sb_bad', { key: p.skTest });
+      return r.body.status === 'disabled' ? r.body : null;
+    });
+    expect(key.status).toBe('disabled');
+  });
+});
+
 describe('Vertex credentials are checked at connect', () => {
   const good = () => keyFile(`${google.origin}/token`, main.privatePem);
   const cases: [string, () => Record<string, unknown>, string][] = [
