@@ -1,3 +1,4 @@
+export { type BYOGoogleAuthClient, googleAuthClient, withRefId } from './cloud-clients.js';
 export { BYOK, BYOK as default, type ClientOptions, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from './client.js';
 export {
   APIConnectionError,
