@@ -283,6 +283,15 @@ describe('Bedrock with SigV4, against a runtime that checks every signature', ()
     for (const s of bedrock.seen) expectNothingOfByo(s);
   });
 
+  it('validate: a signed ListAsyncInvokes the runtime accepts is valid', async () => {
+    bedrock.seen.length = 0;
+    const ok = await server.request('POST', '/v1/keys/validate', { key: project.skLive, body: { provider: 'bedrock', refId: 'cust_sig' } });
+    expect(ok.status, ok.text).toBe(200);
+    expect(ok.body.result).toBe('valid');
+    expect(bedrock.seen[0]?.url).toBe('/bedrock/async-invoke?maxResults=1');
+    expect(bedrock.seen[0]?.auth).toBe('sigv4');
+  });
+
   it('a Bedrock API key is sent as Bearer, unsigned', async () => {
     bedrock.seen.length = 0;
     const out = await runtime(server, project.skLive, 'cust_apikey').send(new ConverseCommand(converseInput));
