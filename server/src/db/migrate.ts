@@ -18,6 +18,7 @@ import * as m20261208_0300 from './migrations/20261208_0300_prices.js';
 import * as m20261208_0400 from './migrations/20261208_0400_dashboard_sessions.js';
 import * as m20261208_0410 from './migrations/20261208_0410_usage_daily.js';
 import * as m20261208_0420 from './migrations/20261208_0420_key_counts.js';
+import * as m20261208_0430 from './migrations/20261208_0430_provider_keys_ref_idx.js';
 
 /** Migrations are listed statically so the compiled server and tests see the same set. */
 const migrations: Record<string, Migration> = {
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '20261208_0400_dashboard_sessions': m20261208_0400,
   '20261208_0410_usage_daily': m20261208_0410,
   '20261208_0420_key_counts': m20261208_0420,
+  '20261208_0430_provider_keys_ref_idx': m20261208_0430,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -1,7 +1,7 @@
 import { html, nothing } from 'lit';
 import { api } from '../api.js';
 import { drawChart } from '../chart.js';
-import { fmtInt, fmtTime } from '../format.js';
+import { fmtInt, fmtTime, fmtUsd } from '../format.js';
 import { href } from '../nav.js';
 import { confirmAction, Screen } from '../widgets.js';
 
@@ -63,11 +63,12 @@ export class CustomerScreen extends Screen {
   }
 
   override render() {
-    const byModel = new Map<string, { requests: number; errors: number; tokens: number }>();
+    const byModel = new Map<string, { requests: number; errors: number; tokens: number; cost: number | null }>();
     for (const r of this.usage?.data ?? []) {
       const name = `${r.provider}\u0000${r.model ?? ''}`;
-      const t = byModel.get(name) ?? { requests: 0, errors: 0, tokens: 0 };
-      byModel.set(name, { requests: t.requests + r.requests, errors: t.errors + r.errors, tokens: t.tokens + r.totalTokens });
+      const t = byModel.get(name) ?? { requests: 0, errors: 0, tokens: 0, cost: null };
+      const cost = r.costUsd === null ? t.cost : (t.cost ?? 0) + r.costUsd;
+      byModel.set(name, { requests: t.requests + r.requests, errors: t.errors + r.errors, tokens: t.tokens + r.totalTokens, cost });
     }
     return html`<p class="crumbs"><a href=${href('/customers')}>Customers</a> /</p>
       <h1 tabindex="-1">${this.refId}</h1>
@@ -77,13 +78,14 @@ export class CustomerScreen extends Screen {
         ${
           this.keys.length
             ? html`<table>
-              <thead><tr><th scope="col">Provider</th><th scope="col">Key</th><th scope="col">Status</th><th scope="col">Last validated</th><th scope="col">Connected</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+              <thead><tr><th scope="col">Provider</th><th scope="col">Key</th><th scope="col">Status</th><th scope="col">Last check</th><th scope="col">Models</th><th scope="col">Connected</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
               <tbody>${this.keys.map(
                 (k) => html`<tr>
                   <td>${k.provider}</td>
                   <td><code>${k.keyHint ?? '—'}</code></td>
                   <td><span class=${`pill ${k.status}`}>${k.status}</span>${k.statusReason ? html` <span class="muted">${k.statusReason}</span>` : nothing}</td>
-                  <td>${fmtTime(k.lastValidatedAt)}${k.lastValidationResult ? html` <span class="muted">(${k.lastValidationResult})</span>` : nothing}</td>
+                  <td>${lastCheck(k)}</td>
+                  <td>${models(k)}</td>
                   <td>${fmtTime(k.createdAt)}</td>
                   <td class="actions">
                     ${
@@ -104,13 +106,18 @@ export class CustomerScreen extends Screen {
       <section aria-labelledby="usage-title">
         <h2 id="usage-title">Usage, last 30 days</h2>
         ${
+          this.usage
+            ? html`<p>${fmtInt(this.usage.totals.requests)} requests, ${fmtInt(this.usage.totals.errors)} errors, ${fmtInt(this.usage.totals.totalTokens)} tokens, ${fmtUsd(this.usage.totals.costUsd)}${this.usage.totals.unpricedRequests ? html` <span class="muted">(${fmtInt(this.usage.totals.unpricedRequests)} calls without a price)</span>` : nothing}.</p>`
+            : nothing
+        }
+        ${
           this.usage?.data.length
             ? html`<div id="chart-usage" class="chart" role="img" aria-label=${`Requests per day by provider and model: ${fmtInt(this.usage.totals.requests)} in all.`}></div>
               <table>
-                <thead><tr><th scope="col">Provider</th><th scope="col">Model</th><th scope="col">Requests</th><th scope="col">Errors</th><th scope="col">Tokens</th></tr></thead>
+                <thead><tr><th scope="col">Provider</th><th scope="col">Model</th><th scope="col">Requests</th><th scope="col">Errors</th><th scope="col">Tokens</th><th scope="col">Cost</th></tr></thead>
                 <tbody>${[...byModel].map(([name, t]) => {
                   const [provider, model] = name.split('\u0000');
-                  return html`<tr><td>${provider}</td><td>${model || '—'}</td><td>${fmtInt(t.requests)}</td><td>${fmtInt(t.errors)}</td><td>${fmtInt(t.tokens)}</td></tr>`;
+                  return html`<tr><td>${provider}</td><td>${model || '—'}</td><td>${fmtInt(t.requests)}</td><td>${fmtInt(t.errors)}</td><td>${fmtInt(t.tokens)}</td><td>${fmtUsd(t.cost)}</td></tr>`;
                 })}</tbody>
               </table>`
             : html`<p class="muted">${this.usage ? 'No calls in the last 30 days.' : ''}</p>`
@@ -124,4 +131,19 @@ function dayRange(from: string, to: string): string[] {
   for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000)
     out.push(new Date(t).toISOString().slice(0, 10));
   return out;
+}
+
+/** The last check with its provider (key health), in words. */
+function lastCheck(k: Key) {
+  const v = k.lastValidation;
+  if (!v) return html`<span class="muted">never</span>`;
+  return html`<span class=${`pill ${v.outcome === 'valid' ? 'active' : 'failed'}`}>${v.outcome}</span> ${fmtTime(v.at)}${
+    v.message ? html`<br /><span class="muted">${v.message}</span>` : nothing
+  }`;
+}
+
+function models(k: Key) {
+  if (!k.models) return html`<span class="muted">not listed</span>`;
+  const shown = k.models.slice(0, 4).join(', ');
+  return html`<span title=${k.models.join(', ')}>${k.models.length} (${shown}${k.models.length > 4 ? ', …' : ''})</span>`;
 }

@@ -70,7 +70,7 @@ export class CustomersScreen extends Screen {
         this.page
           ? html`<table>
               <caption class="visually-hidden">Stored keys by customer</caption>
-              <thead><tr><th scope="col">Customer (refId)</th><th scope="col">Provider</th><th scope="col">Key</th><th scope="col">Status</th><th scope="col">Last validated</th><th scope="col">Updated</th></tr></thead>
+              <thead><tr><th scope="col">Customer (refId)</th><th scope="col">Provider</th><th scope="col">Key</th><th scope="col">Status</th><th scope="col">Last check</th><th scope="col">Updated</th></tr></thead>
               <tbody>
                 ${this.page.data.map(
                   (k) => html`<tr>
@@ -78,7 +78,7 @@ export class CustomersScreen extends Screen {
                     <td>${k.provider}</td>
                     <td><code>${k.keyHint ?? '—'}</code></td>
                     <td><span class=${`pill ${k.status}`}>${k.status}</span></td>
-                    <td>${fmtTime(k.lastValidatedAt)}${k.lastValidationResult ? html` <span class="muted">(${k.lastValidationResult})</span>` : nothing}</td>
+                    <td>${k.lastValidation ? html`${k.lastValidation.outcome} <span class="muted">${fmtTime(k.lastValidation.at)}</span>` : html`<span class="muted">never</span>`}</td>
                     <td>${fmtTime(k.updatedAt)}</td>
                   </tr>`,
                 )}
