@@ -43,6 +43,18 @@ export interface StorageOptions {
   queryTimeoutMs?: number | undefined;
 }
 
+/**
+ * A PGlite data-directory image (`dumpDataDir`) taken right after initdb. When set, in-memory
+ * embedded databases load it instead of running initdb, which takes 4-10 s on a 2-CPU machine
+ * against about 1 s to load. Only the test harness sets it (test/helpers/pglite-image.ts);
+ * every server still runs its migrations on the loaded, empty cluster.
+ */
+let memoryImage: Blob | undefined;
+
+export function startInMemoryDatabasesFrom(image: Blob | undefined): void {
+  memoryImage = image;
+}
+
 export async function openStorage(opts: StorageOptions): Promise<Storage> {
   return opts.databaseUrl ? openPostgres(opts as StorageOptions & { databaseUrl: string }) : openPglite(opts);
 }
@@ -197,7 +209,7 @@ async function openPostgres(opts: StorageOptions & { databaseUrl: string }): Pro
 async function openPglite(opts: StorageOptions): Promise<Storage> {
   let client: PGlite;
   if (opts.memory) {
-    client = new PGlite();
+    client = memoryImage ? new PGlite({ loadDataDir: memoryImage }) : new PGlite();
   } else {
     const dir = join(opts.dataDir, 'pgdata');
     mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { type RunningServer, startServer } from '../../src/server.js';
 import { leakCapture } from './leak-capture.js';
+import { useInMemoryImage } from './pglite-image.js';
 
 /** Every log line every test server wrote, for the leak scan. */
 export const capturedLogs: string[] = [];
@@ -67,6 +68,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     BYO_WEBHOOK_SCHEDULE: '0,100ms,200ms,400ms',
     // Retries 100-400 ms apart need a poll to match (the server's default is 1 s).
     BYO_WEBHOOK_POLL_INTERVAL: '200ms',
+    // Scheduled key checks would send probes and model listings to a test's mock upstream in the
+    // background (a connected key is checked at once); the key-health tests turn them on.
+    BYO_KEY_HEALTH_INTERVAL: '0',
     DATABASE_URL: process.env.DATABASE_URL,
     ...(schema ? { BYO_DATABASE_SCHEMA: schema } : {}),
     ...env,
@@ -83,6 +87,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
   });
   const logger = createLogger({ level: config.LOG_LEVEL, destination: dest });
+  if (!config.DATABASE_URL && config.BYO_EMBEDDED_STORAGE === 'memory') await useInMemoryImage();
   const running = await startServer(config, logger);
   capture?.attach(running, config);
   const ownSchema = usingPostgres && schema !== undefined && env.BYO_DATABASE_SCHEMA === undefined;
