@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { KeyPrincipal } from '../auth/authenticator.js';
@@ -9,8 +8,7 @@ import { disableKey, type KeyVersion } from '../domain/provider-keys.js';
 import { BYOError } from '../errors.js';
 import { renderProviderError } from '../errors/render.js';
 import { BASE_SECURITY_HEADERS } from '../http/security-headers.js';
-import { SsrfError } from '../net/ssrf.js';
-import type { Metrics, ProxyAnswerSource } from '../observability/metrics.js';
+import type { Metrics } from '../observability/metrics.js';
 import { isSandboxKey, type ProviderSpec } from '../providers/catalog.js';
 import { PROVIDER_IDS } from '../providers/registry.js';
 import type { KeySettings, UpstreamSigner } from '../providers/types.js';
@@ -20,17 +18,18 @@ import { isRefId } from '../schemas/common.js';
 import type { Services } from '../services.js';
 import { cutStreamCounts, type UsageTap, usageTapFor } from '../usage/extract.js';
 import type { UsageRecorder } from '../usage/recorder.js';
-import {
-  callerCredential,
-  clientResponseHeaders,
-  forwardedHeaders,
-  hasDotSegment,
-  takeQueryKey,
-  upstreamRequestHeaders,
-} from './headers.js';
-import { InFlight, type Slot } from './in-flight.js';
+import { callerCredential, forwardedHeaders, hasDotSegment, takeQueryKey, upstreamRequestHeaders } from './headers.js';
+import type { Limits } from '../limits/engine.js';
+import { InFlight } from './in-flight.js';
 import { type KeyRef, type ProviderKeyResolver, type UsableKey, credentialId } from './keys.js';
 import { bedrockModel } from './models.js';
+import { readBody, upload, wholeBody } from './body.js';
+import { Call, ClientClosedError } from './call.js';
+import { concurrencyLimited, proxyUnauthorized } from './errors.js';
+import { drainedOrCutOff, UpstreamExchange } from './exchange.js';
+import { originForm } from './url.js';
+
+export { upstreamError } from './errors.js';
 
 export const PROXY_PREFIX = '/v1/proxy/';
 const BASE_HEADERS: Readonly<Record<string, string>> = Object.fromEntries(BASE_SECURITY_HEADERS);
@@ -47,55 +46,12 @@ export interface ProxyDeps {
   metrics: Metrics;
   recorder: UsageRecorder;
   keys: ProviderKeyResolver;
+  /** Spend limits: checked before every call is sent (limits/engine.ts). */
+  limits: Limits;
 }
 
 type Observer = { observe(value: number): void };
 type ProviderHistograms = { upstream: Observer; overhead: Observer };
-
-/** The state of one proxied call, from arrival to the last byte (or the client leaving). */
-class Call {
-  status = 0;
-  source: ProxyAnswerSource = 'byo';
-  ref: KeyRef | null = null;
-  /** The stored key version sent upstream: a provider 401/403 disables this version only. */
-  used: KeyVersion | null = null;
-  /** The stored key chosen for the call: every answer from then on carries its proof headers. */
-  key: UsableKey | null = null;
-  /** Model named in the URL (Gemini), used when the response names none. */
-  urlModel: string | null = null;
-  /** The provider path after `/v1/proxy/{provider}`, and the query string without any `key=`. */
-  subPath = '/';
-  query = '';
-  /** A test-mode BYO key made the call (the sandbox may answer). */
-  test = false;
-  tap: UsageTap | null = null;
-  dispatchedAt = 0;
-  upstreamHeadersAt = 0;
-  clientHeadersAt = 0;
-  clientGone = false;
-  finished = false;
-  /** The in-flight places this call holds (its project's, and its project's at a custom origin), released in finish(). */
-  slot: Slot | null = null;
-  originSlot: Slot | null = null;
-  /** The upstream exchange, once dispatched: aborted when the client leaves. */
-  exchange: UpstreamExchange | null = null;
-  /** The answer says the stored key itself was refused (its provider's rejectsKey): finish() disables it. */
-  keyRejected = false;
-  constructor(
-    readonly provider: ProviderName,
-    readonly requestId: string,
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
-    readonly startedAt: number,
-  ) {}
-}
-
-class ClientClosedError extends Error {
-  constructor() {
-    super('the client closed the connection');
-    this.name = 'ClientClosedError';
-  }
-}
 
 /**
  * `ANY /v1/proxy/{provider}/{path...}` (issue 3, DESIGN "Proxy"): authenticate the BYO secret
@@ -250,6 +206,20 @@ export class ProxyHandler {
     const { signer } = this.specs[call.provider];
     // Before the sandbox too: a path for another project or location is the caller's mistake in test mode as well.
     signer?.checkPath?.(call.subPath, stored.settings ?? NO_SETTINGS);
+    // Spend limits, on every route: null (no await) when the project has none.
+    const admission = this.deps.limits.admit(call.ref as KeyRef, call.req, call.urlModel);
+    if (admission === null) return this.send(call, stored);
+    admission
+      .then((ticket) => {
+        call.ticket = ticket;
+        if (call.clientGone) return this.finish(call);
+        this.send(call, stored);
+      })
+      .catch((err: unknown) => this.fail(call, err));
+  }
+
+  private send(call: Call, stored: UsableKey): void {
+    const { signer } = this.specs[call.provider];
     if (call.test && this.deps.services.config.BYO_SANDBOX && isSandboxKey(stored.key)) {
       this.sandbox(call, stored.key, call.subPath, call.query).catch((err: unknown) => this.fail(call, err));
       return;
@@ -307,7 +277,7 @@ export class ProxyHandler {
         path: query ? `${base.path}${subPath}?${query}` : `${base.path}${subPath}`,
         method: method as Dispatcher.HttpMethod,
         headers: upstreamRequestHeaders(req.rawHeaders, req.headers.connection, spec.authHeader, spec.authValue(stored.key)),
-        body: hasBody ? (wholeBody(req, te, cl) ?? upload(req)) : null,
+        body: hasBody ? (call.ticket?.body ?? wholeBody(req, te, cl) ?? upload(req)) : null,
       },
       exchange,
     );
@@ -327,7 +297,7 @@ export class ProxyHandler {
     const cl = req.headers['content-length'];
     const hasBody = method !== 'GET' && method !== 'HEAD' && (te !== undefined || (cl !== undefined && cl !== '0'));
     const path = query ? `${base.path}${subPath}?${query}` : `${base.path}${subPath}`;
-    const whole = hasBody && signer.needsBody ? await readBody(req, SIGNED_BODY_LIMIT, 'Signed requests') : null;
+    const whole = hasBody && signer.needsBody ? (call.ticket?.body ?? (await readBody(req, SIGNED_BODY_LIMIT, 'Signed requests'))) : null;
     stored.credential ??= signer.parse(stored.key, settings, credentialId(stored));
     const headers = forwardedHeaders(req.rawHeaders, req.headers.connection);
     Object.assign(
@@ -343,7 +313,7 @@ export class ProxyHandler {
         path,
         method: method as Dispatcher.HttpMethod,
         headers,
-        body: whole ?? (hasBody ? (wholeBody(req, te, cl) ?? upload(req)) : null),
+        body: whole ?? (hasBody ? (call.ticket?.body ?? wholeBody(req, te, cl) ?? upload(req)) : null),
       },
       exchange,
     );
@@ -376,7 +346,7 @@ export class ProxyHandler {
     let body: unknown;
     let unparsable = false;
     if (method !== 'GET' && method !== 'HEAD') {
-      const text = (await readBody(req, SANDBOX_BODY_LIMIT)).toString('utf8');
+      const text = (call.ticket?.body ?? (await readBody(req, SANDBOX_BODY_LIMIT))).toString('utf8');
       if (text.trim()) {
         try {
           body = JSON.parse(text);
@@ -482,10 +452,12 @@ export class ProxyHandler {
       h.overhead.observe(overhead / 1000);
     }
     const ref = call.ref;
+    if (call.ticket && call.source === 'byo' && !call.dispatchedAt) this.deps.limits.settle(call.ticket, undefined, false, status);
     if (!ref || (call.source === 'byo' && !call.dispatchedAt)) return;
     const tapped = call.tap?.finish();
     const usage = tapped && call.clientGone ? cutStreamCounts(tapped, call.tap as UsageTap) : tapped;
     if (usage?.rejected) for (const [reason, n] of Object.entries(usage.rejected)) this.deps.metrics.usageValuesRejected.inc({ reason }, n);
+    if (call.ticket) this.deps.limits.settle(call.ticket, usage, call.source !== 'byo', status);
     recorder.record({
       projectId: ref.projectId,
       mode: ref.mode,
@@ -545,277 +517,4 @@ export class ProxyHandler {
 function addProof(headers: Record<string, string>, key: UsableKey | null): void {
   const proof = key?.proof;
   if (proof) for (let i = 0; i < proof.length; i += 2) headers[proof[i] as string] = proof[i + 1] as string;
-}
-
-const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
-
-/** The request target in origin form (`/path?query`). */
-function originForm(target: string): string {
-  if (target.charCodeAt(0) === 47 /* / */) return target;
-  const authority = ABSOLUTE_FORM.exec(target);
-  return authority ? target.slice(authority[0].length) || '/' : target;
-}
-
-/** A project over its in-flight cap in this process (a resource cap, not a quota: it frees as calls end). */
-function concurrencyLimited(what: string): BYOError {
-  return new BYOError('concurrency_limited', `${what} on this server; retry shortly.`, { retryAfter: 1 });
-}
-
-function proxyUnauthorized(): BYOError {
-  return new BYOError(
-    'unauthorized',
-    'Invalid or missing BYO secret key. Pass your byo_sk_ key as the provider SDK’s API key (Authorization: Bearer, x-api-key, x-goog-api-key or api-key).',
-  );
-}
-
-/** Maps an undici failure before any response byte to the error the client sees. */
-export function upstreamError(err: unknown): BYOError {
-  const e = err as { code?: string; cause?: unknown; message?: string };
-  const ssrf = err instanceof SsrfError ? err : e.cause instanceof SsrfError ? e.cause : null;
-  if (ssrf) return new BYOError('upstream_unreachable', `BYO will not connect to this key's base URL: ${ssrf.message}`);
-  switch (e.code) {
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return new BYOError('upstream_timeout', 'The provider did not accept a connection in time.');
-    case 'UND_ERR_HEADERS_TIMEOUT':
-      return new BYOError('upstream_timeout', 'The provider did not answer in time.');
-    case 'UND_ERR_BODY_TIMEOUT':
-      return new BYOError('upstream_timeout', 'The provider stopped sending its answer.');
-    case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
-      return new BYOError('bad_request', 'The request body did not match its Content-Length.');
-    case 'EPIPE':
-      // undici reports the failed write before it reads an answer the provider may have sent.
-      return new BYOError(
-        'upstream_unreachable',
-        'The provider closed the connection while BYO was still sending the request body, before answering (providers do this with a body they refuse, such as one over their size limit).',
-      );
-    default:
-      return new BYOError('upstream_unreachable', `Could not reach the provider${e.code ? ` (${e.code})` : ''}.`);
-  }
-}
-
-/**
- * undici dispatch handler: writes the upstream status, headers and body chunks straight to
- * the client's response, pausing the upstream while the client's socket is full
- * (backpressure), aborting it when the client leaves.
- */
-class UpstreamExchange implements Dispatcher.DispatchHandler {
-  private controller: Dispatcher.DispatchController | null = null;
-  private started = false;
-  private corked = false;
-  /** Made on the first backpressure: most calls never need it. */
-  private onDrain: (() => void) | null = null;
-  /**
-   * Since when the client's socket has been full (0: it is not), and the timer that cuts off a
-   * client that stays so for `idleReadMs`: a client that stops reading would otherwise hold an
-   * upstream connection and its project's place until BYO_UPSTREAM_BODY_TIMEOUT. One timer per
-   * call at most, made on the first backpressure and re-armed with refresh().
-   */
-  private stalledAt = 0;
-  private stallTimer: NodeJS.Timeout | null = null;
-  private stallArmed = false;
-  private readonly uncork = () => {
-    this.corked = false;
-    this.call.res.uncork();
-  };
-
-  constructor(
-    private readonly proxy: ProxyHandler,
-    private readonly call: Call,
-    /** The upstream is a base URL a customer chose (its answer's content type is neutralised, headers.ts). */
-    private readonly customUpstream: boolean,
-  ) {
-    call.exchange = this;
-  }
-
-  clientGone(): void {
-    if (!this.call.finished) this.controller?.abort(new ClientClosedError());
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.call.clientGone) controller.abort(new ClientClosedError());
-  }
-
-  onResponseStart(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-  ): void {
-    if (statusCode < 200) return; // 1xx: informational
-    const call = this.call;
-    call.upstreamHeadersAt = performance.now();
-    if (statusCode >= 300 && statusCode < 400 && statusCode !== 304 && headers.location !== undefined) {
-      // Never followed, never handed to the client either (its SDK would follow it with the BYO key).
-      this.proxy.fail(
-        call,
-        new BYOError('upstream_unreachable', `The provider answered with a redirect (HTTP ${statusCode}), which BYO does not follow.`),
-      );
-      controller.abort(new ClientClosedError());
-      return;
-    }
-    this.started = true;
-    call.source = 'upstream';
-    call.status = statusCode;
-    if (statusCode === 401 || statusCode === 403) call.keyRejected = this.proxy.keyRefused(call, statusCode, headers);
-    const ct = headers['content-type'];
-    const ce = headers['content-encoding'];
-    const contentType = Array.isArray(ct) ? ct[0] : ct;
-    call.tap = usageTapFor(contentType, Array.isArray(ce) ? ce[0] : ce);
-    const res = call.res;
-    this.cork();
-    res.writeHead(statusCode, clientResponseHeaders(headers, call.requestId, this.customUpstream, call.key?.proof));
-    // A stream's headers leave now even if its first event is slow; when the first bytes
-    // came in the same read, the cork sends headers and bytes in one write.
-    if (contentType?.startsWith('text/event-stream')) res.flushHeaders();
-    call.clientHeadersAt = performance.now();
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.started) return;
-    this.call.tap?.push(chunk);
-    this.cork();
-    if (!this.call.res.write(chunk)) {
-      controller.pause();
-      this.onDrain ??= () => {
-        this.stalledAt = 0;
-        this.controller?.resume();
-      };
-      this.call.res.once('drain', this.onDrain);
-      this.stalled();
-    }
-  }
-
-  private stalled(): void {
-    const ms = this.proxy.idleReadMs;
-    if (ms === 0) return;
-    this.stalledAt = performance.now();
-    if (this.stallArmed) return; // the armed timer checks stalledAt when it fires
-    this.stallArmed = true;
-    if (this.stallTimer) this.stallTimer.refresh();
-    else this.stallTimer = setTimeout(checkStall, ms, this).unref();
-  }
-
-  /** The stall timer fired (through checkStall(), so that no call allocates a closure for it). */
-  onStallTimer(): void {
-    this.stallArmed = false;
-    if (this.stalledAt === 0 || this.call.finished) return;
-    const left = this.stalledAt + this.proxy.idleReadMs - performance.now();
-    if (left > 0) {
-      // Drained and full again since the timer was set: wait out the rest of this stall.
-      this.stallArmed = true;
-      this.stallTimer = setTimeout(checkStall, left, this).unref();
-      return;
-    }
-    // 'close' follows: the upstream request is aborted and finish() frees the call's places.
-    this.proxy.stalledClient();
-    this.call.res.destroy();
-  }
-
-  /** The call is over: no stall check may outlive it. */
-  settle(): void {
-    if (this.stallTimer) clearTimeout(this.stallTimer);
-  }
-
-  /** Coalesces everything written in this tick (headers, chunks, the end) into one socket write. */
-  private cork(): void {
-    if (this.corked) return;
-    this.corked = true;
-    this.call.res.cork();
-    process.nextTick(this.uncork);
-  }
-
-  onResponseEnd(): void {
-    if (!this.started) return;
-    this.call.res.end();
-    this.proxy.finish(this.call);
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    if (this.call.finished) return;
-    if (err instanceof ClientClosedError || this.call.clientGone) {
-      this.proxy.fail(this.call, new ClientClosedError());
-      return;
-    }
-    if (this.started) {
-      // The provider died or stalled mid-answer: end the client's response now.
-      this.proxy.fail(this.call, err);
-      return;
-    }
-    this.proxy.fail(this.call, upstreamError(err));
-  }
-}
-
-function checkStall(exchange: UpstreamExchange): void {
-  exchange.onStallTimer();
-}
-
-/** Resolves when `res` can take more, or has closed; a client that reads nothing for `idleMs` is cut off (the sandbox's streams). */
-function drainedOrCutOff(res: ServerResponse, idleMs: number, proxy: ProxyHandler): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer =
-      idleMs > 0
-        ? setTimeout(() => {
-            proxy.stalledClient();
-            res.destroy();
-          }, idleMs).unref()
-        : null;
-    const done = () => {
-      if (timer) clearTimeout(timer);
-      res.off('drain', done).off('close', done);
-      resolve();
-    };
-    res.once('drain', done).once('close', done);
-  });
-}
-
-/**
- * A body still arriving, as undici's request body. undici destroys the stream it is given when
- * the upload ends, early too (a provider answering before reading it all); destroying `req`
- * itself would then stall the client's connection, so undici gets this pipe and `finish()`
- * drains `req` (the streamed path only: a small JSON body goes whole, see wholeBody()).
- */
-function upload(req: IncomingMessage): PassThrough {
-  const body = new PassThrough();
-  req.pipe(body);
-  return body;
-}
-
-/** The body of a request, or a `payload_too_large` error past `limit` bytes (the rest is then left to finish() to drain). */
-function readBody(req: IncomingMessage, limit: number, what = 'The sandbox'): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-      else {
-        req.off('data', onData);
-        reject(
-          new BYOError(
-            'payload_too_large',
-            `${what} accept${what.endsWith('s') ? '' : 's'} request bodies up to ${limit / 1024 / 1024} MiB.`,
-          ),
-        );
-      }
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks, size)));
-    req.once('error', reject);
-    req.once('close', () => reject(new ClientClosedError())); // no-op once resolved
-  });
-}
-
-/**
- * The request body, if all of it has already arrived (a small JSON request usually comes in
- * the same packets as its headers): it then goes upstream in the same write as the headers,
- * instead of through a stream pipe (more JavaScript, a second write, a second wake-up of the
- * provider's server). Nothing waits for a body here: one still arriving streams through.
- * All `content-length` bytes buffered means the body is whole, even before node marks the
- * request `complete` (it does so a little later, when it parses the message's end).
- */
-function wholeBody(req: IncomingMessage, te: string | undefined, cl: string | undefined): Buffer | null {
-  if (te !== undefined || cl === undefined || req.readableFlowing !== null || req.readableEncoding !== null) return null;
-  if (req.readableLength === 0 || req.readableLength !== Number(cl)) return null;
-  const chunk: unknown = req.read();
-  return Buffer.isBuffer(chunk) ? chunk : null;
 }

@@ -34,7 +34,7 @@ export async function proxyFeature(app: App): Promise<void> {
   app.onClose(() => recorder.close());
 
   const keys = new ProviderKeyResolver(services, () => metrics.keyDecryptFailures.inc());
-  const handler = new ProxyHandler({ services, metrics, recorder, keys });
+  const handler = new ProxyHandler({ services, metrics, recorder, keys, limits: services.limits });
 
   // Proxied calls skip Fastify: the HTTP server hands `/v1/proxy/{provider}/...` with a method
   // the route takes straight to the handler (Fastify's routing, hooks and reply objects cost

@@ -393,10 +393,14 @@ describe('timeouts and unreachable upstreams', () => {
 describe('provider answers about the key', () => {
   it('a provider 401 disables the key and emits key.disabled once, even for concurrent calls', async () => {
     await env.connect('anthropic', 'rejected', 'sk-ant-rejectedKey0000000000000');
-    env.mock.intercept(
-      { provider: 'anthropic', path: '/v1/messages' },
-      { status: 401, json: { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } } },
-    );
+    // The provider answers once all three calls reached it: they are in flight together, whatever the machine's load.
+    const allThere = gate();
+    let arrived = 0;
+    env.mock.intercept({ provider: 'anthropic', path: '/v1/messages', times: 3 }, async () => {
+      if (++arrived === 3) allThere.open();
+      await allThere.promise;
+      return { status: 401, json: { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } } };
+    });
     const client = env.anthropic('rejected');
     const params = { model: 'claude-sonnet-4-6', max_tokens: 5, messages: [{ role: 'user' as const, content: 'x' }] };
     const errs = await Promise.all([1, 2, 3].map(() => client.messages.create(params).catch((e: unknown) => e)));

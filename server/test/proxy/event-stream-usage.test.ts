@@ -46,7 +46,8 @@ describe('usage from Bedrock event streams', () => {
 
   it('a frame whose CRC does not match stops the reading (no counts from a corrupted stream), and nothing throws', () => {
     const bytes = Buffer.from(streamOf('/model/m/converse-stream', converse));
-    bytes[bytes.length - 10] ^= 0xff; // inside the last frame (metadata): its message CRC no longer matches
+    const at = bytes.length - 10; // inside the last frame (metadata): its message CRC no longer matches
+    bytes[at] = (bytes[at] as number) ^ 0xff;
     const counts = tapIn(bytes, 64);
     expect(counts?.inputTokens).toBeNull();
     expect(counts?.outputTokens).toBeNull();
