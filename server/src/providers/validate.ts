@@ -4,6 +4,7 @@ import { BYOError } from '../errors.js';
 import type { Mode } from '../db/schema.js';
 import { SsrfError } from '../net/ssrf.js';
 import { isSandboxKey, type ProviderSpec, SANDBOX_VALID_KEY } from './catalog.js';
+import { modelIds } from './model-list.js';
 import type { KeySettings, SignerDeps, UpstreamSigner, ValidationProbe } from './types.js';
 import { TokenRefusedError } from './vertex/token.js';
 
@@ -13,7 +14,12 @@ export interface ValidationOutcome {
   result: ValidationResult;
   providerStatus: number | null;
   reason: string | null;
+  /** The model ids the probe's answer listed (a valid key whose probe is a model listing); else absent. */
+  models?: string[] | null;
 }
+
+/** A model listing read whole up to this size (OpenRouter's, the largest, is about 1 MiB); past it, no list. */
+const LISTING_LIMIT = 4 * 1024 * 1024;
 
 export interface ValidateDeps {
   trusted: Dispatcher;
@@ -62,11 +68,13 @@ export async function validateWithProvider(
       bodyTimeout: timeout,
       signal: AbortSignal.timeout(timeout),
     });
-    await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
     const s = res.statusCode;
+    // A signed provider's probe is not a model list (Bedrock's ListAsyncInvokes, Vertex's model registry): no entitlements from it.
+    const listing = !signer && probe.method === 'GET' && s >= 200 && s < 300 ? await readListing(res.body) : null;
+    if (listing === null) await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
     const verdict = signer?.classifyProbe?.(s, res.headers);
     if (verdict === 'valid' || (!verdict && (probe.acceptedStatuses ? probe.acceptedStatuses.includes(s) : s >= 200 && s < 300)))
-      return { result: 'valid', providerStatus: s, reason: null };
+      return { result: 'valid', providerStatus: s, reason: null, models: listing };
     if (verdict === 'invalid' || (!verdict && (s === 401 || s === 403)))
       return { result: 'invalid', providerStatus: s, reason: `The provider rejected the key (HTTP ${s}).` };
     return { result: 'unknown', providerStatus: s, reason: `The provider could not check the key (HTTP ${s}); try again later.` };
@@ -86,6 +94,25 @@ export async function validateWithProvider(
       providerStatus: null,
       reason: timedOut ? 'The provider did not answer in time.' : 'The provider could not be reached.',
     };
+  }
+}
+
+/** The model ids of a probe's 2xx answer, or null (not JSON, not a listing, too large). */
+async function readListing(body: Dispatcher.ResponseData['body']): Promise<string[] | null> {
+  try {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > LISTING_LIMIT) {
+        body.destroy();
+        return null;
+      }
+      chunks.push(chunk);
+    }
+    return modelIds(JSON.parse(Buffer.concat(chunks, size).toString('utf8')));
+  } catch {
+    return null;
   }
 }
 
