@@ -18,6 +18,7 @@ import { registerSecurityHeaders } from './http/security-headers.js';
 import { createGuardedAgent, createTrustedAgent } from './net/agents.js';
 import { SsrfGuard } from './net/ssrf.js';
 import type { Logger } from './observability/logger.js';
+import { createLimits } from './limits/index.js';
 import { PriceBook } from './pricing/overrides.js';
 import { providerSpecs } from './providers/catalog.js';
 import { AccessTokens } from './providers/vertex/token.js';
@@ -77,6 +78,16 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
   await keyCache.start();
   const prices = new PriceBook(storage.db, storage);
   await prices.start();
+  const limits = createLimits({
+    db: storage.db,
+    storage,
+    prices,
+    logger,
+    redisUrl: config.REDIS_URL,
+    redisPrefix: config.BYO_REDIS_PREFIX ?? config.BYO_DATABASE_SCHEMA ?? 'byo',
+    onEventsCommitted: () => services.onEventsCommitted(),
+  });
+  await limits.start();
 
   const agents = { trusted: createTrustedAgent(agentOpts), guarded: createGuardedAgent(guard, agentOpts) };
   const services: Services = {
@@ -88,6 +99,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     auth,
     keyCache,
     prices,
+    limits,
     providers: providerSpecs(config),
     guard,
     agents,
@@ -180,6 +192,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
       }
       for (const fn of closers.reverse()) await fn();
       await services.rateLimits.close();
+      await services.limits.close();
       await Promise.allSettled([services.agents.trusted.close(), services.agents.guarded.close()]);
       await storage.close();
     },

@@ -38,6 +38,7 @@ export const ERROR_STATUS = {
   key_invalid: 422,
   rate_limited: 429,
   concurrency_limited: 429,
+  limit_exceeded: 429,
   headers_too_large: 431,
   internal_error: 500,
   upstream_unreachable: 502,

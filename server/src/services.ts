@@ -8,6 +8,7 @@ import type { ProviderKeyCache } from './domain/key-cache.js';
 import type { RateLimits } from './http/rate-limits.js';
 import type { SsrfGuard } from './net/ssrf.js';
 import type { Logger } from './observability/logger.js';
+import type { Limits } from './limits/engine.js';
 import type { PriceBook } from './pricing/overrides.js';
 import type { ProviderSpec } from './providers/catalog.js';
 import type { SignerDeps } from './providers/types.js';
@@ -24,6 +25,8 @@ export interface Services {
   keyCache: ProviderKeyCache;
   /** Each project's price overrides (pricing/overrides.ts). */
   prices: PriceBook;
+  /** Spend limits and their counters (limits/engine.ts). */
+  limits: Limits;
   providers: Record<ProviderName, ProviderSpec>;
   guard: SsrfGuard;
   agents: { trusted: Agent; guarded: Agent };

@@ -49,6 +49,8 @@ export interface ProviderKeysTable {
   base_url: string | null;
   /** Provider settings (region, location, ...), never secrets. */
   provider_config: ColumnType<Record<string, string> | null, string | null | undefined, string | null>;
+  /** The key owner's cap (JSON array of limits) given at connect; null: none (limits/). */
+  owner_limits: string | null;
   ciphertext: Buffer | null;
   wrapped_key: Buffer | null;
   master_key_id: string | null;
@@ -181,6 +183,27 @@ export interface PriceOverridesTable {
   updated_at: Timestamp;
 }
 
+/** A customer's limits (`ref_id`), or the project default (`ref_id` '*'), as a JSON array (limits/). */
+export interface SpendLimitsTable {
+  project_id: string;
+  mode: Mode;
+  ref_id: string;
+  limits: string;
+  updated_at: Timestamp;
+}
+
+/** What one limit counter has used in one window (limits/counters-pg.ts). */
+export interface LimitCountersTable {
+  project_id: string;
+  mode: Mode;
+  key: string;
+  window_start: Timestamp;
+  window_end: Timestamp;
+  used: number;
+  warned_at: NullableTimestamp;
+  refused_at: NullableTimestamp;
+}
+
 export interface IdempotencyKeysTable {
   project_id: string;
   mode: Mode;
@@ -282,6 +305,8 @@ export interface Database {
   usage_records: UsageRecordsTable;
   idempotency_keys: IdempotencyKeysTable;
   price_overrides: PriceOverridesTable;
+  spend_limits: SpendLimitsTable;
+  limit_counters: LimitCountersTable;
   dashboard_sessions: DashboardSessionsTable;
   usage_daily: UsageDailyTable;
   usage_customers: UsageCustomersTable;

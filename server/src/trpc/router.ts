@@ -1,6 +1,7 @@
 import { apiKeysRouter, auditRouter, projectsRouter } from './routers/admin.js';
 import { dashboardRouter } from './routers/dashboard.js';
 import { connectTokensRouter, keysRouter } from './routers/keys.js';
+import { limitsRouter } from './routers/limits.js';
 import { pricesRouter } from './routers/prices.js';
 import { providersRouter } from './routers/providers.js';
 import { secretsRouter } from './routers/secrets.js';
@@ -20,6 +21,7 @@ export const appRouter = router({
   webhooks: webhooksRouter,
   usage: usageRouter,
   prices: pricesRouter,
+  limits: limitsRouter,
   dashboard: dashboardRouter,
 });
 

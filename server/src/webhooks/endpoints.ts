@@ -269,7 +269,26 @@ export function sampleEventData(type: EventType, endpointId: string): Record<str
       return { ...key, reason: 'The provider rejected the key (HTTP 401) on a proxied call. (Sample event sent from BYO.)' };
     case 'key.validation_failed':
       return { ...key, reason: 'The provider rejected the key (HTTP 401). (Sample event sent from BYO.)' };
+    case 'limit.warning':
+    case 'limit.exceeded':
+      return sampleLimitEvent(type);
   }
+}
+
+/** A limit event's data as limits/engine.ts writes it (eventData), with sample values. */
+function sampleLimitEvent(type: 'limit.warning' | 'limit.exceeded'): Record<string, unknown> {
+  const windowStart = new Date(Date.UTC(2026, 0, 1));
+  return {
+    refId: 'ref_test',
+    provider: 'openai',
+    scope: 'customer',
+    limit: { metric: 'cost_usd', window: 'month', max: 50, provider: null, warnAt: 0.8 },
+    used: type === 'limit.warning' ? 40.5 : 49.9,
+    windowStart: windowStart.toISOString(),
+    resetsAt: new Date(Date.UTC(2026, 1, 1)).toISOString(),
+    at: new Date().toISOString(),
+    ...(type === 'limit.exceeded' ? { requested: 0.25 } : {}),
+  };
 }
 
 /**

@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServerProcess, type ServerProcess, waitFor } from '../foundation/support.js';
+import { dropSchema, usingPostgres } from '../helpers/server.js';
+
+/**
+ * A requests limit over BYO_WORKERS=2 on PostgreSQL: the counters are rows locked by one
+ * statement per call, never per process, so exactly N of 5N concurrent calls spread over both
+ * workers pass. The calls go to the sandbox (test mode, magic key), which is limited like
+ * every route.
+ */
+const ADMIN = `byo_admin_${randomBytes(24).toString('hex')}`;
+
+function workerPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+describe.runIf(usingPostgres)('spend limits over BYO_WORKERS=2 on PostgreSQL', () => {
+  const schema = `limits_${randomBytes(4).toString('hex')}`;
+  let server: ServerProcess;
+  let url = '';
+  let sk = '';
+
+  /** A new connection per call, so that calls spread over the workers. */
+  async function call(path: string, init: { method?: string; key?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+    const res = await request(`${url}${path}`, {
+      method: (init.method ?? 'GET') as 'GET',
+      headers: {
+        connection: 'close',
+        ...(init.key ? { authorization: `Bearer ${init.key}` } : {}),
+        ...(init.body ? { 'content-type': 'application/json' } : {}),
+        ...init.headers,
+      },
+      body: init.body ? JSON.stringify(init.body) : undefined,
+      reset: true,
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, text, json: () => JSON.parse(text) as Record<string, unknown> };
+  }
+
+  beforeAll(async () => {
+    server = startServerProcess({
+      LOG_LEVEL: 'info',
+      BYO_WORKERS: '2',
+      PORT: '0',
+      DATABASE_URL: process.env.DATABASE_URL ?? '',
+      BYO_DATABASE_SCHEMA: schema,
+      BYO_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      BYO_ADMIN_TOKEN: ADMIN,
+    });
+    await waitFor(
+      () => {
+        if (server.child.exitCode !== null) throw new Error(`exited ${server.child.exitCode}: ${server.stderr}`);
+        const m = /listening on (http:\/\/\S+) \(PostgreSQL, 2 workers/.exec(server.stderr);
+        if (m) url = m[1] as string;
+        return Boolean(m);
+      },
+      120_000,
+      100,
+    );
+    const created = await call('/v1/admin/projects', { method: 'POST', key: ADMIN, body: { name: 'limits' } });
+    expect(created.status).toBe(200);
+    sk = (created.json().keys as { kind: string; mode: string; key: string }[]).find((k) => k.kind === 'sk' && k.mode === 'test')?.key ?? '';
+    const connected = await call('/v1/keys/connect', { method: 'POST', key: sk, body: { provider: 'openai', refId: 'cust_w', providerKey: 'sk-byo-test-valid' } });
+    expect(connected.status).toBe(200);
+  }, 180_000);
+
+  afterAll(async () => {
+    if (server && server.child.exitCode === null) {
+      server.child.kill('SIGKILL');
+      for (const pid of workerPids(server.child.pid ?? 0)) process.kill(pid, 'SIGKILL');
+    }
+    await dropSchema(schema);
+  });
+
+  it('exactly N of 5N concurrent calls pass, whichever worker serves them', async () => {
+    const N = 8;
+    const set = await call('/v1/customers/cust_w/limits', { method: 'PUT', key: sk, body: { limits: [{ metric: 'requests', window: 'day', max: N }] } });
+    expect(set.status, set.text).toBe(200);
+    const results = await Promise.all(
+      Array.from({ length: 5 * N }, () =>
+        call('/v1/proxy/openai/chat/completions', {
+          method: 'POST',
+          key: sk,
+          headers: { 'x-byo-ref-id': 'cust_w' },
+          body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(N);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(4 * N);
+    const state = await call('/v1/customers/cust_w/limits', { key: sk });
+    expect(state.json()).toMatchObject({ limits: [{ used: N, remaining: 0 }] });
+  }, 60_000);
+});
