@@ -10,13 +10,15 @@
 const UPPER = ['app', 'features', 'server', 'services', 'http', 'trpc', 'connect-embed', 'docs-page'];
 const RULES = {
   // Pure: provider specs and wire shapes, zod schemas. Row and provider names from db/schema.ts only.
-  providers: [...UPPER, 'domain', 'db/database', 'db/migrate', 'vault', 'auth', 'usage', 'webhooks', 'proxy'],
-  schemas: [...UPPER, 'domain', 'db/database', 'db/migrate', 'vault', 'auth', 'usage', 'webhooks', 'proxy', 'sandbox'],
-  sandbox: [...UPPER, 'domain', 'db/database', 'db/migrate', 'vault', 'auth', 'usage', 'webhooks', 'proxy'],
+  providers: [...UPPER, 'domain', 'db/database', 'db/migrate', 'cache', 'vault', 'auth', 'usage', 'webhooks', 'proxy'],
+  schemas: [...UPPER, 'domain', 'db/database', 'db/migrate', 'cache', 'vault', 'auth', 'usage', 'webhooks', 'proxy', 'sandbox'],
+  sandbox: [...UPPER, 'domain', 'db/database', 'db/migrate', 'cache', 'vault', 'auth', 'usage', 'webhooks', 'proxy'],
   // Storage and primitives.
-  db: [...UPPER, 'domain', 'auth', 'usage', 'webhooks', 'proxy', 'sandbox'],
-  vault: [...UPPER, 'domain', 'db', 'auth', 'usage', 'webhooks', 'proxy', 'sandbox', 'providers'],
-  net: [...UPPER, 'domain', 'db', 'auth', 'usage', 'webhooks', 'proxy', 'sandbox', 'providers'],
+  db: [...UPPER, 'domain', 'cache', 'auth', 'usage', 'webhooks', 'proxy', 'sandbox'],
+  // The one cache invalidated across instances (LISTEN/NOTIFY through db/), for auth and the domain.
+  cache: [...UPPER, 'domain', 'auth', 'usage', 'webhooks', 'proxy', 'sandbox', 'providers', 'vault', 'net'],
+  vault: [...UPPER, 'domain', 'db', 'cache', 'auth', 'usage', 'webhooks', 'proxy', 'sandbox', 'providers'],
+  net: [...UPPER, 'domain', 'db', 'cache', 'auth', 'usage', 'webhooks', 'proxy', 'sandbox', 'providers'],
   errors: [...UPPER, 'domain', 'auth', 'usage', 'webhooks', 'proxy', 'sandbox'],
   auth: [...UPPER, 'domain', 'usage', 'webhooks', 'proxy', 'sandbox'],
   usage: [...UPPER, 'domain', 'webhooks', 'proxy', 'sandbox'],

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, Project } from '../db/schema.js';
+import { SyncedCache } from '../cache/synced-cache.js';
 import type { Storage } from '../db/database.js';
 import { BYOError, unauthorized } from '../errors.js';
 import { hashSecret, type KeyKind, type Mode, parseApiKey } from './key-format.js';
@@ -11,8 +12,8 @@ export type Principal = { type: 'admin' } | KeyPrincipal;
 interface Entry {
   /** Shared by every request the entry answers (read-only), so a cache hit allocates nothing. */
   principal: KeyPrincipal;
+  /** When the API key itself expires (a rolled key's grace period), or null. */
   expiresAt: number | null;
-  loadedAt: number;
 }
 
 export const AUTH_CHANNEL = 'byo_auth';
@@ -20,57 +21,42 @@ export const AUTH_CHANNEL = 'byo_auth';
 /**
  * Turns a presented credential into a principal. API keys are looked up by hash through a
  * short-lived in-memory cache (the proxy's hot path), invalidated on every instance when a
- * key is revoked or rolled, or a project changes (LISTEN/NOTIFY).
+ * key is revoked or rolled, or a project changes (LISTEN/NOTIFY). Expiry, eviction, the
+ * stale-load guard and a lost channel are SyncedCache's.
  */
 export class Authenticator {
-  private readonly cache = new Map<string, Entry>();
+  /** By key hash. A `project:<id>` invalidation drops every key of the project. */
+  private readonly cache: SyncedCache<Entry>;
   private readonly adminHash: Buffer | null;
-  /**
-   * Bumped by every invalidation: a load that started before one may have read the old row,
-   * so its result answers its own request but is not cached. Invalidations are rare (a key
-   * revoked or rolled, a project changed), so one counter for all keys is enough.
-   */
-  private generation = 0;
 
   constructor(
     private readonly storage: Storage,
     adminToken: string | undefined,
-    private readonly ttlMs = 30_000,
-    private readonly maxEntries = 10_000,
-    private readonly now: () => number = Date.now,
+    ttlMs = 30_000,
+    maxEntries = 10_000,
+    now: () => number = Date.now,
   ) {
     this.adminHash = adminToken ? Buffer.from(hashSecret(adminToken), 'hex') : null;
-  }
-
-  async start(): Promise<void> {
-    await this.storage.listen(
-      AUTH_CHANNEL,
-      (payload) => this.onInvalidate(payload),
-      // Notifications sent while the LISTEN connection was down are lost: start over when it is back.
-      (listening) => {
-        if (listening) this.onInvalidate('*');
+    this.cache = new SyncedCache<Entry>(storage, {
+      channel: AUTH_CHANNEL,
+      ttlMs,
+      max: maxEntries,
+      now,
+      select: (message) => {
+        if (!message.startsWith('project:')) return message;
+        const projectId = message.slice(8);
+        return (e) => e.principal.projectId === projectId;
       },
-    );
+    });
   }
 
-  private onInvalidate(payload: string): void {
-    this.generation++;
-    if (payload === '*') {
-      this.cache.clear();
-      return;
-    }
-    if (payload.startsWith('project:')) {
-      const id = payload.slice(8);
-      for (const [h, e] of this.cache) if (e.principal.projectId === id) this.cache.delete(h);
-      return;
-    }
-    this.cache.delete(payload);
+  start(): Promise<void> {
+    return this.cache.start();
   }
 
   /** Broadcasts an invalidation (key hash, `project:<id>` or `*`) to every instance, this one included. */
-  async invalidate(payload: string): Promise<void> {
-    this.onInvalidate(payload);
-    await this.storage.notify(AUTH_CHANNEL, payload);
+  invalidate(payload: string): Promise<void> {
+    return this.cache.invalidate(payload);
   }
 
   isAdminToken(token: string): boolean {
@@ -88,13 +74,13 @@ export class Authenticator {
   /** Resolves a BYO API key; every failure is the same 401 (KEY-7). */
   async authenticateKey(token: string): Promise<KeyPrincipal> {
     const hash = hashSecret(token);
-    const now = this.now();
-    const hit = this.fresh(this.cache.get(hash), now);
+    const now = this.cache.now();
+    const hit = this.fresh(this.cache.get(hash, now), now);
     if (hit) return hit;
     // Only a key that passed this check is ever cached, so a cache hit skips it.
     if (!parseApiKey(token)) throw unauthorized(); // bad shape or checksum: no database query (KEY-1)
-    const entry = await this.load(hash, now);
-    return this.fresh(entry, now, true) as KeyPrincipal;
+    const entry = await this.cache.load(hash, () => this.read(hash));
+    return this.fresh(entry, now) as KeyPrincipal;
   }
 
   /**
@@ -103,11 +89,13 @@ export class Authenticator {
    * `authenticateKey()` must load it. Throws as `authenticateKey()` would for an expired key.
    */
   cachedKey(token: string): KeyPrincipal | undefined {
-    return this.fresh(this.cache.get(hashSecret(token)), this.now());
+    const now = this.cache.now();
+    return this.fresh(this.cache.get(hashSecret(token), now), now);
   }
 
-  private fresh(entry: Entry | undefined, now: number, justLoaded = false): KeyPrincipal | undefined {
-    if (!entry || (!justLoaded && now - entry.loadedAt > this.ttlMs)) return undefined;
+  /** The entry's principal, unless the API key itself has expired (then the 401 that says so). */
+  private fresh(entry: Entry | undefined, now: number): KeyPrincipal | undefined {
+    if (!entry) return undefined;
     if (entry.expiresAt !== null && now >= entry.expiresAt) {
       throw new BYOError('api_key_expired', 'This API key has expired. Use the key that replaced it when it was rolled.');
     }
@@ -122,9 +110,8 @@ export class Authenticator {
     throw unauthorized();
   }
 
-  private async load(hash: string, now: number): Promise<Entry> {
+  private async read(hash: string): Promise<Entry> {
     const db: Kysely<Database> = this.storage.db;
-    const generation = this.generation;
     const row = await db
       .selectFrom('api_keys')
       .innerJoin('projects', 'projects.id', 'api_keys.project_id')
@@ -132,23 +119,12 @@ export class Authenticator {
       .selectAll('projects')
       .where('api_keys.key_hash', '=', hash)
       .executeTakeFirst();
-    if (!row || row.revoked_at) {
-      this.cache.delete(hash);
-      throw unauthorized();
-    }
+    if (!row || row.revoked_at) throw unauthorized();
     const { key_id, kind, mode, expires_at, revoked_at: _r, ...project } = row;
-    const entry: Entry = {
+    return {
       principal: Object.freeze({ type: 'key', keyId: key_id, kind, mode, projectId: project.id, project: project as Project }),
       expiresAt: expires_at ? expires_at.getTime() : null,
-      loadedAt: now,
     };
-    if (generation !== this.generation) return entry;
-    if (this.cache.size >= this.maxEntries) {
-      const first = this.cache.keys().next().value;
-      if (first !== undefined) this.cache.delete(first);
-    }
-    this.cache.set(hash, entry);
-    return entry;
   }
 }
 

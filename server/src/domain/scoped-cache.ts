@@ -1,43 +1,32 @@
+import { SyncedCache } from '../cache/synced-cache.js';
 import type { Storage } from '../db/database.js';
 
 /**
  * A small cache of one value per project and mode (its price overrides, its limits), loaded
  * from the database on a miss and dropped on every instance when it changes: a write calls
- * `invalidate()`, which NOTIFYs `channel` (the same LISTEN/NOTIFY as the provider-key cache,
- * domain/key-cache.ts). When the channel comes back after a loss, every entry is dropped,
- * since changes made meanwhile were missed. `ttlMs` bounds how long an entry lives anyway.
+ * `invalidate()`, which NOTIFYs `channel`. Expiry (`ttlMs`), eviction, the stale-load guard and
+ * a lost channel are SyncedCache's, as for the provider-key cache and the authenticator.
  */
 export class ScopedCache<T> {
-  private readonly map = new Map<string, { value: T; expires: number }>();
-  private readonly loads = new Map<string, { promise: Promise<T>; current: boolean }>();
+  private readonly cache: SyncedCache<T>;
 
   constructor(
-    private readonly storage: Storage,
-    private readonly channel: string,
+    storage: Storage,
+    channel: string,
     private readonly loader: (projectId: string, mode: string) => Promise<T>,
-    private readonly ttlMs = 60_000,
-    private readonly max = 100_000,
-  ) {}
+    ttlMs = 60_000,
+    max = 100_000,
+  ) {
+    this.cache = new SyncedCache<T>(storage, { channel, ttlMs, max });
+  }
 
-  async start(): Promise<void> {
-    await this.storage.listen(
-      this.channel,
-      (id) => this.drop(id),
-      (listening) => {
-        if (listening) this.drop('*');
-      },
-    );
+  start(): Promise<void> {
+    return this.cache.start();
   }
 
   /** The cached value, without waiting; undefined on a miss (call `load`). */
   peek(projectId: string, mode: string, now = Date.now()): T | undefined {
-    const e = this.map.get(`${projectId}|${mode}`);
-    if (!e) return undefined;
-    if (e.expires <= now) {
-      this.map.delete(`${projectId}|${mode}`);
-      return undefined;
-    }
-    return e.value;
+    return this.cache.get(`${projectId}|${mode}`, now);
   }
 
   async get(projectId: string, mode: string): Promise<T> {
@@ -46,44 +35,15 @@ export class ScopedCache<T> {
   }
 
   load(projectId: string, mode: string): Promise<T> {
-    const id = `${projectId}|${mode}`;
-    const pending = this.loads.get(id);
-    if (pending) return pending.promise;
-    const load: { promise: Promise<T>; current: boolean } = { promise: Promise.resolve(undefined as T), current: true };
-    load.promise = this.loader(projectId, mode)
-      .then((value) => {
-        if (load.current) {
-          if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
-          this.map.set(id, { value, expires: Date.now() + this.ttlMs });
-        }
-        return value;
-      })
-      .finally(() => {
-        if (this.loads.get(id) === load) this.loads.delete(id);
-      });
-    this.loads.set(id, load);
-    return load.promise;
+    return this.cache.load(`${projectId}|${mode}`, () => this.loader(projectId, mode));
   }
 
   drop(id: string): void {
-    if (id === '*') {
-      this.map.clear();
-      for (const l of this.loads.values()) l.current = false;
-      this.loads.clear();
-      return;
-    }
-    this.map.delete(id);
-    const l = this.loads.get(id);
-    if (l) {
-      l.current = false;
-      this.loads.delete(id);
-    }
+    this.cache.drop(id);
   }
 
   /** Drops the entry here and on every other instance (call after the change committed). */
-  async invalidate(projectId: string, mode: string): Promise<void> {
-    const id = `${projectId}|${mode}`;
-    this.drop(id);
-    await this.storage.notify(this.channel, id);
+  invalidate(projectId: string, mode: string): Promise<void> {
+    return this.cache.invalidate(`${projectId}|${mode}`);
   }
 }
