@@ -68,7 +68,7 @@ export class BYOError extends Error {
   }
 }
 
-/** The single 401 every kind of bad key gets: wrong, unknown, malformed, revoked (KEY-7). */
+/** The single 401 every kind of bad key gets: wrong, unknown, malformed, revoked. */
 export const unauthorized = () =>
   new BYOError(
     'unauthorized',

@@ -1,5 +1,5 @@
 /**
- * Secrets come from stdin or a hidden prompt, never from argv (OPS-3): arguments end up in
+ * Secrets come from stdin or a hidden prompt, never from argv: arguments end up in
  * shell history and in `ps`.
  */
 

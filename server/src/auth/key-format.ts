@@ -4,7 +4,7 @@ import { pooledRandomBytes } from '../vault/random.js';
 
 /**
  * BYO API keys: `byo_{pk|sk}_{live|test}_<43 base62 chars of 32 random bytes><6 base62 CRC32 chars>`.
- * The checksum lets the server (and secret scanners) reject a mistyped key without a lookup (KEY-1).
+ * The checksum lets the server (and secret scanners) reject a mistyped key without a lookup.
  */
 export type KeyKind = 'pk' | 'sk';
 export type Mode = 'live' | 'test';
@@ -58,7 +58,7 @@ export function parseApiKey(key: string): ParsedKey | null {
   return { kind: m[1] as KeyKind, mode: m[2] as Mode };
 }
 
-/** SHA-256 is right for 256-bit random keys (KEY-2); hex so it indexes as text. */
+/** SHA-256 is right for 256-bit random keys; hex so it indexes as text. */
 export function hashSecret(value: string): string {
   // The one-shot form: no Hash object per call (this runs on every proxied call).
   return hash('sha256', value, 'hex');

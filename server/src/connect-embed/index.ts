@@ -35,7 +35,7 @@ function assetDir(): string {
   return dir;
 }
 
-/** Content-hashed, immutable URLs, so a host can pin them (WEB-3). */
+/** Content-hashed, immutable URLs, so a host can pin them. */
 function loadAssets(): { script: Asset; style: Asset } {
   const dir = assetDir();
   const load = (file: string, ext: string, type: string): Asset => {

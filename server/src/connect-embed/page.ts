@@ -33,7 +33,7 @@ export interface ErrorView {
   message: string;
 }
 
-/** The CSP of every embed page (WEB-3). `frameAncestors` are origins already validated as such. */
+/** The CSP of every embed page. `frameAncestors` are origins already validated as such. */
 export function embedCsp(frameAncestors: string[]): string {
   return [
     "default-src 'none'",

@@ -15,7 +15,7 @@ import type { Database } from './schema.js';
 export interface Storage {
   db: Kysely<Database>;
   kind: 'postgres' | 'pglite';
-  /** Queries run through `db` since start (tests prove a path runs none; KEY-1). */
+  /** Queries run through `db` since start (tests prove a path runs none). */
   readonly stats: { queries: number };
   ping(): Promise<void>;
   notify(channel: string, payload: string): Promise<void>;
@@ -59,7 +59,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
   return opts.databaseUrl ? openPostgres(opts as StorageOptions & { databaseUrl: string }) : openPglite(opts);
 }
 
-/** Counts queries through kysely's log hook; never looks at the query or its parameters (LOG-1). */
+/** Counts queries through kysely's log hook; never looks at the query or its parameters. */
 function queryCounter(): { stats: { queries: number }; log: () => void } {
   const stats = { queries: 0 };
   return {

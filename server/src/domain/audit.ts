@@ -30,7 +30,7 @@ export function auditRow(who: Actor, entry: AuditEntry) {
   };
 }
 
-/** One audit row per write; metadata must never hold a secret (OPS-1). */
+/** One audit row per write; metadata must never hold a secret. */
 export async function audit(db: Kysely<Database>, who: Actor, entry: AuditEntry): Promise<void> {
   await db.insertInto('audit_log').values(auditRow(who, entry)).execute();
 }

@@ -5,8 +5,8 @@ import { SsrfError } from '../net/ssrf.js';
 import type { Services } from '../services.js';
 
 /**
- * Canonicalises and checks a customer-supplied URL at save time (SSRF-1). The same policy
- * runs again inside the connector at every connection (SSRF-2), so a host that resolves
+ * Canonicalises and checks a customer-supplied URL at save time. The same policy
+ * runs again inside the connector at every connection, so a host that resolves
  * differently later is still refused.
  */
 export async function checkBaseUrl(

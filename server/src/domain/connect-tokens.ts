@@ -7,7 +7,7 @@ import type { Services } from '../services.js';
 import { type Actor, audit } from './audit.js';
 import type { Scope } from './scope.js';
 
-/** Short-lived, single-use, bound to a refId: lets a browser with a pk replace a key (KEY-4). */
+/** Short-lived, single-use, bound to a refId: lets a browser with a pk replace a key. */
 export async function createConnectToken(
   s: Services,
   scope: Scope,

@@ -4,7 +4,7 @@ import type { Vault } from '../vault/vault.js';
 import { fieldContext, hashKeyContext, IDEMPOTENCY_HASH_KIND, IDEMPOTENCY_SECRET_KIND, isSealedField } from './idempotency.js';
 
 /**
- * Master-key rotation of stored Idempotency-Key records (issue 24, item 12): a record holds data
+ * Master-key rotation of stored Idempotency-Key records: a record holds data
  * keys wrapped by a master key (its request-hash key, and each secret shown once in its stored
  * response); they are re-wrapped like the other tables' (domain/master-keys.ts), or the records
  * could not be replayed once the old master key is retired.

@@ -40,7 +40,7 @@ export const IDEMPOTENCY_TTL_MS = 86_400_000;
 export const IDEMPOTENCY_LEASE_MS = 60_000;
 
 /**
- * `Idempotency-Key` on secret-key writes (REL-4), as Stripe does it:
+ * `Idempotency-Key` on secret-key writes, as Stripe does it:
  *
  * - The first request claims the key atomically: one `insert ... on conflict do update ... where`
  *   writes an `in_progress` row (or takes over an expired one), so of two simultaneous requests

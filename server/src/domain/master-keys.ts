@@ -8,7 +8,7 @@ import { type Actor, audit } from './audit.js';
 import { idempotencyDataKeys, idempotencyPending, rewrapIdempotencyBatch } from './idempotency-rewrap.js';
 
 /**
- * Master-key (KEK) rotation by re-wrapping data keys (ENC-5). Each sealed row stores the id
+ * Master-key (KEK) rotation by re-wrapping data keys. Each sealed row stores the id
  * of the master key that wrapped its data key; rotation re-wraps the data key under the
  * active master key and leaves the data ciphertext alone. Batches claim rows with
  * `FOR UPDATE SKIP LOCKED`, so rotation runs online, next to traffic and to other

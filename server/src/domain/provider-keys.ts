@@ -28,7 +28,7 @@ export interface ConnectRequest {
 }
 
 /**
- * Stores or replaces a provider key (DESIGN "Keys", foundation §6-7). A publishable key
+ * Stores or replaces a provider key. A publishable key
  * without a connect token may only make a first connection, and only to allowed base hosts.
  */
 export async function connectKey(s: Services, scope: Scope, who: Actor, req: ConnectRequest) {
@@ -224,7 +224,7 @@ export async function listKeys(
   };
 }
 
-/** Destroys the key material, keeps the metadata; idempotent (OPS-2). */
+/** Destroys the key material, keeps the metadata; idempotent. */
 export async function revokeKey(s: Services, scope: Scope, who: Actor, provider: ProviderName, refId: string) {
   const row = await s.db.transaction().execute(async (trx) => {
     const current = await findMeta(trx, scope, provider, refId);

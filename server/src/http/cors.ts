@@ -7,7 +7,7 @@ export const BROWSER_PATHS = new Set(['/v1/keys/connect', '/trpc/keys.connect'])
  * Preflight for the connect routes. A preflight carries no key, so it cannot know the
  * project: it answers for any origin, without credentials; the real request then checks the
  * origin against the project's allowed list and only an allowed origin gets
- * Access-Control-Allow-Origin (WEB-1).
+ * Access-Control-Allow-Origin.
  */
 export function registerCors(app: FastifyInstance): void {
   // Every answer of the connect routes depends on Origin (ACAO or a 403), whatever the outcome.

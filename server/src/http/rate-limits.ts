@@ -3,7 +3,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import { BYOError } from '../errors.js';
 
 /**
- * Rate limits for connects: per publishable key and per client IP (WEB-2), and per secret key
+ * Rate limits for connects: per publishable key and per client IP, and per secret key
  * (a generous per-second cap, so one tenant's bulk connects cannot monopolise the database and
  * the webhook queue). In memory by default; shared through Redis when REDIS_URL is set, so
  * several instances count together.

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 export const DEFAULT_HTML_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /**
- * Response headers every route gets (issue 8, HTTP hardening): `nosniff` so no response is
+ * Response headers every route gets (HTTP hardening): `nosniff` so no response is
  * ever sniffed into HTML or script, no Referer leaks from BYO pages, API answers (which can
  * hold a key shown once) are not cached unless the route says otherwise, and HTML is locked down unless the page opted in.
  */

@@ -12,7 +12,7 @@ export interface AgentOptions {
 /**
  * Keep-alive pools per origin (undici Agent). `trusted` serves operator-configured provider
  * bases; `guarded` serves customer-supplied base URLs and webhook URLs, with the SSRF policy
- * checked inside the connector at every new connection (SSRF-2).
+ * checked inside the connector at every new connection.
  */
 export function createTrustedAgent(opts: AgentOptions): Agent {
   return new Agent({
@@ -25,7 +25,7 @@ export function createTrustedAgent(opts: AgentOptions): Agent {
 }
 
 export function createGuardedAgent(guard: SsrfGuard, opts: AgentOptions, resolver?: Parameters<SsrfGuard['lookupFor']>[1]): Agent {
-  // Operator-allowed hosts skip the private-address checks, never the metadata one (SSRF-6).
+  // Operator-allowed hosts skip the private-address checks, never the metadata one.
   const allowed = buildConnector({ timeout: opts.connectTimeout, lookup: guard.metadataOnlyLookup(resolver) } as never);
   const checked = buildConnector({ timeout: opts.connectTimeout, lookup: guard.lookupFor(undefined, resolver) } as never);
   return new Agent({

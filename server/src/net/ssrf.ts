@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 /**
- * The SSRF policy shared by custom provider base URLs and webhook URLs (SSRF-1..6).
+ * The SSRF policy shared by custom provider base URLs and webhook URLs.
  * An address is refused when it is loopback, private, link-local (cloud metadata), CGNAT,
  * unique-local, unspecified, multicast, reserved, or an IPv4-in-IPv6 form of one of those,
  * unless the operator allows its host or range. Metadata addresses stay refused always.

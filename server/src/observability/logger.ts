@@ -3,7 +3,7 @@ import { scrub, scrubDeep } from './scrub.js';
 
 export type { Logger };
 
-/** Fields removed from every log line wherever they appear (LOG-1, first layer). */
+/** Fields removed from every log line wherever they appear (the first of three layers of log scrubbing). */
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["x-api-key"]',
@@ -30,8 +30,8 @@ export function createLogger(opts: { level: string; destination?: DestinationStr
       base: undefined,
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
       formatters: {
-        // Third layer of LOG-1: scrub key-shaped strings anywhere in the line. Fastify's request
-        // and reply read their fields through getters, which a copy would lose (access logs with
+        // Third layer (after the redacted fields and scrub.ts): scrub key-shaped strings anywhere
+        // in the line. Fastify's request and reply read their fields through getters, which a copy would lose (access logs with
         // no method, url or status): the req/res serializers below read and scrub them instead.
         log: (obj) => {
           const { req, res, ...rest } = obj;

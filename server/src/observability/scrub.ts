@@ -1,5 +1,5 @@
 /**
- * Replaces key-shaped substrings in any string (LOG-1, second layer): pino's `redact`
+ * Replaces key-shaped substrings in any string: pino's `redact`
  * only covers known fields, so messages and stack traces go through this too.
  */
 const PATTERNS: RegExp[] = [

@@ -33,7 +33,7 @@ export interface ValidateDeps {
 /**
  * Asks the provider whether it accepts the key with its registry probe (a models list, or a
  * call refused for its body after the key is checked), key in a header (never the URL).
- * 401/403 is "invalid"; timeouts, 429 and 5xx are "unknown" (REL-1).
+ * 401/403 is "invalid"; timeouts, 429 and 5xx are "unknown".
  */
 export async function validateWithProvider(
   spec: ProviderSpec,

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { BASE_SECURITY_HEADERS } from '../http/security-headers.js';
 
 /**
- * Header hygiene for the proxy (issue 3 §4). Inbound: every credential, every `x-byo-*`
+ * Header hygiene for the proxy. Inbound: every credential, every `x-byo-*`
  * header, cookies, hop-by-hop headers and forwarding headers are removed; content and
  * provider headers (`anthropic-version`, `anthropic-beta`, `openai-beta`, `x-stainless-*`,
  * ...) pass. Outbound: hop-by-hop headers, `set-cookie`, CORS headers (`access-control-*`: the

@@ -9,7 +9,7 @@ import type { SandboxOptions, SandboxRequest, SandboxResponse } from './types.js
 export type { SandboxOptions, SandboxRequest, SandboxResponse } from './types.js';
 
 /**
- * The test-mode sandbox (DESIGN "Test mode sandbox"): answers a provider call in that
+ * The test-mode sandbox: answers a provider call in that
  * provider's wire format, JSON or SSE, with no network. `sk-byo-test-invalid` gets the
  * provider's own 401, exactly as a rejected real key would.
  */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Master-key (KEK) rotation: counts per key id, and batched re-wrapping (ENC-5). */
+/** Master-key (KEK) rotation: counts per key id, and batched re-wrapping. */
 
 export const MasterKeyCountSchema = z.object({
   id: z.string().meta({ description: 'Master key id, as in BYO_MASTER_KEYS' }),

@@ -2,7 +2,7 @@ import { EventStreamUsageTap } from './event-stream-tap.js';
 
 /**
  * Reads the model and token counts out of a response as its bytes pass through, without
- * altering or holding up the body (issue 3 §9).
+ * altering or holding up the body.
  *
  * - JSON bodies are not parsed, nor kept whole: only their last 16 KiB are, where the
  *   top-level `usage` object is found (the providers put it last) and parsed alone; the model

@@ -3,7 +3,7 @@ import type { Keyring } from './keyring.js';
 import { pooledRandomBytes } from './random.js';
 
 /**
- * Envelope encryption (ENC-1..3): a fresh 32-byte data key per record encrypts the secret
+ * Envelope encryption: a fresh 32-byte data key per record encrypts the secret
  * with AES-256-GCM; the data key is wrapped by the active master key. Both layers bind the
  * record's context as associated data, so a ciphertext copied to another row fails.
  * Layout of each blob: version(1) | iv(12) | ciphertext | tag(16).
@@ -83,7 +83,7 @@ export class Vault {
     }
   }
 
-  /** Re-wraps the data key under the active master key; the data ciphertext is untouched (ENC-5). */
+  /** Re-wraps the data key under the active master key; the data ciphertext is untouched. */
   rewrap(kind: string, context: AadContext, sealed: Sealed): Sealed {
     const dek = this.unwrap(kind, context, sealed);
     try {

@@ -53,7 +53,7 @@ export function endpointView(r: EndpointMeta, now = new Date()) {
 }
 
 /**
- * The SSRF check of provider base URLs (WH-7), at save time; it runs again inside the guarded
+ * The SSRF check of provider base URLs, at save time; it runs again inside the guarded
  * agent at every connection. https is required in live mode unless the operator allows http;
  * test mode also accepts http (still only to addresses the policy allows).
  */
@@ -208,7 +208,7 @@ export async function deleteEndpoint(s: Services, scope: Scope, who: Actor, id: 
 
 /**
  * A new secret now; for `overlapSeconds` deliveries are signed with the new and the previous
- * secret (WH-3). Rotating again during an overlap drops the oldest secret.
+ * secret. Rotating again during an overlap drops the oldest secret.
  */
 export async function rotateSecret(s: Services, scope: Scope, who: Actor, input: { id: string; overlapSeconds: number }) {
   const current = await findEndpoint(s.db, scope, input.id);
@@ -293,7 +293,7 @@ function sampleLimitEvent(type: 'limit.warning' | 'limit.exceeded'): Record<stri
 
 /**
  * Sends a sample event (`webhook.test` by default, or a key event with sample data) to one
- * endpoint now, through the same signer, SSRF guard and timeout as every delivery (WH-8), and
+ * endpoint now, through the same signer, SSRF guard and timeout as every delivery, and
  * answers with the result. The event goes to this endpoint only (whatever its event filter), is
  * logged as a delivery, and is not retried (redeliver it to try again). A disabled endpoint can
  * be tested, so it can be checked before it is enabled again.

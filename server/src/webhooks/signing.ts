@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Webhook secrets and signatures (DESIGN "Webhooks", WH-1..3).
+ * Webhook secrets and signatures.
  *
  * A secret is `whsec_` + base64 of 32 random bytes. Two signatures go on every delivery:
  * - `X-BYO-Signature`: hex HMAC-SHA256 of the raw body, keyed with the secret string exactly

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * The summed columns of usage roll-ups become `bigint` (issue 24, item 4): a roll-up sums the
+ * The summed columns of usage roll-ups become `bigint`: a roll-up sums the
  * tokens and latency of every call of its key in a minute, and one sum above 2^31 failed its
  * whole insert. One ALTER TABLE, so the table is rewritten once. `requests` stays `integer`:
  * 2^31 calls of one key in one minute is not a real load.

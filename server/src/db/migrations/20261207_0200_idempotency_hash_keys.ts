@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 
 /**
  * The request hash of an Idempotency-Key record is keyed with a random key of its own, sealed
- * by the vault (issue 24, item 12), instead of a key derived from the master key: master-key
+ * by the vault, instead of a key derived from the master key: master-key
  * rotation can then re-wrap it like any data key. Rows written before have no hash key; their
  * hash stays derived from the master key they were written under, and they expire within 24 hours.
  */

@@ -5,7 +5,7 @@ import { adminProcedure, router } from '../init.js';
 
 const TAGS = ['Admin: secrets'];
 
-/** Master-key rotation (ENC-5), driven by `byo secrets rotate-master-key`. */
+/** Master-key rotation, driven by `byo secrets rotate-master-key`. */
 export const secretsRouter = router({
   status: adminProcedure
     .meta({
