@@ -8,16 +8,14 @@
 //   node bench/dashboard.mjs
 //   DASH_CUSTOMERS=100000 DASH_USAGE=1000000 DASH_RUNS=20 node bench/dashboard.mjs
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node bench/dashboard.mjs
-//   DASH_KEEP=1 node bench/dashboard.mjs   # keep the seeded schema (its name is printed) to EXPLAIN queries
 //
 // BYO runs from source through tsx as a child process (LOG_LEVEL=warn) in a fresh schema of
-// DATABASE_URL, dropped afterwards. The target is every request under 200 ms.
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+// DATABASE_URL, dropped when the script exits. The target is every request under 200 ms.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './lib/proc.mjs';
+import { byoBenchEnv } from './lib/byo.mjs';
+import { printedUrl, startChild } from './lib/child.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -27,59 +25,22 @@ const pg = require('pg');
 const CUSTOMERS = Number(process.env.DASH_CUSTOMERS ?? 100_000);
 const USAGE = Number(process.env.DASH_USAGE ?? 1_000_000);
 const RUNS = Number(process.env.DASH_RUNS ?? 20);
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `bench_dash_${randomBytes(4).toString('hex')}`;
+process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
+const DATABASE_URL = process.env.DATABASE_URL;
 
+/** BYO from source (tsx), in a fresh schema of DATABASE_URL that byoBenchEnv drops at exit. */
 async function startByo() {
-  const port = await freePort();
-  const admin = `admin_${randomBytes(24).toString('hex')}`;
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'production',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    BYO_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    BYO_ADMIN_TOKEN: admin,
-    BYO_SEED_DEV_PROJECT: 'false',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL,
-    BYO_DATABASE_SCHEMA: schema,
-    // The dispatcher would try to deliver the seeded pending rows; the screens only read them.
-    BYO_WEBHOOKS: 'false',
-    // Nor should the key-health checks ask providers about the seeded keys.
-    BYO_KEY_HEALTH_INTERVAL: '0',
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/src/main.ts'), 'start'], {
-    cwd: join(root, 'server'),
-    env,
-    stdio: ['ignore', 'inherit', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const exited = new Promise((r) => child.on('exit', r));
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`BYO exited ${child.exitCode}: ${stderr}`);
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) break;
-    } catch {}
-    if (i > 3000) throw new Error('BYO did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    base,
-    admin,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  const { admin, env } = byoBenchEnv('http://127.0.0.1:9/v1');
+  // The dispatcher would try to deliver the seeded pending rows, and the key-health checks would
+  // ask providers about the seeded keys: the screens only read them.
+  Object.assign(env, { NODE_ENV: 'production', BYO_WEBHOOKS: 'false', BYO_KEY_HEALTH_INTERVAL: '0' });
+  delete env.BYO_EMBEDDED_STORAGE;
+  process.chdir(join(root, 'server'));
+  const byo = await startChild(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start'], env, printedUrl);
+  return { base: byo.url, admin, schema: env.BYO_DATABASE_SCHEMA, stop: () => byo.child.kill('SIGTERM') };
 }
 
-async function seed(db, projectId) {
+async function seed(db, schema, projectId) {
   const t0 = Date.now();
   // Customers: cust_000001 ... each with an openai key; every fifth also anthropic. 3% disabled, 2% revoked.
   // One bulk statement would update the counters' 8 rows 120,000 times in one transaction (its
@@ -179,7 +140,7 @@ async function main() {
     const projectId = created.project.id;
     const sk = created.keys.find((k) => k.kind === 'sk' && k.mode === 'test').key;
     console.log(`seeding ${CUSTOMERS.toLocaleString()} customers, ${USAGE.toLocaleString()} usage rows ...`);
-    const seconds = await seed(db, projectId);
+    const seconds = await seed(db, byo.schema, projectId);
     console.log(`seeded in ${seconds.toFixed(1)} s`);
 
     const session = async (secret) => {
@@ -257,8 +218,6 @@ async function main() {
     const worst = Math.max(...rows.map((r) => r.p95));
     console.log(`\nslowest p95: ${worst.toFixed(1)} ms (target < 200 ms): ${worst < 200 ? 'OK' : 'OVER'}`);
   } finally {
-    if (process.env.DASH_KEEP === '1') console.log(`kept schema ${schema}`);
-    else await db.query(`drop schema if exists "${schema}" cascade`).catch(() => {});
     await db.end();
     await byo.stop();
   }

@@ -149,7 +149,7 @@ describe('dashboard screens, with data from a started server', () => {
     await page.getByText('Loading…').waitFor({ state: 'detached' });
     await page.getByRole('cell', { name: 'gpt-4o-mini' }).waitFor();
     await page.locator('#chart-usage canvas').waitFor();
-    await checkAndShoot('customer');
+    expect(await seriousViolations(page)).toEqual([]);
 
     await page.getByRole('button', { name: 'Revoke the openai key' }).click();
     const dialog = page.getByRole('dialog', { name: 'Revoke the openai key of globex?' });
@@ -163,6 +163,28 @@ describe('dashboard screens, with data from a started server', () => {
     const rest = await server.request('GET', '/v1/keys/openai/globex', { key: project.skTest });
     expect(rest.body.status).toBe('revoked');
     await waitFor(async () => ok.received.some((r) => r.body.type === 'key.revoked' && r.body.data.refId === 'globex'));
+  });
+
+  it('Customer limits: add one from the UI (REST sees it), see its use, remove it', async () => {
+    await go('Customers', 'Customers');
+    await page.getByRole('link', { name: 'acme_corp' }).first().click();
+    await page.getByRole('heading', { name: 'acme_corp', level: 1 }).waitFor();
+    const form = page.getByRole('form', { name: 'Add a limit' });
+    await form.getByLabel('Metric').selectOption('requests');
+    await form.getByLabel('Window').selectOption('day');
+    await form.getByLabel('Maximum').fill('100');
+    await form.getByRole('button', { name: 'Add limit' }).click();
+    await page.getByRole('status').filter({ hasText: 'Limit saved' }).waitFor();
+    const rest = await server.request('GET', '/v1/customers/acme_corp/limits', { key: project.skTest });
+    expect(rest.status, rest.text).toBe(200);
+    expect(rest.body).toMatchObject({ source: 'customer', limits: [{ metric: 'requests', window: 'day', max: 100 }] });
+    await page.getByText('of 100').waitFor();
+    await page.locator('#chart-usage canvas').waitFor();
+    await checkAndShoot('customer');
+
+    await page.getByRole('button', { name: 'Remove the requests per day limit' }).click();
+    await page.getByRole('status').filter({ hasText: 'Limit removed' }).waitFor();
+    expect((await server.request('GET', '/v1/customers/acme_corp/limits', { key: project.skTest })).body.source).not.toBe('customer');
   });
 
   it('Webhooks: endpoints and the delivery log; redeliver sends the event again', async () => {

@@ -103,6 +103,7 @@ export class CustomerScreen extends Screen {
               : html`<p class="muted">No stored keys for this refId.</p>`
         }
       </section>
+      <section aria-labelledby="limits-title"><byo-customer-limits .refId=${this.refId}></byo-customer-limits></section>
       <section aria-labelledby="usage-title">
         <h2 id="usage-title">Usage, last 30 days</h2>
         ${

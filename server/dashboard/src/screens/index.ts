@@ -2,6 +2,7 @@ import { ApiKeysScreen } from './api-keys.js';
 import { AuditScreen } from './audit.js';
 import { CustomerScreen } from './customer.js';
 import { CustomersScreen } from './customers.js';
+import { CustomerLimits } from './limits.js';
 import { MasterKeysScreen } from './master-keys.js';
 import { OverviewScreen } from './overview.js';
 import { WebhooksScreen } from './webhooks.js';
@@ -11,6 +12,7 @@ const SCREENS: Record<string, CustomElementConstructor> = {
   'byo-overview': OverviewScreen,
   'byo-customers': CustomersScreen,
   'byo-customer': CustomerScreen,
+  'byo-customer-limits': CustomerLimits,
   'byo-webhooks': WebhooksScreen,
   'byo-api-keys': ApiKeysScreen,
   'byo-audit': AuditScreen,
