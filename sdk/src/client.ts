@@ -5,6 +5,7 @@ import { AnthropicClient } from './resources/anthropic/index.js';
 import { ConnectTokens } from './resources/connect-tokens.js';
 import { GoogleClient } from './resources/google/index.js';
 import { Keys } from './resources/keys.js';
+import { Limits } from './resources/limits.js';
 import { Prices } from './resources/prices.js';
 import { Providers } from './resources/providers.js';
 import { UsageResource } from './resources/usage.js';
@@ -52,6 +53,8 @@ export class BYOK {
   readonly connectTokens: ConnectTokens;
   /** Prices (USD per million tokens) and this project's overrides. */
   readonly prices: Prices;
+  /** Spend limits per customer and the project default. */
+  readonly limits: Limits;
   /** Usage and cost of proxied calls. */
   readonly usage: UsageResource;
   readonly webhooks: WebhooksResource;
@@ -102,6 +105,7 @@ export class BYOK {
     this.providers = new Providers(this.transport);
     this.connectTokens = new ConnectTokens(this.transport);
     this.prices = new Prices(this.transport);
+    this.limits = new Limits(this.transport);
     this.usage = new UsageResource(this.transport);
     this.webhooks = new WebhooksResource(this.transport);
   }

@@ -38,6 +38,7 @@ export type * from './resources/openai/responses.js';
 export { OpenAIClient, type OpenAICompatibleProvider } from './resources/openai/index.js';
 export type * from './resources/providers.js';
 export type * from './resources/prices.js';
+export type * from './resources/limits.js';
 export type * from './resources/usage.js';
 export { Providers } from './resources/providers.js';
 export type { ProviderClientOptions } from './resources/proxy.js';
@@ -50,6 +51,11 @@ export {
   type KeyEventDataWithReason,
   type KeyRevokedEvent,
   type KeyValidationFailedEvent,
+  type LimitEventData,
+  type LimitEventLimit,
+  type LimitExceededEvent,
+  type LimitExceededEventData,
+  type LimitWarningEvent,
   type TestHeadersParams,
   type VerifyOptions,
   type WebhookEvent,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BYOK, ValidationError } from '../src/index.js';
+import { BYOK, type LimitExceededEvent, RateLimitError, ValidationError, type WebhookEvent } from '../src/index.js';
 import { startTestServer, type TestProject, type TestServer } from './helpers/server.js';
 
 /** byok.prices and byok.usage against a real server (the sandbox answers the calls). */
@@ -45,5 +45,31 @@ describe('byok.usage', () => {
     expect(usage.data).toEqual([expect.objectContaining({ refId: 'cust_sdk', provider: 'openai', requests: 1, unpricedRequests: 0 })]);
     expect(usage.data[0]?.costUsd).toBeGreaterThan(0);
     expect(usage.totals.costUsd).toBe(usage.data[0]?.costUsd);
+  });
+});
+
+describe('byok.limits', () => {
+  it('sets a customer limit and the default, reads their live state, and the proxy enforces them', async () => {
+    await byok.keys.connect({ provider: 'openai', refId: 'cust_lim', providerKey: 'sk-byo-test-valid' });
+    const set = await byok.limits.set({ refId: 'cust_lim', limits: [{ metric: 'requests', window: 'day', max: 1 }] });
+    expect(set).toMatchObject({ refId: 'cust_lim', source: 'customer', limits: [{ metric: 'requests', max: 1, used: 0, remaining: 1 }] });
+    const client = byok.openai({ refId: 'cust_lim' });
+    await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    const err = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect((err as RateLimitError).code).toBe('limit_exceeded');
+    expect((await byok.limits.get({ refId: 'cust_lim' })).limits[0]).toMatchObject({ used: 1, remaining: 0 });
+    expect((await byok.limits.clear({ refId: 'cust_lim' })).source).toBe('none');
+
+    expect((await byok.limits.setDefault({ limits: [{ metric: 'tokens', window: 'month', max: 100000 }] })).source).toBe('default');
+    expect((await byok.limits.get({ refId: 'cust_lim' })).source).toBe('default');
+    expect((await byok.limits.clearDefault()).limits).toEqual([]);
+  });
+
+  it('limit events are in the SDK event types', () => {
+    const e = { type: 'limit.exceeded', data: { requested: 1 } } as WebhookEvent;
+    if (e.type === 'limit.exceeded') expect((e as LimitExceededEvent).data.requested).toBe(1);
   });
 });

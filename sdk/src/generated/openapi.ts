@@ -75,6 +75,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/keys/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Keys by status and by their last check, and the failing keys with the reason
+         * @description Scheduled checks (docs/key-health.md) keep `lastValidation` current; this sums it up for an operator.
+         */
+        get: operations["keys-health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/keys/{provider}/{refId}": {
         parameters: {
             query?: never;
@@ -446,6 +466,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers/{refId}/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer’s limits in force (its own, else the default) with their use
+         * @description Each limit is `{ metric: requests|tokens|cost_usd, window: minute|hour|day|month, max, provider?, warnAt? }`; the proxy refuses a call that would pass one with 429 `limit_exceeded` in the provider’s error shape and `Retry-After`. GET adds `used`, `remaining` and `resetsAt` for the current window. See docs/spend-controls.md.
+         */
+        get: operations["limits-customerGet"];
+        /**
+         * Replace a customer’s limits (they replace the default for this customer)
+         * @description Each limit is `{ metric: requests|tokens|cost_usd, window: minute|hour|day|month, max, provider?, warnAt? }`; the proxy refuses a call that would pass one with 429 `limit_exceeded` in the provider’s error shape and `Retry-After`. GET adds `used`, `remaining` and `resetsAt` for the current window. See docs/spend-controls.md.
+         */
+        put: operations["limits-customerSet"];
+        post?: never;
+        /** Clear a customer’s limits (the default applies again) */
+        delete: operations["limits-customerClear"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/limits/default": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project’s default limits (for customers without their own)
+         * @description Each limit is `{ metric: requests|tokens|cost_usd, window: minute|hour|day|month, max, provider?, warnAt? }`; the proxy refuses a call that would pass one with 429 `limit_exceeded` in the provider’s error shape and `Retry-After`. GET adds `used`, `remaining` and `resetsAt` for the current window. See docs/spend-controls.md.
+         */
+        get: operations["limits-defaultGet"];
+        /**
+         * Replace the project’s default limits
+         * @description Each limit is `{ metric: requests|tokens|cost_usd, window: minute|hour|day|month, max, provider?, warnAt? }`; the proxy refuses a call that would pass one with 429 `limit_exceeded` in the provider’s error shape and `Retry-After`. GET adds `used`, `remaining` and `resetsAt` for the current window. See docs/spend-controls.md.
+         */
+        put: operations["limits-defaultSet"];
+        post?: never;
+        /** Clear the project’s default limits */
+        delete: operations["limits-defaultClear"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/overview": {
         parameters: {
             query?: never;
@@ -477,7 +547,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "missing_ref_id" | "invalid_base_url" | "invalid_credential" | "path_mismatch" | "unsupported_media_type" | "unauthorized" | "api_key_expired" | "connect_token_invalid" | "session_expired" | "permission_denied" | "origin_not_allowed" | "connect_token_mismatch" | "csrf_failed" | "not_found" | "key_not_found" | "project_not_found" | "api_key_not_found" | "endpoint_not_found" | "delivery_not_found" | "conflict" | "key_exists" | "key_revoked" | "key_disabled" | "idempotency_conflict" | "idempotency_in_progress" | "endpoint_disabled" | "delivery_in_progress" | "endpoint_limit_reached" | "request_timeout" | "payload_too_large" | "key_invalid" | "rate_limited" | "concurrency_limited" | "headers_too_large" | "internal_error" | "upstream_unreachable" | "database_unavailable" | "upstream_timeout";
+            code: "bad_request" | "validation_failed" | "missing_ref_id" | "invalid_base_url" | "invalid_credential" | "path_mismatch" | "unsupported_media_type" | "unauthorized" | "api_key_expired" | "connect_token_invalid" | "session_expired" | "permission_denied" | "origin_not_allowed" | "connect_token_mismatch" | "csrf_failed" | "not_found" | "key_not_found" | "project_not_found" | "api_key_not_found" | "endpoint_not_found" | "delivery_not_found" | "conflict" | "key_exists" | "key_revoked" | "key_disabled" | "idempotency_conflict" | "idempotency_in_progress" | "endpoint_disabled" | "delivery_in_progress" | "endpoint_limit_reached" | "request_timeout" | "payload_too_large" | "key_invalid" | "rate_limited" | "concurrency_limited" | "limit_exceeded" | "headers_too_large" | "internal_error" | "upstream_unreachable" | "database_unavailable" | "upstream_timeout";
             /**
              * @description What went wrong and what to do; for humans, may change.
              * @example refId: Required
@@ -752,6 +822,15 @@ export interface operations {
                             keyHint: string | null;
                             /** @description Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`). */
                             baseUrl: string | null;
+                            /**
+                             * @description Provider settings stored with the key (never secrets): `region` and `accessKeyId` (`bedrock`), `location` and `projectId` (`vertex`); null for providers without any.
+                             * @example {
+                             *       "region": "us-east-1"
+                             *     }
+                             */
+                            settings: {
+                                [key: string]: string;
+                            } | null;
                             lastValidatedAt: string | null;
                             /** @description `valid`, `invalid` or `unknown` (the provider could not be asked): the outcome of `lastValidation` in the words of `POST /v1/keys/validate`. */
                             lastValidationResult: string | null;
@@ -925,6 +1004,15 @@ export interface operations {
                         keyHint: string | null;
                         /** @description Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`). */
                         baseUrl: string | null;
+                        /**
+                         * @description Provider settings stored with the key (never secrets): `region` and `accessKeyId` (`bedrock`), `location` and `projectId` (`vertex`); null for providers without any.
+                         * @example {
+                         *       "region": "us-east-1"
+                         *     }
+                         */
+                        settings: {
+                            [key: string]: string;
+                        } | null;
                         lastValidatedAt: string | null;
                         /** @description `valid`, `invalid` or `unknown` (the provider could not be asked): the outcome of `lastValidation` in the words of `POST /v1/keys/validate`. */
                         lastValidationResult: string | null;
@@ -1068,6 +1156,7 @@ export interface operations {
                 refId?: string;
                 provider?: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                 status?: "active" | "revoked" | "disabled";
+                lastOutcome?: "valid" | "invalid" | "unreachable";
                 limit?: number;
                 cursor?: string;
             };
@@ -1098,6 +1187,15 @@ export interface operations {
                             keyHint: string | null;
                             /** @description Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`). */
                             baseUrl: string | null;
+                            /**
+                             * @description Provider settings stored with the key (never secrets): `region` and `accessKeyId` (`bedrock`), `location` and `projectId` (`vertex`); null for providers without any.
+                             * @example {
+                             *       "region": "us-east-1"
+                             *     }
+                             */
+                            settings: {
+                                [key: string]: string;
+                            } | null;
                             lastValidatedAt: string | null;
                             /** @description `valid`, `invalid` or `unknown` (the provider could not be asked): the outcome of `lastValidation` in the words of `POST /v1/keys/validate`. */
                             lastValidationResult: string | null;
@@ -1190,6 +1288,152 @@ export interface operations {
             };
         };
     };
+    "keys-health": {
+        parameters: {
+            query?: {
+                provider?: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        byStatus: {
+                            active: number;
+                            disabled: number;
+                            revoked: number;
+                        };
+                        /** @description Active keys by their last check's outcome (`unchecked`: never checked yet). */
+                        byOutcome: {
+                            valid: number;
+                            invalid: number;
+                            unreachable: number;
+                            unchecked: number;
+                        };
+                        /** @description Keys whose last check was `invalid` or `unreachable` (active or disabled, not revoked), the most recently checked first: `lastValidation.message` says why. */
+                        failing: {
+                            id: string;
+                            /**
+                             * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                             * @enum {string}
+                             */
+                            provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                            refId: string;
+                            /** @enum {string} */
+                            status: "active" | "revoked" | "disabled";
+                            statusReason: string | null;
+                            keyHint: string | null;
+                            /** @description Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`). */
+                            baseUrl: string | null;
+                            /**
+                             * @description Provider settings stored with the key (never secrets): `region` and `accessKeyId` (`bedrock`), `location` and `projectId` (`vertex`); null for providers without any.
+                             * @example {
+                             *       "region": "us-east-1"
+                             *     }
+                             */
+                            settings: {
+                                [key: string]: string;
+                            } | null;
+                            lastValidatedAt: string | null;
+                            /** @description `valid`, `invalid` or `unknown` (the provider could not be asked): the outcome of `lastValidation` in the words of `POST /v1/keys/validate`. */
+                            lastValidationResult: string | null;
+                            /** @description The last check of the key with its provider (scheduled, at connect, or `POST /v1/keys/validate`); null: never checked. */
+                            lastValidation: {
+                                /**
+                                 * @description `valid`: the provider accepted the key. `invalid`: it refused the key itself (401/403). `unreachable`: it could not be asked (DNS, timeout, 429, 5xx); never disables a key.
+                                 * @enum {string}
+                                 */
+                                outcome: "valid" | "invalid" | "unreachable";
+                                /**
+                                 * @description ISO 8601 timestamp
+                                 * @example 2026-01-01T00:00:00.000Z
+                                 */
+                                at: string;
+                                /** @description Why, in words (never the key); null when the provider accepted it. */
+                                message: string | null;
+                            } | null;
+                            /**
+                             * @description The model ids the provider's model listing gave for this key, sorted: what it can use. Read by the scheduled checks, the first one right after connect. Null: not listed yet, or the provider has no listing BYO reads (OpenRouter, Perplexity).
+                             * @example [
+                             *       "gpt-4o",
+                             *       "gpt-4o-mini"
+                             *     ]
+                             */
+                            models: string[] | null;
+                            /** @description When `models` was read. */
+                            modelsCheckedAt: string | null;
+                            /**
+                             * @description ISO 8601 timestamp
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            createdAt: string;
+                            /**
+                             * @description ISO 8601 timestamp
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `bad_request`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired API key (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This key may not do this (`permission_denied`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (`internal_error`); the request id identifies it in the server logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     "keys-get": {
         parameters: {
             query?: never;
@@ -1224,6 +1468,15 @@ export interface operations {
                         keyHint: string | null;
                         /** @description Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`). */
                         baseUrl: string | null;
+                        /**
+                         * @description Provider settings stored with the key (never secrets): `region` and `accessKeyId` (`bedrock`), `location` and `projectId` (`vertex`); null for providers without any.
+                         * @example {
+                         *       "region": "us-east-1"
+                         *     }
+                         */
+                        settings: {
+                            [key: string]: string;
+                        } | null;
                         lastValidatedAt: string | null;
                         /** @description `valid`, `invalid` or `unknown` (the provider could not be asked): the outcome of `lastValidation` in the words of `POST /v1/keys/validate`. */
                         lastValidationResult: string | null;
@@ -2932,7 +3185,7 @@ export interface operations {
                      *       "key.revoked"
                      *     ]
                      */
-                    events?: ("key.connected" | "key.revoked" | "key.disabled" | "key.validation_failed" | "*")[];
+                    events?: ("key.connected" | "key.revoked" | "key.disabled" | "key.validation_failed" | "key.models_changed" | "limit.warning" | "limit.exceeded" | "*")[];
                     /** @example Production receiver */
                     description?: string;
                     /** @default true */
@@ -3282,7 +3535,7 @@ export interface operations {
                      *       "key.revoked"
                      *     ]
                      */
-                    events?: ("key.connected" | "key.revoked" | "key.disabled" | "key.validation_failed" | "*")[];
+                    events?: ("key.connected" | "key.revoked" | "key.disabled" | "key.validation_failed" | "key.models_changed" | "limit.warning" | "limit.exceeded" | "*")[];
                     description?: string | null;
                     /** @description false pauses the endpoint: its pending deliveries are marked failed. */
                     enabled?: boolean;
@@ -3582,7 +3835,7 @@ export interface operations {
                      * @default webhook.test
                      * @enum {string}
                      */
-                    event?: "key.connected" | "key.revoked" | "key.disabled" | "key.validation_failed" | "webhook.test";
+                    event?: "key.connected" | "key.revoked" | "key.disabled" | "key.validation_failed" | "key.models_changed" | "limit.warning" | "limit.exceeded" | "webhook.test";
                 };
             };
         };
@@ -3716,7 +3969,7 @@ export interface operations {
         parameters: {
             query?: {
                 endpointId?: string;
-                eventType?: "key.connected" | "key.revoked" | "key.disabled" | "key.validation_failed" | "webhook.test";
+                eventType?: "key.connected" | "key.revoked" | "key.disabled" | "key.validation_failed" | "key.models_changed" | "limit.warning" | "limit.exceeded" | "webhook.test";
                 eventId?: string;
                 status?: "pending" | "succeeded" | "failed";
                 limit?: number;
@@ -4380,6 +4633,694 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (`internal_error`); the request id identifies it in the server logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "limits-customerGet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots). */
+                refId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The customer; null for the project default */
+                        refId: string | null;
+                        /**
+                         * @description Where the limits in force come from: the customer’s own, the project default, or none
+                         * @enum {string}
+                         */
+                        source: "customer" | "default" | "none";
+                        limits: {
+                            /** @enum {string} */
+                            metric: "requests" | "tokens" | "cost_usd";
+                            /** @enum {string} */
+                            window: "minute" | "hour" | "day" | "month";
+                            max: number;
+                            provider: ("openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity") | null;
+                            warnAt: number;
+                            /** @description Used in the current window (tokens and cost include in-flight reservations) */
+                            used: number;
+                            remaining: number;
+                            /**
+                             * @description When the current window ends
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            resetsAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `bad_request`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired API key (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This key may not do this (`permission_denied`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (`internal_error`); the request id identifies it in the server logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "limits-customerSet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots). */
+                refId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    limits: {
+                        /**
+                         * @description `requests` (calls), `tokens` (input + output) or `cost_usd` (at the project’s prices)
+                         * @enum {string}
+                         */
+                        metric: "requests" | "tokens" | "cost_usd";
+                        /**
+                         * @description minute and hour: fixed windows on the UTC clock (12:00:00 to 12:00:59...); day and month: UTC calendar days and months. Each resets at its end.
+                         * @enum {string}
+                         */
+                        window: "minute" | "hour" | "day" | "month";
+                        /**
+                         * @description The most a window may use (a whole number for requests and tokens)
+                         * @example 1000
+                         */
+                        max: number;
+                        /**
+                         * @description Only calls to this provider count; absent: every provider
+                         * @enum {string}
+                         */
+                        provider?: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                        /**
+                         * @description Fraction of `max` at which `limit.warning` is sent, once per window (default 0.8)
+                         * @example 0.8
+                         */
+                        warnAt?: number;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The customer; null for the project default */
+                        refId: string | null;
+                        /**
+                         * @description Where the limits in force come from: the customer’s own, the project default, or none
+                         * @enum {string}
+                         */
+                        source: "customer" | "default" | "none";
+                        limits: {
+                            /** @enum {string} */
+                            metric: "requests" | "tokens" | "cost_usd";
+                            /** @enum {string} */
+                            window: "minute" | "hour" | "day" | "month";
+                            max: number;
+                            provider: ("openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity") | null;
+                            warnAt: number;
+                            /** @description Used in the current window (tokens and cost include in-flight reservations) */
+                            used: number;
+                            remaining: number;
+                            /**
+                             * @description When the current window ends
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            resetsAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid limits (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not a secret key */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (`internal_error`); the request id identifies it in the server logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "limits-customerClear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots). */
+                refId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The customer; null for the project default */
+                        refId: string | null;
+                        /**
+                         * @description Where the limits in force come from: the customer’s own, the project default, or none
+                         * @enum {string}
+                         */
+                        source: "customer" | "default" | "none";
+                        limits: {
+                            /** @enum {string} */
+                            metric: "requests" | "tokens" | "cost_usd";
+                            /** @enum {string} */
+                            window: "minute" | "hour" | "day" | "month";
+                            max: number;
+                            provider: ("openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity") | null;
+                            warnAt: number;
+                            /** @description Used in the current window (tokens and cost include in-flight reservations) */
+                            used: number;
+                            remaining: number;
+                            /**
+                             * @description When the current window ends
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            resetsAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `bad_request`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired API key (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This key may not do this (`permission_denied`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (`internal_error`); the request id identifies it in the server logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "limits-defaultGet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The customer; null for the project default */
+                        refId: string | null;
+                        /**
+                         * @description Where the limits in force come from: the customer’s own, the project default, or none
+                         * @enum {string}
+                         */
+                        source: "customer" | "default" | "none";
+                        limits: {
+                            /** @enum {string} */
+                            metric: "requests" | "tokens" | "cost_usd";
+                            /** @enum {string} */
+                            window: "minute" | "hour" | "day" | "month";
+                            max: number;
+                            provider: ("openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity") | null;
+                            warnAt: number;
+                            /** @description Used in the current window (tokens and cost include in-flight reservations) */
+                            used: number;
+                            remaining: number;
+                            /**
+                             * @description When the current window ends
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            resetsAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `bad_request`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired API key (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This key may not do this (`permission_denied`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (`internal_error`); the request id identifies it in the server logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "limits-defaultSet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    limits: {
+                        /**
+                         * @description `requests` (calls), `tokens` (input + output) or `cost_usd` (at the project’s prices)
+                         * @enum {string}
+                         */
+                        metric: "requests" | "tokens" | "cost_usd";
+                        /**
+                         * @description minute and hour: fixed windows on the UTC clock (12:00:00 to 12:00:59...); day and month: UTC calendar days and months. Each resets at its end.
+                         * @enum {string}
+                         */
+                        window: "minute" | "hour" | "day" | "month";
+                        /**
+                         * @description The most a window may use (a whole number for requests and tokens)
+                         * @example 1000
+                         */
+                        max: number;
+                        /**
+                         * @description Only calls to this provider count; absent: every provider
+                         * @enum {string}
+                         */
+                        provider?: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                        /**
+                         * @description Fraction of `max` at which `limit.warning` is sent, once per window (default 0.8)
+                         * @example 0.8
+                         */
+                        warnAt?: number;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The customer; null for the project default */
+                        refId: string | null;
+                        /**
+                         * @description Where the limits in force come from: the customer’s own, the project default, or none
+                         * @enum {string}
+                         */
+                        source: "customer" | "default" | "none";
+                        limits: {
+                            /** @enum {string} */
+                            metric: "requests" | "tokens" | "cost_usd";
+                            /** @enum {string} */
+                            window: "minute" | "hour" | "day" | "month";
+                            max: number;
+                            provider: ("openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity") | null;
+                            warnAt: number;
+                            /** @description Used in the current window (tokens and cost include in-flight reservations) */
+                            used: number;
+                            remaining: number;
+                            /**
+                             * @description When the current window ends
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            resetsAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid limits (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not a secret key */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (`internal_error`); the request id identifies it in the server logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "limits-defaultClear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The customer; null for the project default */
+                        refId: string | null;
+                        /**
+                         * @description Where the limits in force come from: the customer’s own, the project default, or none
+                         * @enum {string}
+                         */
+                        source: "customer" | "default" | "none";
+                        limits: {
+                            /** @enum {string} */
+                            metric: "requests" | "tokens" | "cost_usd";
+                            /** @enum {string} */
+                            window: "minute" | "hour" | "day" | "month";
+                            max: number;
+                            provider: ("openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity") | null;
+                            warnAt: number;
+                            /** @description Used in the current window (tokens and cost include in-flight reservations) */
+                            used: number;
+                            remaining: number;
+                            /**
+                             * @description When the current window ends
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            resetsAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `bad_request`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired API key (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This key may not do this (`permission_denied`) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -32,6 +32,37 @@ export interface KeyConnectedEventData extends KeyEventData {
   by: 'secret_key' | 'publishable_key' | 'connect_token';
 }
 
+/** A spend limit, as `limit.*` events carry it (docs/spend-controls.md). */
+export interface LimitEventLimit {
+  metric: 'requests' | 'tokens' | 'cost_usd';
+  window: 'minute' | 'hour' | 'day' | 'month';
+  max: number;
+  /** Only calls to this provider count; null: every provider. */
+  provider: string | null;
+  warnAt: number;
+}
+
+/** Data of `limit.warning` and `limit.exceeded`. */
+export interface LimitEventData {
+  refId: string;
+  /** The provider of the call that crossed or hit the limit. */
+  provider: string;
+  /** Whose limit: the customer's own, the project default, or the key owner's cap. */
+  scope: 'customer' | 'default' | 'owner';
+  limit: LimitEventLimit;
+  /** Used in the window (before the refused call, for `limit.exceeded`). */
+  used?: number;
+  windowStart: string;
+  resetsAt: string;
+  at: string;
+  [key: string]: unknown;
+}
+
+/** `limit.exceeded` also says what the refused call would have used. */
+export interface LimitExceededEventData extends LimitEventData {
+  requested: number;
+}
+
 /** Data of a `webhook.test` event. */
 export interface WebhookTestEventData {
   /** The endpoint that was tested (`we_...`). */
@@ -57,10 +88,21 @@ export type KeyRevokedEvent = EventBase<'key.revoked', KeyEventData>;
 export type KeyDisabledEvent = EventBase<'key.disabled', KeyEventDataWithReason>;
 /** Validation on connect refused the key (it was not stored). */
 export type KeyValidationFailedEvent = EventBase<'key.validation_failed', KeyEventDataWithReason>;
+/** A customer's use crossed `warnAt` of a limit (once per window). */
+export type LimitWarningEvent = EventBase<'limit.warning', LimitEventData>;
+/** A call was refused by a limit, the first time in its window. */
+export type LimitExceededEvent = EventBase<'limit.exceeded', LimitExceededEventData>;
 /** Sent by the endpoint's "test" action (without another `event` type). */
 export type WebhookTestEvent = EventBase<'webhook.test', WebhookTestEventData>;
 
-export type WebhookEvent = KeyConnectedEvent | KeyRevokedEvent | KeyDisabledEvent | KeyValidationFailedEvent | WebhookTestEvent;
+export type WebhookEvent =
+  | KeyConnectedEvent
+  | KeyRevokedEvent
+  | KeyDisabledEvent
+  | KeyValidationFailedEvent
+  | LimitWarningEvent
+  | LimitExceededEvent
+  | WebhookTestEvent;
 export type WebhookEventType = WebhookEvent['type'];
 
 export type WebhookPayload = string | Uint8Array | ArrayBuffer;
