@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { openStorage } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { ProviderKeyCache } from './domain/key-cache.js';
+import { KeyWriteBatcher } from './domain/key-writes.js';
 import { registerCors } from './http/cors.js';
 import { clientErrorHandler, frameworkErrorHandler } from './http/client-errors.js';
 import { logProcedureError, registerErrorHandlers } from './http/errors.js';
@@ -18,6 +19,7 @@ import { registerSecurityHeaders } from './http/security-headers.js';
 import { createGuardedAgent, createTrustedAgent } from './net/agents.js';
 import { SsrfGuard } from './net/ssrf.js';
 import type { Logger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
 import { createLimits } from './limits/index.js';
 import { PriceBook } from './pricing/overrides.js';
 import { providerSpecs } from './providers/catalog.js';
@@ -98,6 +100,11 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     vault: new Vault(keyring),
     auth,
     keyCache,
+    keyWrites: new KeyWriteBatcher({ db: storage.db, storage }),
+    metrics: new Metrics({ keyCache }),
+    // Read when a request asks, so after `fastify` below is built and listening.
+    serverAddress: () => fastify.server.address(),
+    running: {},
     prices,
     limits,
     providers: providerSpecs(config),

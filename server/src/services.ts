@@ -1,18 +1,23 @@
 import type { Kysely } from 'kysely';
+import type { AddressInfo } from 'node:net';
 import type { Agent } from 'undici';
 import type { Authenticator } from './auth/authenticator.js';
 import type { Config } from './config.js';
 import type { Storage } from './db/database.js';
 import type { Database, ProviderName } from './db/schema.js';
 import type { ProviderKeyCache } from './domain/key-cache.js';
+import type { KeyWriteBatcher } from './domain/key-writes.js';
 import type { RateLimits } from './http/rate-limits.js';
 import type { SsrfGuard } from './net/ssrf.js';
 import type { Logger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
 import type { Limits } from './limits/engine.js';
 import type { PriceBook } from './pricing/overrides.js';
 import type { ProviderSpec } from './providers/catalog.js';
 import type { SignerDeps } from './providers/types.js';
 import type { Vault } from './vault/vault.js';
+import type { WebhookDispatcher } from './webhooks/dispatcher.js';
+import type { RetentionPruner } from './webhooks/retention.js';
 
 /** Long-lived dependencies, built once at start and handed to routes and domain functions. */
 export interface Services {
@@ -23,6 +28,14 @@ export interface Services {
   vault: Vault;
   auth: Authenticator;
   keyCache: ProviderKeyCache;
+  /** The batched provider-key upsert of this server (domain/key-writes.ts). */
+  keyWrites: KeyWriteBatcher;
+  /** This app's Prometheus registry and the proxy's counters (observability/metrics.ts). */
+  metrics: Metrics;
+  /** The address the HTTP server listens on, null before it does (the server's own origins, domain/server-origin.ts). */
+  serverAddress: () => AddressInfo | string | null;
+  /** The background workers this process runs, each set by its feature when it starts (absent when it does not run here). */
+  running: { dispatcher?: WebhookDispatcher; retention?: RetentionPruner };
   /** Each project's price overrides (pricing/overrides.ts). */
   prices: PriceBook;
   /** Spend limits and their counters (limits/engine.ts). */

@@ -7,7 +7,7 @@ import type { App } from '../app.js';
 import { providerCatalog } from '../providers/catalog.js';
 import { ProviderSchema, RefIdSchema } from '../schemas/common.js';
 import { originAllowed } from '../domain/origins.js';
-import { isServerOrigin, trackServerAddress } from '../domain/server-origin.js';
+import { isServerOrigin } from '../domain/server-origin.js';
 import type { FormProvider } from './fields.js';
 import { embedCsp, renderError, renderForm } from './page.js';
 
@@ -76,7 +76,6 @@ export function connectEmbed(app: App): void {
   const { fastify, services } = app;
   const assets = loadAssets();
   const assetUrls = { script: assets.script.path, style: assets.style.path };
-  trackServerAddress(services, () => fastify.server.address());
   // The form renders exactly what `GET /v1/providers` lists.
   const catalog: FormProvider[] = providerCatalog(services.providers);
 

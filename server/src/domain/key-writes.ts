@@ -230,15 +230,3 @@ function rowValues(w: KeyWrite): RawBuilder<unknown> {
     ${JSON.stringify(w.event)}::jsonb, ${w.audit.actor}::text, ${w.audit.ip}::text, ${w.audit.user_agent}::text,
     ${JSON.stringify(w.audit.metadata)}::jsonb)`;
 }
-
-const batchers = new WeakMap<object, KeyWriteBatcher>();
-
-/** The batcher of this server (one per Services, created on first use). */
-export function keyWriter(s: Pick<Services, 'db' | 'storage'>): KeyWriteBatcher {
-  let b = batchers.get(s.db);
-  if (!b) {
-    b = new KeyWriteBatcher(s);
-    batchers.set(s.db, b);
-  }
-  return b;
-}

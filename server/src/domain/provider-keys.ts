@@ -13,7 +13,7 @@ import { emitEvent } from './events.js';
 import { keyCacheId, type CachedProviderKey } from './key-cache.js';
 import { checkRequestedBase, prepareCredential, requestedBase } from './provider-config.js';
 import { keyView } from './key-view.js';
-import { type KeyMeta, keyWriter, META_COLUMNS } from './key-writes.js';
+import { type KeyMeta, META_COLUMNS } from './key-writes.js';
 import type { Scope } from './scope.js';
 
 export interface ConnectRequest {
@@ -96,7 +96,7 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
   let id = randomId('key');
   let result: { row: KeyMeta; updated: boolean } | null = null;
   for (let attempt = 0; attempt < 4 && !result; attempt++) {
-    const row = await keyWriter(s).write({
+    const row = await s.keyWrites.write({
       id,
       projectId: scope.project.id,
       mode: scope.mode,

@@ -151,16 +151,9 @@ export interface ProxiedCount {
   n: number;
 }
 
-const perApp = new WeakMap<object, Metrics>();
-
-/** The metrics of one app (created on first use). */
-export function metricsFor(services: Services): Metrics {
-  let m = perApp.get(services);
-  if (!m) {
-    m = new Metrics(services);
-    perApp.set(services, m);
-  }
-  return m;
+/** The metrics of one app (`services.metrics`, built with the services). */
+export function metricsFor(services: Pick<Services, 'metrics'>): Metrics {
+  return services.metrics;
 }
 
 /**

@@ -5,11 +5,9 @@ import { metricsFor } from '../observability/metrics.js';
 import type { Services } from '../services.js';
 import { EventsNotifier, WebhookDispatcher } from './dispatcher.js';
 
-const running = new WeakMap<Services, WebhookDispatcher>();
-
 /** The dispatcher running for these services, if any (metrics, tests). */
 export function dispatcherOf(services: Services): WebhookDispatcher | undefined {
-  return running.get(services);
+  return services.running.dispatcher;
 }
 
 /**
@@ -73,7 +71,7 @@ export async function webhooksFeature(app: App): Promise<void> {
     },
   });
   await dispatcher.start();
-  running.set(services, dispatcher);
+  services.running.dispatcher = dispatcher;
   services.onEventsCommitted = () => dispatcher.eventsCommitted();
   app.onClose(async () => {
     services.onEventsCommitted = () => {};

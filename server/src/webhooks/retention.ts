@@ -277,11 +277,9 @@ export class RetentionPruner {
   }
 }
 
-const running = new WeakMap<Services, RetentionPruner>();
-
 /** The pruner running for these services, if any (tests, an admin trigger). */
 export function retentionOf(services: Services): RetentionPruner | undefined {
-  return running.get(services);
+  return services.running.retention;
 }
 
 /**
@@ -312,6 +310,6 @@ export function retentionFeature(app: App): void {
     },
   });
   pruner.start();
-  running.set(services, pruner);
+  services.running.retention = pruner;
   app.onClose(() => pruner.stop());
 }

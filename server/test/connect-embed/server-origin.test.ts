@@ -1,11 +1,11 @@
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { isServerOrigin, serverOrigins, trackServerAddress } from '../../src/domain/server-origin.js';
-import type { Services } from '../../src/services.js';
+import { isServerOrigin, serverOrigins } from '../../src/domain/server-origin.js';
 
 /** Which `Origin`s count as the BYO server's own (the hosted form's same-origin calls). */
-function services(env: Record<string, string>): Services {
-  return { config: loadConfig(env) } as Services;
+function services(env: Record<string, string>, address: () => AddressInfo | null = () => null) {
+  return { config: loadConfig(env), serverAddress: address };
 }
 
 describe('serverOrigins', () => {
@@ -28,9 +28,10 @@ describe('serverOrigins', () => {
   });
 
   it('uses the bound port once the server listens (PORT=0)', () => {
-    const s = services({ HOST: '127.0.0.1', PORT: '0' });
+    let bound: AddressInfo | null = null;
+    const s = services({ HOST: '127.0.0.1', PORT: '0' }, () => bound);
     expect(isServerOrigin(s, 'http://127.0.0.1:41234')).toBe(false);
-    trackServerAddress(s, () => ({ address: '127.0.0.1', family: 'IPv4', port: 41234 }));
+    bound = { address: '127.0.0.1', family: 'IPv4', port: 41234 };
     expect(isServerOrigin(s, 'http://127.0.0.1:41234')).toBe(true);
     expect(isServerOrigin(s, 'http://localhost:41234')).toBe(true);
     expect(isServerOrigin(s, 'http://127.0.0.1:41235')).toBe(false);
