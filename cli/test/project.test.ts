@@ -25,7 +25,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  server = await startTestServer({ BYO_ALLOWED_UPSTREAM_HOSTS: '127.0.0.1' });
+  // No scheduled key checks: each key's last check is the one these tests make.
+  server = await startTestServer({ BYO_ALLOWED_UPSTREAM_HOSTS: '127.0.0.1', BYO_KEY_HEALTH_INTERVAL: '0' });
   project = await server.createProject();
   cli = new CliSandbox({ BYO_URL: server.url, BYO_SECRET_KEY: project.skTest });
   const connect = (refId: string, provider: string, providerKey: string) =>
@@ -55,7 +56,7 @@ describe('byo keys', () => {
     const r = await cli.run(['keys', 'list']);
     expect(r.code, r.stderr).toBe(0);
     const rows = tableRows(r.stdout);
-    expect(rows[0]).toEqual(['PROVIDER', 'REF ID', 'STATUS', 'KEY', 'BASE URL', 'LAST CHECK', 'UPDATED']);
+    expect(rows[0]).toEqual(['PROVIDER', 'REF ID', 'STATUS', 'KEY', 'BASE URL', 'LAST CHECK', 'MODELS', 'UPDATED']);
     expect(
       rows
         .slice(1)
@@ -99,6 +100,27 @@ describe('byo keys', () => {
     expect(bad.stderr).toContain('ask the customer to connect a new one');
     const disabled = await cli.run(['keys', 'list', '--status', 'disabled', '--json']);
     expect(disabled.json.result.data.map((k: { refId: string }) => k.refId)).toEqual(['cust_c']);
+  });
+
+  it('health counts keys by status and last check and lists the failing ones with the reason; list filters by last outcome', async () => {
+    const r = await cli.run(['keys', 'health']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/keys:\s+2 active, 1 disabled, 0 revoked/);
+    expect(r.stdout).toMatch(/active keys:\s+1 valid, 0 invalid, 0 unreachable, 1 not checked yet/);
+    const rows = tableRows(r.stdout.slice(r.stdout.indexOf('PROVIDER')));
+    expect(rows[0]).toEqual(['PROVIDER', 'REF ID', 'STATUS', 'KEY', 'OUTCOME', 'CHECKED', 'REASON']);
+    expect(rows.slice(1).map((x) => [x[1], x[2], x[4]])).toEqual([['cust_c', 'disabled', 'invalid']]);
+    expect(r.stdout).toContain('The provider rejected the key (sandbox: sk-byo-test-invalid).');
+    const json = await cli.run(['keys', 'health', '--json']);
+    expect(json.json.result).toMatchObject({
+      byStatus: { active: 2, disabled: 1, revoked: 0 },
+      byOutcome: { valid: 1, invalid: 0, unreachable: 0, unchecked: 1 },
+    });
+    expect(json.json.result.failing[0].lastValidation).toMatchObject({ outcome: 'invalid' });
+    const invalid = await cli.run(['keys', 'list', '--last-outcome', 'invalid', '--json']);
+    expect(invalid.json.result.data.map((k: { refId: string }) => k.refId)).toEqual(['cust_c']);
+    const get = await cli.run(['keys', 'get', 'openai', 'cust_c']);
+    expect(get.stdout).toMatch(/last check:\s+invalid at .* \(The provider rejected the key/);
   });
 
   it('revoke destroys the key at once and is idempotent', async () => {

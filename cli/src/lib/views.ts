@@ -49,7 +49,8 @@ export const providerKeyColumns: Column<ProviderKey>[] = [
   { header: 'status', get: (k) => k.status, style: statusStyle },
   { header: 'key', get: (k) => k.keyHint },
   { header: 'base url', get: (k) => k.baseUrl },
-  { header: 'last check', get: (k) => (k.lastValidatedAt ? `${k.lastValidationResult} ${shortTime(k.lastValidatedAt)}` : null) },
+  { header: 'last check', get: (k) => (k.lastValidation ? `${k.lastValidation.outcome} ${shortTime(k.lastValidation.at)}` : null) },
+  { header: 'models', get: (k) => (k.models ? String(k.models.length) : null) },
   { header: 'updated', get: (k) => shortTime(k.updatedAt) },
 ];
 

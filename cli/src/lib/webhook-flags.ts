@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 
-export const EVENT_TYPES = ['key.connected', 'key.revoked', 'key.disabled', 'key.validation_failed', '*'] as const;
+export const EVENT_TYPES = ['key.connected', 'key.revoked', 'key.disabled', 'key.validation_failed', 'key.models_changed', '*'] as const;
 export type EventFilter = (typeof EVENT_TYPES)[number];
 
 export const eventsFlag = Flags.string({

@@ -32,6 +32,24 @@ export interface KeyConnectedEventData extends KeyEventData {
   by: 'secret_key' | 'publishable_key' | 'connect_token';
 }
 
+/** `key.validation_failed` from a scheduled check also says it was one, and how many refusals in a row. */
+export interface KeyValidationFailedEventData extends KeyEventDataWithReason {
+  /** `scheduled_check` when a scheduled check found the stored key refused; absent when a connect was refused. */
+  source?: 'scheduled_check';
+  /** Refusals in a row, this one included (scheduled checks only). */
+  consecutive?: number;
+}
+
+/** `key.models_changed`: the models the provider lists for the key changed since its last check. */
+export interface KeyModelsChangedEventData extends KeyEventData {
+  /** Model ids listed now and not before. */
+  added: string[];
+  /** Model ids listed before and not now. */
+  removed: string[];
+  /** How many models the key lists now (the whole list: `keys.get`'s `models`). */
+  count: number;
+}
+
 /** A spend limit, as `limit.*` events carry it (docs/spend-controls.md). */
 export interface LimitEventLimit {
   metric: 'requests' | 'tokens' | 'cost_usd';
@@ -84,10 +102,12 @@ interface EventBase<T extends string, D> {
 /** A key was stored, or replaced. */
 export type KeyConnectedEvent = EventBase<'key.connected', KeyConnectedEventData>;
 export type KeyRevokedEvent = EventBase<'key.revoked', KeyEventData>;
-/** The provider rejected the stored key during a proxied call, or an operator disabled it. */
+/** The provider rejected the stored key during a proxied call or at scheduled checks, or an operator disabled it. */
 export type KeyDisabledEvent = EventBase<'key.disabled', KeyEventDataWithReason>;
-/** Validation on connect refused the key (it was not stored). */
-export type KeyValidationFailedEvent = EventBase<'key.validation_failed', KeyEventDataWithReason>;
+/** Validation on connect refused the key (it was not stored), or a scheduled check found the stored key refused. */
+export type KeyValidationFailedEvent = EventBase<'key.validation_failed', KeyValidationFailedEventData>;
+/** The models the provider lists for the key changed. */
+export type KeyModelsChangedEvent = EventBase<'key.models_changed', KeyModelsChangedEventData>;
 /** A customer's use crossed `warnAt` of a limit (once per window). */
 export type LimitWarningEvent = EventBase<'limit.warning', LimitEventData>;
 /** A call was refused by a limit, the first time in its window. */
@@ -100,6 +120,7 @@ export type WebhookEvent =
   | KeyRevokedEvent
   | KeyDisabledEvent
   | KeyValidationFailedEvent
+  | KeyModelsChangedEvent
   | LimitWarningEvent
   | LimitExceededEvent
   | WebhookTestEvent;

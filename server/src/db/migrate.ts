@@ -13,6 +13,7 @@ import * as m20261207_0200 from './migrations/20261207_0200_idempotency_hash_key
 import * as m20261207_0300 from './migrations/20261207_0300_webhook_in_flight.js';
 import * as m20261208_0100 from './migrations/20261208_0100_provider_settings.js';
 import * as m20261208_0200_health from './migrations/20261208_0200_key_health.js';
+import * as m20261208_0200_models from './migrations/20261208_0200_key_models.js';
 import * as m20261208_0200_usage from './migrations/20261208_0200_usage_key_id.js';
 import * as m20261208_0300 from './migrations/20261208_0300_prices.js';
 import * as m20261208_0310 from './migrations/20261208_0310_limits.js';
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '20261207_0300_webhook_in_flight': m20261207_0300,
   '20261208_0100_provider_settings': m20261208_0100,
   '20261208_0200_key_health': m20261208_0200_health,
+  '20261208_0200_key_models': m20261208_0200_models,
   '20261208_0200_usage_key_id': m20261208_0200_usage,
   '20261208_0300_prices': m20261208_0300,
   '20261208_0310_limits': m20261208_0310,

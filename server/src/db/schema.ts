@@ -66,6 +66,9 @@ export interface ProviderKeysTable {
   invalid_checks: Generated<number>;
   /** Consecutive checks that could not reach the provider (the backoff). */
   unreachable_checks: Generated<number>;
+  /** The model ids the provider's listing gave for this key (sorted); null: not listed yet, or no listing. */
+  models: ColumnType<string[] | null, string | null | undefined, string | null>;
+  models_checked_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

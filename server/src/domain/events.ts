@@ -2,7 +2,16 @@ import type { Kysely } from 'kysely';
 import { randomId } from '../auth/key-format.js';
 import type { Database, Mode } from '../db/schema.js';
 
-export const EVENT_TYPES = ['key.connected', 'key.revoked', 'key.disabled', 'key.validation_failed', 'limit.warning', 'limit.exceeded', 'webhook.test'] as const;
+export const EVENT_TYPES = [
+  'key.connected',
+  'key.revoked',
+  'key.disabled',
+  'key.validation_failed',
+  'key.models_changed',
+  'limit.warning',
+  'limit.exceeded',
+  'webhook.test',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface KeyEventData {

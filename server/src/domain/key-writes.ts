@@ -28,6 +28,8 @@ export const META_COLUMNS = [
   'last_validated_at',
   'last_validation_result',
   'last_validation_message',
+  'models',
+  'models_checked_at',
   'created_at',
   'updated_at',
 ] as const;
@@ -220,6 +222,7 @@ const upsert = sql`do update set
   wrapped_key = excluded.wrapped_key, master_key_id = excluded.master_key_id, status_reason = null,
   last_validated_at = excluded.last_validated_at, last_validation_result = excluded.last_validation_result,
   last_validation_message = null, next_check_at = null, invalid_checks = 0, unreachable_checks = 0,
+  models = null, models_checked_at = null,
   updated_at = excluded.updated_at
   where provider_keys.id = excluded.id`;
 

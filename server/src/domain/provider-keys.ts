@@ -12,7 +12,7 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import { emitEvent } from './events.js';
 import { keyCacheId, type CachedProviderKey } from './key-cache.js';
 import { checkRequestedBase, prepareCredential, requestedBase } from './provider-config.js';
-import { keyView } from './key-view.js';
+import { type HealthOutcome, keyView, storedOutcome } from './key-view.js';
 import { type KeyMeta, META_COLUMNS } from './key-writes.js';
 import type { Scope } from './scope.js';
 
@@ -195,6 +195,7 @@ export async function listKeys(
     refId?: string | undefined;
     provider?: ProviderName | undefined;
     status?: string | undefined;
+    lastOutcome?: HealthOutcome | undefined;
     limit: number;
     cursor?: string | undefined;
   },
@@ -207,6 +208,7 @@ export async function listKeys(
   if (q.refId) query = query.where('ref_id', '=', q.refId);
   if (q.provider) query = query.where('provider', '=', q.provider);
   if (q.status) query = query.where('status', '=', q.status as 'active');
+  if (q.lastOutcome) query = query.where('last_validation_result', '=', storedOutcome(q.lastOutcome));
   if (q.cursor) {
     const c = decodeCursor(q.cursor);
     query = query.where((eb) => eb.or([eb('created_at', '<', c.t), eb.and([eb('created_at', '=', c.t), eb('id', '<', c.id)])]));

@@ -10,6 +10,8 @@ export interface ClaimedKey {
   ref_id: string;
   key_hint: string | null;
   base_url: string | null;
+  provider_config: Record<string, string> | null;
+  models: string[] | null;
   ciphertext: Buffer;
   wrapped_key: Buffer;
   master_key_id: string;
@@ -20,15 +22,23 @@ export interface ClaimedKey {
 /** Keys placed per statement when checks start or new keys arrive. */
 const SCHEDULE_BATCH = 1000;
 
+/** A key connected or replaced this recently, never listed, is checked at once (its entitlements follow the connect). */
+const JUST_CONNECTED_MS = 10 * 60_000;
+
 /**
- * Gives active keys that were never scheduled (new, replaced, or present when checks were
- * turned on) a first check somewhere in the next interval, at random: a fleet of keys connected
- * together, or 100,000 keys when checks are turned on, is spread over the interval instead of
- * probed at once. Returns how many it placed.
+ * Places active keys that were never scheduled. A key just connected or replaced (within
+ * JUST_CONNECTED_MS, or the interval if shorter) whose models were never listed is due now: the
+ * connect has answered, and its entitlements follow within a poll. Any other (present when
+ * checks were turned on, or connected while they were off) gets its first check at a random
+ * moment in the next interval, so 100,000 keys turned on at once are spread over the interval
+ * instead of probed together. Returns how many it placed.
  */
 export async function scheduleNew(db: Kysely<Database>, now: Date, intervalMs: number): Promise<number> {
+  const recent = new Date(now.getTime() - Math.min(intervalMs, JUST_CONNECTED_MS));
   const result = await sql`
-    update provider_keys set next_check_at = ${now}::timestamptz + (random() * ${intervalMs}::float8) * interval '1 millisecond'
+    update provider_keys set next_check_at = case
+      when models_checked_at is null and updated_at > ${recent}::timestamptz then ${now}::timestamptz
+      else ${now}::timestamptz + (random() * ${intervalMs}::float8) * interval '1 millisecond' end
     where id in (
       select id from provider_keys where status = 'active' and next_check_at is null
       limit ${SCHEDULE_BATCH} for update skip locked
@@ -66,7 +76,7 @@ export async function claimDue(
     update provider_keys set next_check_at = ${leaseUntil}::timestamptz
     from due where provider_keys.id = due.id
     returning provider_keys.id, provider_keys.project_id, provider_keys.mode, provider_keys.provider, provider_keys.ref_id,
-      provider_keys.key_hint, provider_keys.base_url, provider_keys.ciphertext, provider_keys.wrapped_key,
+      provider_keys.key_hint, provider_keys.base_url, provider_keys.provider_config, provider_keys.models, provider_keys.ciphertext, provider_keys.wrapped_key,
       provider_keys.master_key_id, provider_keys.invalid_checks, provider_keys.unreachable_checks`.execute(db);
   return rows;
 }

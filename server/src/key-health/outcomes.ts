@@ -1,7 +1,9 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../db/schema.js';
 import { audit } from '../domain/audit.js';
 import { emitEvent } from '../domain/events.js';
 import { keyCacheId } from '../domain/key-cache.js';
+import { modelChanges } from '../providers/model-list.js';
 import type { Services } from '../services.js';
 import type { ClaimedKey } from './claims.js';
 
@@ -14,6 +16,8 @@ export interface CheckResult {
   at: Date;
   /** When the key is next due. */
   next: Date;
+  /** The model ids the provider listed for the key (valid only; null: its probe is not a listing). */
+  models?: string[] | null;
 }
 
 const ACTOR = { actor: 'system:key-health' };
@@ -39,22 +43,42 @@ export async function recordOutcome(
 ): Promise<{ written: boolean; disabled: boolean }> {
   if (r.outcome !== 'invalid') {
     const reached = r.outcome === 'valid';
-    const res = await s.db
-      .updateTable('provider_keys')
-      .set({
-        last_validated_at: r.at,
-        // `unknown`: the stored word for unreachable, as `POST /v1/keys/validate` has always said it.
-        last_validation_result: reached ? 'valid' : 'unknown',
-        last_validation_message: r.message,
-        next_check_at: r.next,
-        unreachable_checks: reached ? 0 : sql`unreachable_checks + 1`,
-        ...(reached ? { invalid_checks: 0 } : {}),
-      })
-      .where('id', '=', key.id)
-      .where('ciphertext', '=', key.ciphertext)
-      .where('status', '=', 'active')
-      .executeTakeFirst();
-    return { written: Number(res.numUpdatedRows) > 0, disabled: false };
+    const listed = reached ? (r.models ?? null) : null;
+    const update = (db: Kysely<Database>) =>
+      db
+        .updateTable('provider_keys')
+        .set({
+          last_validated_at: r.at,
+          // `unknown`: the stored word for unreachable, as `POST /v1/keys/validate` has always said it.
+          last_validation_result: reached ? 'valid' : 'unknown',
+          last_validation_message: r.message,
+          next_check_at: r.next,
+          unreachable_checks: reached ? 0 : sql`unreachable_checks + 1`,
+          ...(reached ? { invalid_checks: 0 } : {}),
+          ...(listed ? { models: JSON.stringify(listed), models_checked_at: r.at } : {}),
+        })
+        .where('id', '=', key.id)
+        .where('ciphertext', '=', key.ciphertext)
+        .where('status', '=', 'active')
+        .executeTakeFirst();
+    // The first listing of a key is not a change; a later one that differs is (key.models_changed).
+    const changes = listed && key.models ? modelChanges(key.models, listed) : null;
+    if (!changes || (changes.added.length === 0 && changes.removed.length === 0)) {
+      const res = await update(s.db);
+      return { written: Number(res.numUpdatedRows) > 0, disabled: false };
+    }
+    const written = await s.db.transaction().execute(async (trx) => {
+      if (Number((await update(trx)).numUpdatedRows) === 0) return false;
+      await emitEvent(trx, {
+        projectId: key.project_id,
+        mode: key.mode,
+        type: 'key.models_changed',
+        data: { provider: key.provider, refId: key.ref_id, keyHint: key.key_hint, ...changes, count: listed?.length ?? 0 },
+      });
+      return true;
+    });
+    if (written) s.onEventsCommitted();
+    return { written, disabled: false };
   }
   const reason = r.message ?? 'The provider rejected the key.';
   const disabledReason = `The provider rejected the key at ${disableAfter} scheduled checks in a row: ${reason}`;

@@ -143,10 +143,14 @@ export class KeyHealthScheduler {
       wrappedKey: key.wrapped_key,
       masterKeyId: key.master_key_id,
     });
-    const v = await validateWithProvider(this.s.providers[key.provider], key.mode, plaintext, key.base_url, {
-      ...this.s.agents,
-      sandbox: this.s.config.BYO_SANDBOX,
-    });
+    const v = await validateWithProvider(
+      this.s.providers[key.provider],
+      key.mode,
+      plaintext,
+      key.base_url,
+      { ...this.s.agents, sandbox: this.s.config.BYO_SANDBOX, signing: this.s.signing },
+      key.provider_config,
+    );
     const at = this.now();
     const outcome: HealthOutcome = v.result === 'unknown' ? 'unreachable' : v.result;
     const delay =
@@ -155,6 +159,6 @@ export class KeyHealthScheduler {
         : outcome === 'invalid'
           ? afterInvalid(interval, this.random())
           : afterUnreachable(interval, key.unreachable_checks + 1, this.random());
-    return { outcome, message: v.reason, at: new Date(at), next: new Date(at + delay) };
+    return { outcome, message: v.reason, at: new Date(at), next: new Date(at + delay), models: v.models ?? null };
   }
 }

@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { CursorSchema, LimitSchema, ModeSchema, TimestampSchema } from './common.js';
 
 /** Event types an endpoint can subscribe to. `webhook.test` is only sent by the test command. */
-export const SUBSCRIBABLE_EVENT_TYPES = ['key.connected', 'key.revoked', 'key.disabled', 'key.validation_failed', 'limit.warning', 'limit.exceeded'] as const;
+export const SUBSCRIBABLE_EVENT_TYPES = [
+  'key.connected',
+  'key.revoked',
+  'key.disabled',
+  'key.validation_failed',
+  'key.models_changed',
+  'limit.warning',
+  'limit.exceeded',
+] as const;
 export const WebhookEventTypeSchema = z.enum([...SUBSCRIBABLE_EVENT_TYPES, 'webhook.test']);
 export const EventFilterSchema = z
   .array(z.enum([...SUBSCRIBABLE_EVENT_TYPES, '*']))

@@ -269,6 +269,8 @@ export function sampleEventData(type: EventType, endpointId: string): Record<str
       return { ...key, reason: 'The provider rejected the key (HTTP 401) on a proxied call. (Sample event sent from BYO.)' };
     case 'key.validation_failed':
       return { ...key, reason: 'The provider rejected the key (HTTP 401). (Sample event sent from BYO.)' };
+    case 'key.models_changed':
+      return { ...key, added: ['gpt-4o'], removed: ['gpt-4'], count: 2 };
     case 'limit.warning':
     case 'limit.exceeded':
       return sampleLimitEvent(type);

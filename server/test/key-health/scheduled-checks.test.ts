@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gate, type MockReply, type MockUpstream, startMockUpstream } from '../helpers/mock-upstream.js';
-import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
+import { gate, type MockReply } from '../helpers/mock-upstream.js';
+import type { TestProject, TestServer } from '../helpers/server.js';
 import { eventually } from '../proxy/support.js';
-import { Receiver } from '../webhooks/receiver.js';
+import type { Receiver } from '../webhooks/receiver.js';
+import { type KeyHealthEnv, probedKey, startKeyHealthEnv } from './support.js';
 
 /**
  * Scheduled key checks through the running server (docs/key-health.md): a short
@@ -14,10 +15,6 @@ import { Receiver } from '../webhooks/receiver.js';
 const INTERVAL_MS = 400;
 type Behaviour = 'valid' | 'invalid' | 'down' | (() => MockReply | Promise<MockReply>);
 
-let mock: MockUpstream;
-let server: TestServer;
-let project: TestProject;
-const receiver = new Receiver();
 /** How the mock answers the probe for each provider key (by its Authorization header); absent: valid. */
 const behaviour = new Map<string, Behaviour>();
 /** When each provider key was probed. */
@@ -26,39 +23,28 @@ const probes = new Map<string, number[]>();
 const REFUSED: MockReply = { status: 401, json: { error: { message: 'Incorrect API key provided', code: 'invalid_api_key' } } };
 const DOWN: MockReply = { status: 503, json: { error: { message: 'The server is overloaded' } } };
 
+let env: KeyHealthEnv;
+let server: TestServer;
+let project: TestProject;
+let receiver: Receiver;
+
 beforeAll(async () => {
-  mock = await startMockUpstream();
-  mock.intercept(
-    (req) => req.path === '/models',
-    async (req, _res, helpers) => {
-      const key = String(req.headers.authorization).replace(/^Bearer /, '');
+  env = await startKeyHealthEnv({
+    intervalMs: INTERVAL_MS,
+    env: { BYO_KEY_DISABLE_AFTER: '2' },
+    answer: (req, helpers) => {
+      const key = probedKey(req);
       probes.set(key, [...(probes.get(key) ?? []), Date.now()]);
       const b = behaviour.get(key) ?? 'valid';
       if (typeof b === 'function') return b();
       return b === 'invalid' ? REFUSED : b === 'down' ? DOWN : helpers.defaultReply();
     },
-  );
-  await receiver.start();
-  server = await startTestServer({
-    ...mock.env,
-    BYO_KEY_HEALTH_INTERVAL: `${INTERVAL_MS}ms`,
-    BYO_KEY_DISABLE_AFTER: '2',
-    BYO_ALLOWED_UPSTREAM_HOSTS: '127.0.0.1',
-    BYO_ALLOW_HTTP_UPSTREAMS: 'true',
-    BYO_WEBHOOK_POLL_INTERVAL: '50ms',
   });
-  project = await server.createProject();
-  const endpoint = await server.request('POST', '/v1/webhooks/endpoints', {
-    key: project.skLive,
-    body: { url: `${receiver.url}/hooks` },
-  });
-  expect(endpoint.status).toBe(200);
+  ({ server, project, receiver } = env);
 }, 180_000);
 
 afterAll(async () => {
-  await server?.close();
-  await mock?.close();
-  await receiver.stop();
+  await env?.close();
 });
 
 const connect = async (refId: string, providerKey: string) => {
@@ -68,7 +54,9 @@ const connect = async (refId: string, providerKey: string) => {
 };
 const view = async (refId: string) => (await server.request('GET', `/v1/keys/openai/${refId}`, { key: project.skLive })).body;
 const eventsFor = (refId: string) =>
-  receiver.received.filter((r) => r.body.data.refId === refId && r.body.type !== 'key.connected').map((r) => r.body);
+  receiver.received
+    .filter((r) => r.body.data.refId === refId && (r.body.type === 'key.validation_failed' || r.body.type === 'key.disabled'))
+    .map((r) => r.body);
 /** validation_failed by its count, key.disabled after the one that caused it. */
 const order = (e: { type: string; data: Record<string, unknown> }) => (e.type === 'key.disabled' ? 1000 : Number(e.data.consecutive));
 const probedTimes = (key: string) => probes.get(key)?.length ?? 0;

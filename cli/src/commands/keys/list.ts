@@ -10,12 +10,17 @@ export default class KeysList extends BaseCommand<typeof KeysList> {
   static examples = [
     '<%= config.bin %> keys list',
     '<%= config.bin %> keys list --provider openai --status disabled',
+    '<%= config.bin %> keys list --last-outcome unreachable',
     '<%= config.bin %> keys list --ref-id customer_123 --json',
   ];
   static flags = {
     'ref-id': Flags.string({ description: 'Only this refId' }),
     provider: Flags.string({ description: 'Only this provider', options: [...PROVIDERS] }),
     status: Flags.string({ description: 'Only keys in this status', options: ['active', 'revoked', 'disabled'] }),
+    'last-outcome': Flags.string({
+      description: "Only keys whose last check had this outcome (see 'byo keys health')",
+      options: ['valid', 'invalid', 'unreachable'],
+    }),
     limit: limitFlag(100),
     cursor: Flags.string({ description: 'Continue from a previous page (nextCursor)' }),
     all: Flags.boolean({ description: 'Fetch every page', exclusive: ['cursor'] }),
@@ -33,6 +38,7 @@ export default class KeysList extends BaseCommand<typeof KeysList> {
         ...(f['ref-id'] ? { refId: f['ref-id'] } : {}),
         ...(f.provider ? { provider: f.provider as ProviderName } : {}),
         ...(f.status ? { status: f.status as 'active' } : {}),
+        ...(f['last-outcome'] ? { lastOutcome: f['last-outcome'] as 'valid' } : {}),
         ...(cursor ? { cursor } : {}),
       });
       data.push(...page.data);

@@ -3,7 +3,7 @@ import { BaseCommand } from '../../base-command.js';
 import { limitFlag } from '../../lib/args.js';
 import { deliveryColumns, type WebhookDelivery } from '../../lib/views.js';
 
-type EventType = 'key.connected' | 'key.revoked' | 'key.disabled' | 'key.validation_failed' | 'webhook.test';
+type EventType = 'key.connected' | 'key.revoked' | 'key.disabled' | 'key.validation_failed' | 'key.models_changed' | 'webhook.test';
 
 export default class WebhooksDeliveries extends BaseCommand<typeof WebhooksDeliveries> {
   static summary = 'Show the delivery log, newest first';
@@ -16,7 +16,7 @@ export default class WebhooksDeliveries extends BaseCommand<typeof WebhooksDeliv
     endpoint: Flags.string({ description: 'Only this endpoint id' }),
     event: Flags.string({
       description: 'Only this event type',
-      options: ['key.connected', 'key.revoked', 'key.disabled', 'key.validation_failed', 'webhook.test'],
+      options: ['key.connected', 'key.revoked', 'key.disabled', 'key.validation_failed', 'key.models_changed', 'webhook.test'],
     }),
     'event-id': Flags.string({ description: 'Only deliveries of this event id (evt_...)' }),
     status: Flags.string({ description: 'Only this status', options: ['pending', 'succeeded', 'failed'] }),

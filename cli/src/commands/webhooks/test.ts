@@ -1,7 +1,14 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, CliError, EXIT } from '../../base-command.js';
 
-const EVENT_TYPES = ['webhook.test', 'key.connected', 'key.revoked', 'key.disabled', 'key.validation_failed'] as const;
+const EVENT_TYPES = [
+  'webhook.test',
+  'key.connected',
+  'key.revoked',
+  'key.disabled',
+  'key.validation_failed',
+  'key.models_changed',
+] as const;
 
 export default class WebhooksTest extends BaseCommand<typeof WebhooksTest> {
   static summary = 'Send a webhook.test (or a sample key) event now and print the result';

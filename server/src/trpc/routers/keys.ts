@@ -3,6 +3,8 @@ import { ConnectTokenOutputSchema, CreateConnectTokenInputSchema } from '../../s
 import {
   ConnectKeyInputSchema,
   ConnectKeyOutputSchema,
+  KeyHealthInputSchema,
+  KeyHealthOutputSchema,
   KeyMetadataSchema,
   KeyRefInputSchema,
   ListKeysInputSchema,
@@ -12,6 +14,7 @@ import {
 } from '../../schemas/keys.js';
 import { ProviderSchema, RefIdSchema } from '../../schemas/common.js';
 import { createConnectToken } from '../../domain/connect-tokens.js';
+import { keyHealth } from '../../domain/key-health.js';
 import { connectKey, getKey, listKeys, revokeKey, validateKey } from '../../domain/provider-keys.js';
 import { enforceConnectPolicy } from '../connect-policy.js';
 import { idempotent } from '../idempotent.js';
@@ -83,6 +86,20 @@ export const keysRouter = router({
     .input(ListKeysInputSchema)
     .output(ListKeysOutputSchema)
     .query(({ ctx, input }) => listKeys(ctx.services, ctx.key, input)),
+
+  health: secretProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/keys/health',
+        tags: TAGS,
+        summary: 'Keys by status and by their last check, and the failing keys with the reason',
+        description: 'Scheduled checks (docs/key-health.md) keep `lastValidation` current; this sums it up for an operator.',
+      },
+    })
+    .input(KeyHealthInputSchema)
+    .output(KeyHealthOutputSchema)
+    .query(({ ctx, input }) => keyHealth(ctx.services, ctx.key, input)),
 
   get: secretProcedure
     .meta({ openapi: { method: 'GET', path: '/keys/{provider}/{refId}', tags: TAGS, summary: "A stored key's metadata" } })
