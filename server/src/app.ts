@@ -30,6 +30,7 @@ import { appRouter } from './trpc/router.js';
 import { type Keyring, parseKeyring, loadOrCreateDevKeyFile } from './vault/keyring.js';
 import { newRequestId } from './vault/random.js';
 import { Vault } from './vault/vault.js';
+import { WebhookSecretCache } from './webhooks/signing-secrets.js';
 import { ConfigError } from './config.js';
 
 export interface App {
@@ -105,6 +106,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     // Read when a request asks, so after `fastify` below is built and listening.
     serverAddress: () => fastify.server.address(),
     running: {},
+    webhookSecrets: new WebhookSecretCache(),
     prices,
     limits,
     providers: providerSpecs(config),

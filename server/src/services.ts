@@ -18,6 +18,7 @@ import type { SignerDeps } from './providers/types.js';
 import type { Vault } from './vault/vault.js';
 import type { WebhookDispatcher } from './webhooks/dispatcher.js';
 import type { RetentionPruner } from './webhooks/retention.js';
+import type { WebhookSecretCache } from './webhooks/signing-secrets.js';
 
 /** Long-lived dependencies, built once at start and handed to routes and domain functions. */
 export interface Services {
@@ -36,6 +37,8 @@ export interface Services {
   serverAddress: () => AddressInfo | string | null;
   /** The background workers this process runs, each set by its feature when it starts (absent when it does not run here). */
   running: { dispatcher?: WebhookDispatcher; retention?: RetentionPruner };
+  /** Decrypted webhook signing secrets, for a minute (webhooks/signing-secrets.ts). */
+  webhookSecrets: WebhookSecretCache;
   /** Each project's price overrides (pricing/overrides.ts). */
   prices: PriceBook;
   /** Spend limits and their counters (limits/engine.ts). */
