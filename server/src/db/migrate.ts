@@ -17,6 +17,7 @@ import * as m20261208_0200_models from './migrations/20261208_0200_key_models.js
 import * as m20261208_0200_usage from './migrations/20261208_0200_usage_key_id.js';
 import * as m20261208_0300 from './migrations/20261208_0300_prices.js';
 import * as m20261208_0310 from './migrations/20261208_0310_limits.js';
+import * as m20261208_0320 from './migrations/20261208_0320_customers.js';
 import * as m20261208_0400 from './migrations/20261208_0400_dashboard_sessions.js';
 import * as m20261208_0410 from './migrations/20261208_0410_usage_daily.js';
 import * as m20261208_0420 from './migrations/20261208_0420_key_counts.js';
@@ -39,6 +40,7 @@ const migrations: Record<string, Migration> = {
   '20261208_0200_usage_key_id': m20261208_0200_usage,
   '20261208_0300_prices': m20261208_0300,
   '20261208_0310_limits': m20261208_0310,
+  '20261208_0320_customers': m20261208_0320,
   '20261208_0400_dashboard_sessions': m20261208_0400,
   '20261208_0410_usage_daily': m20261208_0410,
   '20261208_0420_key_counts': m20261208_0420,

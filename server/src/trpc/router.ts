@@ -1,6 +1,7 @@
 import { apiKeysRouter, auditRouter, projectsRouter } from './routers/admin.js';
 import { dashboardRouter } from './routers/dashboard.js';
 import { connectTokensRouter, keysRouter } from './routers/keys.js';
+import { customersRouter } from './routers/customers.js';
 import { limitsRouter } from './routers/limits.js';
 import { pricesRouter } from './routers/prices.js';
 import { providersRouter } from './routers/providers.js';
@@ -22,6 +23,7 @@ export const appRouter = router({
   usage: usageRouter,
   prices: pricesRouter,
   limits: limitsRouter,
+  customers: customersRouter,
   dashboard: dashboardRouter,
 });
 

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { CursorSchema, KeyStatusSchema, ProviderSchema, RefIdSchema, TimestampSchema } from './common.js';
+import { KeyMetadataSchema } from './keys.js';
+import { LimitsOutputSchema } from './limits.js';
+
+export const ListCustomersInputSchema = z.strictObject({
+  prefix: z
+    .string()
+    .max(256)
+    .regex(/^[A-Za-z0-9_.:@+-]*$/, 'prefix must be characters a refId may contain')
+    .optional()
+    .meta({ description: 'Only refIds starting with this (case-sensitive)', example: 'cust_' }),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: CursorSchema,
+});
+
+const MonthUsageSchema = z.object({
+  month: z.string().meta({ description: 'The UTC month (YYYY-MM)', example: '2026-01' }),
+  requests: z.number().int(),
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  totalTokens: z.number().int(),
+  costUsd: z.number().meta({ description: 'USD of the priced calls' }),
+  unpricedRequests: z.number().int().meta({ description: 'Calls whose model has no price (not in costUsd)' }),
+});
+
+export const CustomerSummarySchema = z.object({
+  refId: z.string(),
+  keys: z
+    .array(z.object({ provider: ProviderSchema, status: KeyStatusSchema }))
+    .meta({ description: 'Its stored keys’ providers and statuses' }),
+  lastUsedAt: TimestampSchema.nullable().meta({ description: 'Its last proxied call (null: none)' }),
+  thisMonth: MonthUsageSchema,
+});
+
+export const ListCustomersOutputSchema = z.object({
+  data: z.array(CustomerSummarySchema).meta({ description: 'Customers (refIds with a stored key) in refId byte order' }),
+  nextCursor: z.string().nullable(),
+});
+
+export const CustomerRefInputSchema = z.strictObject({ refId: RefIdSchema });
+
+export const CustomerSchema = z.object({
+  refId: z.string(),
+  keys: z.array(KeyMetadataSchema),
+  lastUsedAt: TimestampSchema.nullable(),
+  limits: LimitsOutputSchema.meta({ description: 'The limits in force with their live use (as GET /v1/customers/{refId}/limits)' }),
+  thisMonth: MonthUsageSchema.extend({
+    byModel: z
+      .array(
+        z.object({
+          provider: ProviderSchema,
+          model: z.string().nullable(),
+          requests: z.number().int(),
+          totalTokens: z.number().int(),
+          costUsd: z.number().nullable(),
+        }),
+      )
+      .meta({ description: 'This month by provider and model; costUsd null when that model is unpriced' }),
+  }),
+});
