@@ -59,6 +59,7 @@ export function renderProviderError(provider: ProviderName, err: unknown, reques
   headers['x-byo-request-id'] = requestId;
   // Official SDKs retry 409 and 5xx by default; a BYO 4xx will not change by retrying.
   // A spend limit resets with its window: retrying before Retry-After (which SDKs cap at a minute) is pointless.
-  if ((e.status < 500 && e.status !== 429) || (e.code === 'limit_exceeded' && (e.retryAfter ?? 0) > 60)) headers['x-should-retry'] = 'false';
+  if ((e.status < 500 && e.status !== 429) || (e.code === 'limit_exceeded' && (e.retryAfter ?? 0) > 60))
+    headers['x-should-retry'] = 'false';
   return { status: e.status, headers, body, error: e };
 }

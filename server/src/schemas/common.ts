@@ -31,7 +31,10 @@ const PROVIDER_KEY = /^(?:[\x21-\x7E]{8,4096}|\{[\x20-\x7E\t\r\n]{8,16383})$/;
 
 export const ProviderKeyInputSchema = z
   .string()
-  .regex(PROVIDER_KEY, 'providerKey must be 8-4096 printable characters without whitespace (or, for Vertex AI, a JSON key file up to 16 KiB)')
+  .regex(
+    PROVIDER_KEY,
+    'providerKey must be 8-4096 printable characters without whitespace (or, for Vertex AI, a JSON key file up to 16 KiB)',
+  )
   .meta({
     description:
       "The customer's provider credential: an API key, a Bedrock secret access key or API key, or a Vertex AI service-account key file (JSON, as a string). Write-only: it is never returned.",

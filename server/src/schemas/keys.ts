@@ -124,7 +124,9 @@ export const ListKeysInputSchema = z.strictObject({
   refId: RefIdSchema.optional(),
   provider: ProviderSchema.optional(),
   status: KeyStatusSchema.optional(),
-  lastOutcome: HealthOutcomeSchema.optional().meta({ description: "Only keys whose last check (`lastValidation.outcome`) had this outcome." }),
+  lastOutcome: HealthOutcomeSchema.optional().meta({
+    description: 'Only keys whose last check (`lastValidation.outcome`) had this outcome.',
+  }),
   limit: LimitSchema,
   cursor: CursorSchema,
 });

@@ -11,7 +11,14 @@ export function keyFields(k: ProviderKey): [string, string | null][] {
     ['status', k.status + (k.statusReason && k.statusReason !== k.status ? ` (${k.statusReason})` : '')],
     ['key', k.keyHint],
     ['base url', k.baseUrl],
-    ['settings', k.settings ? Object.entries(k.settings).map(([n, v]) => `${n}=${v}`).join(', ') : null],
+    [
+      'settings',
+      k.settings
+        ? Object.entries(k.settings)
+            .map(([n, v]) => `${n}=${v}`)
+            .join(', ')
+        : null,
+    ],
     ['last check', k.lastValidation ? lastCheck(k.lastValidation) : null],
     ['models', k.models ? modelList(k.models) : null],
     ['models checked', k.modelsCheckedAt ? shortTime(k.modelsCheckedAt) : null],
