@@ -43,7 +43,7 @@ export class KeyHealthScheduler {
   /** Outcomes being written: stop() waits for them (a probe still running is dropped; its lease frees the key). */
   private readonly writing = new Set<Promise<unknown>>();
   /** Checks written, and statements sent, by this scheduler (metrics, the benchmark). */
-  readonly stats = { checks: 0, statements: 0, byProvider: new Map<ProviderName, number>() };
+  readonly stats = { checks: 0, statements: 0, byProvider: new Map<ProviderName, number>(), maxInFlight: new Map<ProviderName, number>() };
 
   constructor(
     private readonly s: Services,
@@ -110,7 +110,9 @@ export class KeyHealthScheduler {
     this.stats.statements++;
     const claimed = await claimDue(this.s.db, now, new Date(now.getTime() + LEASE_MS), limits);
     for (const key of claimed) {
-      this.inFlight.set(key.provider, (this.inFlight.get(key.provider) ?? 0) + 1);
+      const n = (this.inFlight.get(key.provider) ?? 0) + 1;
+      this.inFlight.set(key.provider, n);
+      if (n > (this.stats.maxInFlight.get(key.provider) ?? 0)) this.stats.maxInFlight.set(key.provider, n);
       void this.check(key).finally(() => {
         this.inFlight.set(key.provider, (this.inFlight.get(key.provider) ?? 1) - 1);
         this.wake(0);
