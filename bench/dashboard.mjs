@@ -169,13 +169,20 @@ async function main() {
     const screens = [
       ['Shell (session)', [[sk_, 'dashboard.session', {}]]],
       ['Overview', [[sk_, 'dashboard.overview', {}]]],
-      ['Customers', [[sk_, 'keys.list', { limit: 50 }]]],
-      ['Customers, page 1000', [[sk_, 'keys.list', { limit: 50, cursor: 'CURSOR' }]]],
-      ['Customers, filtered', [[sk_, 'keys.list', { limit: 50, status: 'disabled' }]]],
+      [
+        'Customers',
+        [
+          [sk_, 'customers.list', { limit: 50 }],
+          [sk_, 'limits.defaultGet', {}],
+        ],
+      ],
+      ['Customers, page 21', [[sk_, 'customers.list', { limit: 50, cursor: 'CURSOR' }]]],
+      ['Customers, searched', [[sk_, 'customers.list', { limit: 50, prefix: 'cust_0500' }]]],
       [
         'Customer page',
         [
           [sk_, 'keys.list', { refId: 'cust_050000', limit: 100 }],
+          [sk_, 'limits.customerGet', { refId: 'cust_050000' }],
           [sk_, 'usage.get', { refId: 'cust_050000', limit: 1000 }],
         ],
       ],
@@ -194,7 +201,7 @@ async function main() {
     // A cursor deep into the customers table: follow 20 pages, then reuse the last cursor.
     let cursor;
     for (let i = 0; i < 20; i++) {
-      const url = `${byo.base}/trpc/keys.list?input=${encodeURIComponent(JSON.stringify({ limit: 50, ...(cursor ? { cursor } : {}) }))}`;
+      const url = `${byo.base}/trpc/customers.list?input=${encodeURIComponent(JSON.stringify({ limit: 50, ...(cursor ? { cursor } : {}) }))}`;
       cursor = (await fetch(url, { headers: sk_ }).then((r) => r.json())).result.data.nextCursor;
     }
     const rows = [];

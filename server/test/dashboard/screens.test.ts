@@ -142,7 +142,14 @@ describe('dashboard screens, with data from a started server', () => {
   it('Customers: the table, a customer page, and revoke with confirmation (REST sees it; key.revoked is delivered)', async () => {
     await go('Customers', 'Customers');
     for (const refId of CUSTOMERS) await page.getByRole('link', { name: refId }).first().waitFor();
+    // One row per customer, with its keys and this month's usage (the customers read model).
+    const acme = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'acme_corp' }) });
+    await acme.getByText('anthropic: active').waitFor();
+    await expect(acme.getByRole('cell').nth(3).textContent()).resolves.toBe('2');
     await checkAndShoot('customers');
+    await page.getByLabel('refId starts with').fill('glo');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.getByRole('link', { name: 'acme_corp' }).count()).toBe(0);
 
     await page.getByRole('link', { name: 'globex' }).click();
     await page.getByRole('heading', { name: 'globex', level: 1 }).waitFor();
@@ -165,10 +172,20 @@ describe('dashboard screens, with data from a started server', () => {
     await waitFor(async () => ok.received.some((r) => r.body.type === 'key.revoked' && r.body.data.refId === 'globex'));
   });
 
-  it('Customer limits: add one from the UI (REST sees it), see its use, remove it', async () => {
+  it('Limits: the project default on the Customers screen, a customer\'s own on its page (REST sees both), remove', async () => {
     await go('Customers', 'Customers');
+    const defaults = page.getByRole('form', { name: 'Add a limit' });
+    await defaults.getByLabel('Metric').selectOption('tokens');
+    await defaults.getByLabel('Window').selectOption('month');
+    await defaults.getByLabel('Maximum').fill('1000000');
+    await defaults.getByRole('button', { name: 'Add limit' }).click();
+    await page.getByRole('status').filter({ hasText: 'Limit saved' }).waitFor();
+    const def = await server.request('GET', '/v1/limits/default', { key: project.skTest });
+    expect(def.body).toMatchObject({ source: 'default', limits: [{ metric: 'tokens', window: 'month', max: 1000000 }] });
+
     await page.getByRole('link', { name: 'acme_corp' }).first().click();
     await page.getByRole('heading', { name: 'acme_corp', level: 1 }).waitFor();
+    await page.getByText("In force: the project's default.").waitFor();
     const form = page.getByRole('form', { name: 'Add a limit' });
     await form.getByLabel('Metric').selectOption('requests');
     await form.getByLabel('Window').selectOption('day');

@@ -1,43 +1,47 @@
 import { html, nothing } from 'lit';
 import { api } from '../api.js';
-import { fmtTime } from '../format.js';
+import { fmtInt, fmtTime, fmtUsd } from '../format.js';
 import { href, navigate } from '../nav.js';
 import { Screen } from '../widgets.js';
 
-type KeyPage = Awaited<ReturnType<typeof api.keys.list.query>>;
+type Page = Awaited<ReturnType<typeof api.customers.list.query>>;
 
 const PAGE = 50;
 
 /**
- * Customers: the stored keys, a page at a time from the server (cursor pagination, never
- * the whole table), filtered by provider and status; the search goes to a customer's page.
+ * Customers, from the customers read model: one row per refId with its keys' providers and
+ * statuses, its last call and this month's usage and cost, a page at a time from the server
+ * (cursor pagination, never the whole table), searched by refId prefix.
  */
 export class CustomersScreen extends Screen {
   static override properties = { ...Screen.properties, page: { state: true }, cursors: { state: true } };
-  page: KeyPage | null = null;
-  /** Cursors of the pages before this one (for "Previous"). */
+  page: Page | null = null;
+  /** Cursors of the pages before this one (for "Previous page"). */
   cursors: (string | undefined)[] = [];
   private cursor: string | undefined;
-  private filters: { provider?: string; status?: 'active' | 'revoked' | 'disabled' } = {};
+  private searchPrefix = '';
 
   protected override async load(): Promise<void> {
-    this.page = await api.keys.list.query({ limit: PAGE, cursor: this.cursor, ...(this.filters as object) });
+    this.page = await api.customers.list.query({
+      limit: PAGE,
+      cursor: this.cursor,
+      ...(this.searchPrefix ? { prefix: this.searchPrefix } : {}),
+    });
   }
 
   private search(e: SubmitEvent): void {
     e.preventDefault();
     const form = e.target as HTMLFormElement;
-    const refId = (form.elements.namedItem('refId') as HTMLInputElement).value.trim();
-    if (refId) {
-      navigate(href(`/customers/${encodeURIComponent(refId)}`));
-      return;
-    }
-    const provider = (form.elements.namedItem('provider') as HTMLSelectElement).value;
-    const status = (form.elements.namedItem('status') as HTMLSelectElement).value;
-    this.filters = { ...(provider ? { provider } : {}), ...(status ? { status: status as 'active' } : {}) };
+    this.searchPrefix = (form.elements.namedItem('prefix') as HTMLInputElement).value.trim();
     this.cursor = undefined;
     this.cursors = [];
     void this.reload();
+  }
+
+  private openCustomer(e: SubmitEvent): void {
+    e.preventDefault();
+    const refId = ((e.target as HTMLFormElement).elements.namedItem('refId') as HTMLInputElement).value.trim();
+    if (refId) navigate(href(`/customers/${encodeURIComponent(refId)}`));
   }
 
   private next(): void {
@@ -55,41 +59,42 @@ export class CustomersScreen extends Screen {
 
   override render() {
     return html`<h1 tabindex="-1">Customers</h1>
-      <form class="filters" role="search" @submit=${this.search}>
-        <label>Customer refId <input name="refId" type="search" autocomplete="off" placeholder="customer_123" /></label>
-        <label>Provider <input name="provider" autocomplete="off" placeholder="any" /></label>
-        <label>Status
-          <select name="status">
-            <option value="">any</option><option value="active">active</option><option value="disabled">disabled</option><option value="revoked">revoked</option>
-          </select>
-        </label>
-        <button type="submit" class="primary">Search</button>
-      </form>
+      <div class="row">
+        <form class="filters" role="search" aria-label="Search customers" @submit=${this.search}>
+          <label>refId starts with <input name="prefix" type="search" autocomplete="off" placeholder="cust_" .value=${this.searchPrefix} /></label>
+          <button type="submit" class="primary">Search</button>
+        </form>
+        <form class="filters" aria-label="Open a customer" @submit=${this.openCustomer}>
+          <label>Exact refId <input name="refId" autocomplete="off" placeholder="customer_123" /></label>
+          <button type="submit" class="secondary">Open</button>
+        </form>
+      </div>
       ${this.status()}
       ${
         this.page
           ? html`<table>
-              <caption class="visually-hidden">Stored keys by customer</caption>
-              <thead><tr><th scope="col">Customer (refId)</th><th scope="col">Provider</th><th scope="col">Key</th><th scope="col">Status</th><th scope="col">Last check</th><th scope="col">Updated</th></tr></thead>
+              <caption class="visually-hidden">Customers, this month</caption>
+              <thead><tr><th scope="col">Customer (refId)</th><th scope="col">Keys</th><th scope="col">Last used</th><th scope="col">Requests this month</th><th scope="col">Tokens this month</th><th scope="col">Cost this month</th></tr></thead>
               <tbody>
                 ${this.page.data.map(
-                  (k) => html`<tr>
-                    <td><a href=${href(`/customers/${encodeURIComponent(k.refId)}`)}>${k.refId}</a></td>
-                    <td>${k.provider}</td>
-                    <td><code>${k.keyHint ?? '—'}</code></td>
-                    <td><span class=${`pill ${k.status}`}>${k.status}</span></td>
-                    <td>${k.lastValidation ? html`${k.lastValidation.outcome} <span class="muted">${fmtTime(k.lastValidation.at)}</span>` : html`<span class="muted">never</span>`}</td>
-                    <td>${fmtTime(k.updatedAt)}</td>
+                  (c) => html`<tr>
+                    <td><a href=${href(`/customers/${encodeURIComponent(c.refId)}`)}>${c.refId}</a></td>
+                    <td>${c.keys.map((k) => html`<span class=${`pill ${k.status}`}>${k.provider}: ${k.status}</span> `)}</td>
+                    <td>${fmtTime(c.lastUsedAt)}</td>
+                    <td>${fmtInt(c.thisMonth.requests)}</td>
+                    <td>${fmtInt(c.thisMonth.totalTokens)}</td>
+                    <td>${fmtUsd(c.thisMonth.costUsd)}${c.thisMonth.unpricedRequests ? html` <span class="muted">+ ${fmtInt(c.thisMonth.unpricedRequests)} unpriced</span>` : nothing}</td>
                   </tr>`,
                 )}
               </tbody>
             </table>
-            ${this.page.data.length ? nothing : html`<p class="muted">No keys match.</p>`}
+            ${this.page.data.length ? nothing : html`<p class="muted">No customers match.</p>`}
             <div class="row">
               <button type="button" class="secondary" ?disabled=${!this.cursors.length} @click=${this.previous}>Previous page</button>
               <button type="button" class="secondary" ?disabled=${!this.page.nextCursor} @click=${this.next}>Next page</button>
             </div>`
           : nothing
-      }`;
+      }
+      <section aria-labelledby="limits-title"><byo-customer-limits></byo-customer-limits></section>`;
   }
 }

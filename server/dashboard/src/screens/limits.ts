@@ -10,8 +10,9 @@ type SetLimit = Parameters<typeof api.limits.customerSet.mutate>[0]['limits'][nu
 const amount = (metric: Limit['metric'], n: number) => (metric === 'cost_usd' ? fmtUsd(n) : fmtInt(n));
 
 /**
- * A customer's spend limits (spend controls): those in force with their use in the current
- * window, and editing the customer's own (add, remove, back to the project default).
+ * Spend limits (spend controls). With a refId, a customer's: those in force with their use in
+ * the current window, and editing the customer's own (add, remove, back to the project default).
+ * Without one, the project's default limits, for customers without their own.
  */
 export class CustomerLimits extends Screen {
   static override properties = { ...Screen.properties, refId: { type: String }, data: { state: true } };
@@ -19,12 +20,23 @@ export class CustomerLimits extends Screen {
   data: Limits | null = null;
 
   protected override async load(): Promise<void> {
-    this.data = await api.limits.customerGet.query({ refId: this.refId });
+    this.data = this.refId ? await api.limits.customerGet.query({ refId: this.refId }) : await api.limits.defaultGet.query({});
   }
 
-  /** The customer's own limits as input (empty when the default or nothing applies). */
+  /** The source whose limits this component edits. */
+  private get editable(): Limits['source'] {
+    return this.refId ? 'customer' : 'default';
+  }
+
+  private save(limits: SetLimit[]): Promise<Limits> {
+    if (limits.length === 0)
+      return this.refId ? api.limits.customerClear.mutate({ refId: this.refId }) : api.limits.defaultClear.mutate({});
+    return this.refId ? api.limits.customerSet.mutate({ refId: this.refId, limits }) : api.limits.defaultSet.mutate({ limits });
+  }
+
+  /** The limits this component edits, as input (empty when others or none apply). */
   private own(): SetLimit[] {
-    if (this.data?.source !== 'customer') return [];
+    if (this.data?.source !== this.editable) return [];
     return this.data.limits.map((l) => ({
       metric: l.metric,
       window: l.window,
@@ -45,7 +57,7 @@ export class CustomerLimits extends Screen {
       ...(v('provider') ? { provider: v('provider') as NonNullable<SetLimit['provider']> } : {}),
     };
     const ok = await this.act(async () => {
-      this.data = await api.limits.customerSet.mutate({ refId: this.refId, limits: [...this.own(), limit] });
+      this.data = await this.save([...this.own(), limit]);
     }, 'Limit saved.');
     if (ok) form.reset();
   }
@@ -53,10 +65,7 @@ export class CustomerLimits extends Screen {
   private async removeLimit(index: number): Promise<void> {
     const limits = this.own().filter((_, i) => i !== index);
     await this.act(async () => {
-      this.data =
-        limits.length > 0
-          ? await api.limits.customerSet.mutate({ refId: this.refId, limits })
-          : await api.limits.customerClear.mutate({ refId: this.refId });
+      this.data = await this.save(limits);
     }, 'Limit removed.');
   }
 
@@ -75,7 +84,9 @@ export class CustomerLimits extends Screen {
   override render() {
     const d = this.data;
     const source = { customer: "this customer's own", default: "the project's default", none: 'none' } as const;
-    return html`<h2 id="limits-title">Limits</h2>
+    const editing = d?.source === this.editable;
+    return html`<h2 id="limits-title">${this.refId ? 'Limits' : 'Default limits'}</h2>
+      ${this.refId ? nothing : html`<p class="muted">For every customer without limits of their own.</p>`}
       ${this.status()}
       ${
         d
@@ -106,7 +117,7 @@ export class CustomerLimits extends Screen {
               <label>Maximum <input name="max" type="number" min="0" step="any" required /></label>
               <label>Provider <input name="provider" autocomplete="off" placeholder="all" /></label>
               <button type="submit" class="primary">Add limit</button>
-              ${d.source === 'customer' ? html`<button type="button" class="secondary" @click=${this.clear}>Use the project default</button>` : nothing}
+              ${this.refId && editing ? html`<button type="button" class="secondary" @click=${this.clear}>Use the project default</button>` : nothing}
             </form>`
           : nothing
       }`;
