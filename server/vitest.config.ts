@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 import { databasePassFilter } from '../scripts/test-passes.mjs';
 
@@ -8,6 +9,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // At least two files at a time: vitest's default (one worker fewer than the CPUs) runs one
+    // file at a time on CI's 2 CPUs, which keeps one core busy and leaves the other mostly idle
+    // (docs/performance.md, "Test-suite time").
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // The leak scan: captures logs, secrets and database dumps of every test server, and
     // searches them for every secret after the run (test/hardening/leak-scan.global.ts).
     // One PGlite image per run for in-memory test servers instead of initdb per server
