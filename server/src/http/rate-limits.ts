@@ -14,6 +14,8 @@ export class RateLimits {
   /** Absent when BYO_RATE_LIMIT_CONNECT_PER_SECRET_KEY is 0. */
   private readonly perSecretKey: RateLimiterAbstract | undefined;
   private readonly redis: Redis | undefined;
+  /** Failed dashboard sign-ins per client IP (a secret key or the admin token guessed online). */
+  private readonly signInFailures: RateLimiterAbstract;
 
   constructor(opts: {
     perKey: number;
@@ -42,11 +44,33 @@ export class RateLimits {
       this.perKey = shared('pk', opts.perKey, duration);
       this.perIp = shared('ip', opts.perIp, duration);
       this.perSecretKey = perSk > 0 ? shared('sk', perSk, 1) : undefined;
+      this.signInFailures = shared('signin', SIGN_IN_FAILURES, SIGN_IN_WINDOW_S);
     } else {
       this.perKey = new RateLimiterMemory({ points: opts.perKey, duration });
       this.perIp = new RateLimiterMemory({ points: opts.perIp, duration });
       this.perSecretKey = perSk > 0 ? new RateLimiterMemory({ points: perSk, duration: 1 }) : undefined;
+      this.signInFailures = new RateLimiterMemory({ points: SIGN_IN_FAILURES, duration: SIGN_IN_WINDOW_S });
     }
+  }
+
+  /**
+   * Before a dashboard sign-in: an IP with SIGN_IN_FAILURES failed attempts in the window gets
+   * `429 rate_limited` until the window ends, whatever it presents now. Only failures count, so
+   * operators signing in again and again are never locked out by their own successes.
+   */
+  async checkSignIn(ip: string): Promise<void> {
+    const res = await this.signInFailures.get(ip);
+    if (res && res.consumedPoints >= SIGN_IN_FAILURES) {
+      const retryAfter = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+      throw new BYOError('rate_limited', `Too many failed sign-ins from this address. Retry after ${retryAfter} s.`, { retryAfter });
+    }
+  }
+
+  /** Counts a failed dashboard sign-in of `ip`. */
+  async failedSignIn(ip: string): Promise<void> {
+    await this.signInFailures.consume(ip).catch((err: unknown) => {
+      if (!(err instanceof RateLimiterRes)) throw err;
+    });
   }
 
   /**
@@ -76,6 +100,10 @@ export class RateLimits {
     if (this.redis) this.redis.disconnect();
   }
 }
+
+/** Failed dashboard sign-ins an IP may make per window before it must wait. */
+export const SIGN_IN_FAILURES = 10;
+const SIGN_IN_WINDOW_S = 15 * 60;
 
 /** Runs a consume; a refusal becomes `429 rate_limited` with Retry-After. */
 async function limited(consume: () => Promise<unknown>): Promise<void> {

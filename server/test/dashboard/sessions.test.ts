@@ -98,6 +98,22 @@ describe('dashboard sessions', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('locks an address out after 10 failed sign-ins, even with a right key, and says when to retry', async () => {
+    const attempt = (secret: string) =>
+      fetch(`${server.url}/trpc/dashboard.signIn`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ secret }),
+      });
+    // Successes do not count.
+    for (let i = 0; i < 3; i++) expect((await attempt(project.skTest)).status).toBe(200);
+    for (let i = 0; i < 10; i++) expect((await attempt(`byo_sk_test_wrong${i}`)).status).toBe(401);
+    const locked = await attempt(project.skTest);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await locked.json()).error.data.code).toBe('rate_limited');
+  });
+
   it.runIf(usingPostgres)(
     'is shared by every instance: signed in on one, used and ended on another; a new admin token ends admin sessions',
     async () => {

@@ -32,13 +32,17 @@ export const dashboardRouter = router({
     .output(DashboardSessionSchema)
     .mutation(async ({ ctx, input }) => {
       if (!ctx.dashboard) throw new BYOError('not_found', 'Dashboard sessions are made through /trpc by the dashboard page.');
+      await ctx.services.rateLimits.checkSignIn(ctx.ip);
       const { token, session } = await signIn(
         ctx.services.db,
         ctx.services.auth,
         input.secret,
         { ip: ctx.ip, userAgent: ctx.userAgent },
         sessionTimes(ctx),
-      );
+      ).catch(async (e: unknown) => {
+        if (e instanceof BYOError && (e.status === 401 || e.status === 403)) await ctx.services.rateLimits.failedSignIn(ctx.ip);
+        throw e;
+      });
       ctx.setResponseHeader('set-cookie', sessionCookie(token, ctx.dashboard.secure));
       const p = session.principal;
       await audit(
