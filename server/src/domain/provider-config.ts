@@ -62,11 +62,10 @@ export function requestedBase(
   }
   const host = url.hostname.toLowerCase();
   const providerHost = field.hostSuffixes?.some((suffix) => host.endsWith(suffix) && host.length > suffix.length) ?? false;
-  if (field.hostSuffixes && !s.guard.hostAllowed(host, url.port || (url.protocol === 'https:' ? '443' : '80'))) {
-    if (!providerHost)
-      throw new BYOError('invalid_base_url', `${what} must be on ${field.hostSuffixes.map((x) => `*${x}`).join(', ')} (${host} is not).`);
-    if (url.protocol !== 'https:') throw new BYOError('invalid_base_url', `${what} must use https.`);
-  }
+  // Where it may point; whether it may use plain http, and which addresses it may reach, is
+  // base-url.ts's one rule for every customer URL (checkRequestedBase).
+  if (field.hostSuffixes && !providerHost && !s.guard.hostAllowed(host, url.port || (url.protocol === 'https:' ? '443' : '80')))
+    throw new BYOError('invalid_base_url', `${what} must be on ${field.hostSuffixes.map((x) => `*${x}`).join(', ')} (${host} is not).`);
   if (field.originOnly && (url.pathname !== '/' || raw.includes('?') || raw.includes('#')))
     throw new BYOError('invalid_base_url', `${what} is the address only, like ${url.origin} (no path or query).`);
   return { what, raw, url, providerHost };

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
 /**
- * URL fields of `providerConfig`. Apart from common.ts, which imports the provider registry:
+ * URL fields of `providerConfig`: their shape only (an absolute http(s) URL without credentials
+ * or fragment). Whether plain http is allowed and which hosts and addresses a URL may name is
+ * one rule in one place, domain/base-url.ts (and, for a provider's own hosts, the provider's
+ * `config` in the registry). Apart from common.ts, which imports the provider registry:
  * provider modules import these, so this module must not.
  */
 
@@ -19,7 +22,7 @@ function isHttpUrl(v: string, opts: { pathAllowed: boolean }): boolean {
 export const BaseUrlSchema = z
   .string()
   .max(2048)
-  .refine((v) => isHttpUrl(v, { pathAllowed: true }), 'baseUrl must be an absolute https URL without credentials or fragment')
+  .refine((v) => isHttpUrl(v, { pathAllowed: true }), 'baseUrl must be an absolute http(s) URL without credentials or fragment')
   .meta({
     description: 'Base URL of an OpenAI-compatible server, exactly as its SDK would use it.',
     example: 'https://openrouter.ai/api/v1',
