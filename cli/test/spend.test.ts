@@ -73,3 +73,20 @@ describe('byo usage', () => {
     expect(h.stderr).toMatch(/\$0\.\d{6}/);
   });
 });
+
+describe('byo customers', () => {
+  it('list (table and JSON) and get', async () => {
+    const list = await cli.run(['customers', 'list', '--prefix', 'cust_', '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.json.result.data).toEqual([
+      expect.objectContaining({ refId: 'cust_cli', keys: [{ provider: 'openai', status: 'active' }] }),
+    ]);
+    const table = await cli.run(['customers', 'list']);
+    expect(tableRows(table.stdout)[0]).toEqual(['REF ID', 'KEYS', 'LAST USE', 'REQUESTS', 'TOKENS', 'COST USD']);
+    const one = await cli.run(['customers', 'get', 'cust_cli', '--json']);
+    expect(one.json.result).toMatchObject({ refId: 'cust_cli', limits: { source: 'none' } });
+    const missing = await cli.run(['customers', 'get', 'nobody', '--json']);
+    expect(missing.code).not.toBe(0);
+    expect(JSON.stringify(missing.json)).toContain('not_found');
+  });
+});

@@ -5,6 +5,7 @@ import { AnthropicClient } from './resources/anthropic/index.js';
 import { ConnectTokens } from './resources/connect-tokens.js';
 import { GoogleClient } from './resources/google/index.js';
 import { Keys } from './resources/keys.js';
+import { Customers } from './resources/customers.js';
 import { Limits } from './resources/limits.js';
 import { Prices } from './resources/prices.js';
 import { Providers } from './resources/providers.js';
@@ -55,6 +56,8 @@ export class BYOK {
   readonly prices: Prices;
   /** Spend limits per customer and the project default. */
   readonly limits: Limits;
+  /** Customers (refIds): keys, last use, usage and cost this month, limits. */
+  readonly customers: Customers;
   /** Usage and cost of proxied calls. */
   readonly usage: UsageResource;
   readonly webhooks: WebhooksResource;
@@ -106,6 +109,7 @@ export class BYOK {
     this.connectTokens = new ConnectTokens(this.transport);
     this.prices = new Prices(this.transport);
     this.limits = new Limits(this.transport);
+    this.customers = new Customers(this.transport);
     this.usage = new UsageResource(this.transport);
     this.webhooks = new WebhooksResource(this.transport);
   }

@@ -39,6 +39,7 @@ export { OpenAIClient, type OpenAICompatibleProvider } from './resources/openai/
 export type * from './resources/providers.js';
 export type * from './resources/prices.js';
 export type * from './resources/limits.js';
+export type * from './resources/customers.js';
 export type * from './resources/usage.js';
 export { Providers } from './resources/providers.js';
 export type { ProviderClientOptions } from './resources/proxy.js';

@@ -73,3 +73,18 @@ describe('byok.limits', () => {
     if (e.type === 'limit.exceeded') expect((e as LimitExceededEvent).data.requested).toBe(1);
   });
 });
+
+describe('byok.customers', () => {
+  it('lists customers by prefix and gets one with its keys, limits and usage this month', async () => {
+    const list = await byok.customers.list({ prefix: 'cust_sdk' });
+    expect(list.data.map((c) => c.refId)).toEqual(['cust_sdk']);
+    expect(list.data[0]?.keys).toEqual([{ provider: 'openai', status: 'active' }]);
+    expect(list.data[0]?.thisMonth.requests).toBeGreaterThan(0);
+    const one = await byok.customers.get({ refId: 'cust_sdk' });
+    expect(one).toMatchObject({
+      refId: 'cust_sdk',
+      limits: { source: 'none' },
+      thisMonth: { byModel: [expect.objectContaining({ provider: 'openai' })] },
+    });
+  });
+});

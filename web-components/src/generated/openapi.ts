@@ -516,6 +516,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Customers (refIds with a stored key): keys, last use, this month’s requests, tokens and cost
+         * @description In refId byte order; `prefix` narrows to refIds starting with it. Pass `nextCursor` as `cursor` for the next page.
+         */
+        get: operations["customers-list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{refId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer: its keys, its limits with their live state, its usage this month */
+        get: operations["customers-get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/overview": {
         parameters: {
             query?: never;
@@ -5321,6 +5358,308 @@ export interface operations {
             };
             /** @description This key may not do this (`permission_denied`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (`internal_error`); the request id identifies it in the server logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "customers-list": {
+        parameters: {
+            query?: {
+                prefix?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Customers (refIds with a stored key) in refId byte order */
+                        data: {
+                            refId: string;
+                            /** @description Its stored keys’ providers and statuses */
+                            keys: {
+                                /**
+                                 * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                                 * @enum {string}
+                                 */
+                                provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                                /** @enum {string} */
+                                status: "active" | "revoked" | "disabled";
+                            }[];
+                            /** @description Its last proxied call (null: none) */
+                            lastUsedAt: string | null;
+                            thisMonth: {
+                                /**
+                                 * @description The UTC month (YYYY-MM)
+                                 * @example 2026-01
+                                 */
+                                month: string;
+                                requests: number;
+                                inputTokens: number;
+                                outputTokens: number;
+                                totalTokens: number;
+                                /** @description USD of the priced calls */
+                                costUsd: number;
+                                /** @description Calls whose model has no price (not in costUsd) */
+                                unpricedRequests: number;
+                            };
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `bad_request`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired API key (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This key may not do this (`permission_denied`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (`internal_error`); the request id identifies it in the server logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "customers-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots). */
+                refId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        refId: string;
+                        keys: {
+                            id: string;
+                            /**
+                             * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                             * @enum {string}
+                             */
+                            provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                            refId: string;
+                            /** @enum {string} */
+                            status: "active" | "revoked" | "disabled";
+                            statusReason: string | null;
+                            keyHint: string | null;
+                            /** @description Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`). */
+                            baseUrl: string | null;
+                            /**
+                             * @description Provider settings stored with the key (never secrets): `region` and `accessKeyId` (`bedrock`), `location` and `projectId` (`vertex`); null for providers without any.
+                             * @example {
+                             *       "region": "us-east-1"
+                             *     }
+                             */
+                            settings: {
+                                [key: string]: string;
+                            } | null;
+                            lastValidatedAt: string | null;
+                            /** @description `valid`, `invalid` or `unknown` (the provider could not be asked): the outcome of `lastValidation` in the words of `POST /v1/keys/validate`. */
+                            lastValidationResult: string | null;
+                            /** @description The last check of the key with its provider (scheduled, at connect, or `POST /v1/keys/validate`); null: never checked. */
+                            lastValidation: {
+                                /**
+                                 * @description `valid`: the provider accepted the key. `invalid`: it refused the key itself (401/403). `unreachable`: it could not be asked (DNS, timeout, 429, 5xx); never disables a key.
+                                 * @enum {string}
+                                 */
+                                outcome: "valid" | "invalid" | "unreachable";
+                                /**
+                                 * @description ISO 8601 timestamp
+                                 * @example 2026-01-01T00:00:00.000Z
+                                 */
+                                at: string;
+                                /** @description Why, in words (never the key); null when the provider accepted it. */
+                                message: string | null;
+                            } | null;
+                            /**
+                             * @description The model ids the provider's model listing gave for this key, sorted: what it can use. Read by the scheduled checks, the first one right after connect. Null: not listed yet, or the provider has no listing BYO reads (OpenRouter, Perplexity).
+                             * @example [
+                             *       "gpt-4o",
+                             *       "gpt-4o-mini"
+                             *     ]
+                             */
+                            models: string[] | null;
+                            /** @description When `models` was read. */
+                            modelsCheckedAt: string | null;
+                            /**
+                             * @description ISO 8601 timestamp
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            createdAt: string;
+                            /**
+                             * @description ISO 8601 timestamp
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            updatedAt: string;
+                        }[];
+                        lastUsedAt: string | null;
+                        /** @description The limits in force with their live use (as GET /v1/customers/{refId}/limits) */
+                        limits: {
+                            /** @description The customer; null for the project default */
+                            refId: string | null;
+                            /**
+                             * @description Where the limits in force come from: the customer’s own, the project default, or none
+                             * @enum {string}
+                             */
+                            source: "customer" | "default" | "none";
+                            limits: {
+                                /** @enum {string} */
+                                metric: "requests" | "tokens" | "cost_usd";
+                                /** @enum {string} */
+                                window: "minute" | "hour" | "day" | "month";
+                                max: number;
+                                provider: ("openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity") | null;
+                                warnAt: number;
+                                /** @description Used in the current window (tokens and cost include in-flight reservations) */
+                                used: number;
+                                remaining: number;
+                                /**
+                                 * @description When the current window ends
+                                 * @example 2026-01-01T00:00:00.000Z
+                                 */
+                                resetsAt: string;
+                            }[];
+                        };
+                        thisMonth: {
+                            /**
+                             * @description The UTC month (YYYY-MM)
+                             * @example 2026-01
+                             */
+                            month: string;
+                            requests: number;
+                            inputTokens: number;
+                            outputTokens: number;
+                            totalTokens: number;
+                            /** @description USD of the priced calls */
+                            costUsd: number;
+                            /** @description Calls whose model has no price (not in costUsd) */
+                            unpricedRequests: number;
+                            /** @description This month by provider and model; costUsd null when that model is unpriced */
+                            byModel: {
+                                /**
+                                 * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                                 * @enum {string}
+                                 */
+                                provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                                model: string | null;
+                                requests: number;
+                                totalTokens: number;
+                                costUsd: number | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `bad_request`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not a secret key */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key is stored for this refId (`not_found`) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
