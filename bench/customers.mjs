@@ -41,7 +41,7 @@ async function main() {
   console.error(`seeded ${CUSTOMERS} customers and ${USAGE_ROWS} usage rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const get = async (path) => {
     const s = performance.now();
-    const r = await request(`${t.url}${path}`, { headers: { authorization: `Bearer ${sk}` } });
+    const r = await request(`${t.url}${path}`, { headers: { authorization: `Bearer ${sk}` }, reset: true }); // the seeding outlasts keep-alive
     const body = await r.body.json();
     if (r.statusCode !== 200) throw new Error(`${path}: ${r.statusCode} ${JSON.stringify(body)}`);
     return { ms: performance.now() - s, body };
