@@ -9,7 +9,7 @@ import { dropSchema, startTestServer, type TestProject, type TestServer, usingPo
 let server: TestServer;
 let project: TestProject;
 beforeAll(async () => {
-  server = await startTestServer({ BYO_DASHBOARD_IDLE_TIMEOUT: '1500ms' });
+  server = await startTestServer({ BYO_DASHBOARD_IDLE_TIMEOUT: '4s' });
   project = await server.createProject();
 }, 120_000);
 afterAll(async () => {
@@ -62,14 +62,14 @@ describe('dashboard sessions', () => {
 
   it('ends after the idle timeout, and a call keeps it alive', async () => {
     const { cookie } = await signIn(server.url, project.skTest);
-    // Calls 1 s apart keep it alive past the 1.5 s idle timeout ...
-    for (let i = 0; i < 3; i++) {
+    // Calls 1 s apart keep it alive past the 4 s idle timeout ...
+    for (let i = 0; i < 6; i++) {
       expect((await overview(server.url, cookie)).status).toBe(200);
       await new Promise((r) => setTimeout(r, 1000));
     }
     expect((await overview(server.url, cookie)).status).toBe(200);
-    // ... and 2 s without one end it.
-    await new Promise((r) => setTimeout(r, 2000));
+    // ... and 5 s without one end it.
+    await new Promise((r) => setTimeout(r, 5000));
     const res = await overview(server.url, cookie);
     expect(res.status).toBe(401);
     expect((await res.json()).error.data.code).toBe('session_expired');
