@@ -74,13 +74,17 @@ async function main() {
       t.p50.push(r.latency.p50);
       t.p99.push(r.latency.p99);
     }
-    console.log(`round ${round + 1}: ${targets.map((t) => `${t.name} ${t.cpu.at(-1).toFixed(0)} µs, ${Math.round(t.rps.at(-1))}/s, p50 ${t.p50.at(-1)} ms`).join(' | ')}`);
+    console.log(
+      `round ${round + 1}: ${targets.map((t) => `${t.name} ${t.cpu.at(-1).toFixed(0)} µs, ${Math.round(t.rps.at(-1))}/s, p50 ${t.p50.at(-1)} ms`).join(' | ')}`,
+    );
   }
   const store = process.env.REDIS_URL ? 'Redis' : process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
   console.log(`| ${store}, 50 connections | BYO CPU per call | calls/s | latency p50 | latency p99 |`);
   console.log('|---|---|---|---|---|');
   for (const t of targets)
-    console.log(`| ${t.name} | ${median(t.cpu).toFixed(0)} µs | ${Math.round(median(t.rps))} | ${median(t.p50)} ms | ${median(t.p99)} ms |`);
+    console.log(
+      `| ${t.name} | ${median(t.cpu).toFixed(0)} µs | ${Math.round(median(t.rps))} | ${median(t.p50)} ms | ${median(t.p99)} ms |`,
+    );
   process.exit(0);
 }
 

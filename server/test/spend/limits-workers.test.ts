@@ -66,8 +66,13 @@ describe.runIf(usingPostgres)('spend limits over BYO_WORKERS=2 on PostgreSQL', (
     );
     const created = await call('/v1/admin/projects', { method: 'POST', key: ADMIN, body: { name: 'limits' } });
     expect(created.status).toBe(200);
-    sk = (created.json().keys as { kind: string; mode: string; key: string }[]).find((k) => k.kind === 'sk' && k.mode === 'test')?.key ?? '';
-    const connected = await call('/v1/keys/connect', { method: 'POST', key: sk, body: { provider: 'openai', refId: 'cust_w', providerKey: 'sk-byo-test-valid' } });
+    sk =
+      (created.json().keys as { kind: string; mode: string; key: string }[]).find((k) => k.kind === 'sk' && k.mode === 'test')?.key ?? '';
+    const connected = await call('/v1/keys/connect', {
+      method: 'POST',
+      key: sk,
+      body: { provider: 'openai', refId: 'cust_w', providerKey: 'sk-byo-test-valid' },
+    });
     expect(connected.status).toBe(200);
   }, 180_000);
 
@@ -81,7 +86,11 @@ describe.runIf(usingPostgres)('spend limits over BYO_WORKERS=2 on PostgreSQL', (
 
   it('exactly N of 5N concurrent calls pass, whichever worker serves them', async () => {
     const N = 8;
-    const set = await call('/v1/customers/cust_w/limits', { method: 'PUT', key: sk, body: { limits: [{ metric: 'requests', window: 'day', max: N }] } });
+    const set = await call('/v1/customers/cust_w/limits', {
+      method: 'PUT',
+      key: sk,
+      body: { limits: [{ metric: 'requests', window: 'day', max: N }] },
+    });
     expect(set.status, set.text).toBe(200);
     const results = await Promise.all(
       Array.from({ length: 5 * N }, () =>
