@@ -208,12 +208,15 @@ export class ProxyHandler {
     signer?.checkPath?.(call.subPath, stored.settings ?? NO_SETTINGS);
     // Spend limits, on every route: null (no await) when the project has none.
     const admission = this.deps.limits.admit(call.ref as KeyRef, call.req, call.urlModel);
-    if (admission === null) return this.send(call, stored);
+    if (admission === null) {
+      this.send(call, stored);
+      return;
+    }
     admission
       .then((ticket) => {
         call.ticket = ticket;
-        if (call.clientGone) return this.finish(call);
-        this.send(call, stored);
+        if (call.clientGone) this.finish(call);
+        else this.send(call, stored);
       })
       .catch((err: unknown) => this.fail(call, err));
   }
