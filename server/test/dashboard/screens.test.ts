@@ -172,7 +172,7 @@ describe('dashboard screens, with data from a started server', () => {
     await waitFor(async () => ok.received.some((r) => r.body.type === 'key.revoked' && r.body.data.refId === 'globex'));
   });
 
-  it('Limits: the project default on the Customers screen, a customer\'s own on its page (REST sees both), remove', async () => {
+  it("Limits: the project default on the Customers screen, a customer's own on its page (REST sees both), remove", async () => {
     await go('Customers', 'Customers');
     const defaults = page.getByRole('form', { name: 'Add a limit' });
     await defaults.getByLabel('Metric').selectOption('tokens');
