@@ -35,14 +35,18 @@ const JUST_CONNECTED_MS = 10 * 60_000;
  */
 export async function scheduleNew(db: Kysely<Database>, now: Date, intervalMs: number): Promise<number> {
   const recent = new Date(now.getTime() - Math.min(intervalMs, JUST_CONNECTED_MS));
+  // The batch is picked once in a CTE and joined: as `where id in (select ... limit ... for
+  // update skip locked)`, PostgreSQL re-ran the locking subquery for every row it updated (one
+  // statement ran for over 30 minutes on 100,000 keys).
   const result = await sql`
+    with batch as (
+      select id from provider_keys where status = 'active' and next_check_at is null
+      limit ${SCHEDULE_BATCH} for update skip locked
+    )
     update provider_keys set next_check_at = case
       when models_checked_at is null and updated_at > ${recent}::timestamptz then ${now}::timestamptz
       else ${now}::timestamptz + (random() * ${intervalMs}::float8) * interval '1 millisecond' end
-    where id in (
-      select id from provider_keys where status = 'active' and next_check_at is null
-      limit ${SCHEDULE_BATCH} for update skip locked
-    )`.execute(db);
+    from batch where provider_keys.id = batch.id`.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }
 
