@@ -8,8 +8,8 @@ export const ListCustomersInputSchema = z.strictObject({
     .string()
     .max(256)
     .regex(/^[A-Za-z0-9_.:@+-]*$/, 'prefix must be characters a refId may contain')
-    .optional()
-    .meta({ description: 'Only refIds starting with this (case-sensitive)', example: 'cust_' }),
+    .meta({ description: 'Only refIds starting with this (case-sensitive)', example: 'cust_' })
+    .optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: CursorSchema,
 });

@@ -46,7 +46,11 @@ export type PriceEntry = z.infer<typeof PriceEntrySchema>;
 
 export const ListPricesInputSchema = z.strictObject({
   provider: ProviderSchema.optional(),
-  model: z.string().max(200).optional().meta({ description: 'Resolve this model id (a dated id resolves to its base model)' }),
+  model: z
+    .string()
+    .max(200)
+    .meta({ description: 'Resolve this model id (a dated id resolves to its base model)', example: 'gpt-4o-2024-08-06' })
+    .optional(),
 });
 
 export const ListPricesOutputSchema = z.object({
