@@ -170,8 +170,8 @@ describe('connect', () => {
       id: string;
       credentials: { field: string; required: boolean }[];
     }[];
-    // A valid value for each required providerConfig field a provider has today (Azure's endpoint).
-    const SAMPLE: Record<string, string> = { endpoint: 'https://byo-test.openai.azure.com' };
+    // A valid value for each required providerConfig field a provider has today (Azure's endpoint, Bedrock's region, Vertex's location).
+    const SAMPLE: Record<string, string> = { endpoint: 'https://byo-test.openai.azure.com', region: 'us-east-1', location: 'us-central1' };
     const { page, seen } = await openApp();
     const bodies: unknown[] = [];
     page.on('request', (r) => {
