@@ -4,6 +4,7 @@ import type { Storage } from '../db/database.js';
 import type { Database, Mode, ProviderName } from '../db/schema.js';
 import { ScopedCache } from '../domain/scoped-cache.js';
 import { BYOError } from '../errors.js';
+import { readBody } from '../net/request-body.js';
 import { costOf, hasTokens, type TokenCounts } from '../pricing/cost.js';
 import { type PriceOverrides, resolvePrice } from '../pricing/resolve.js';
 import type { ModelPrice } from '../pricing/table.js';
@@ -121,7 +122,7 @@ export class Limits {
     let estimate: Estimate | null = null;
     let price: ModelPrice | null = null;
     if (applicable.some((a) => a.limit.metric !== 'requests')) {
-      body = await readAll(req, RESERVED_BODY_LIMIT);
+      body = await readBody(req, RESERVED_BODY_LIMIT, 'Calls under a tokens or cost limit accept');
       estimate = estimateCall(body, body.length, urlModel);
       if (applicable.some((a) => a.limit.metric === 'cost_usd')) {
         const overrides = await this.deps.prices.overrides(ref.projectId, ref.mode).catch(() => undefined);
@@ -322,26 +323,4 @@ function exceeded(c: Charge, used: number, now: number): BYOError {
     `Over ${WHOSE[c.scope]}: ${what}, max ${l.max} (used ${round(used)}${l.metric === 'requests' ? '' : `, this call reserves ${round(c.amount)}`}). The window resets at ${new Date(c.end).toISOString()}.`,
     { retryAfter },
   );
-}
-
-/** The whole body of a request (the proxy then sends these bytes); 413 past `limit`. */
-function readAll(req: IncomingMessage, limit: number): Promise<Buffer> {
-  if (req.complete && req.readableLength === 0) return Promise.resolve(Buffer.alloc(0));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-      else {
-        req.off('data', onData);
-        reject(
-          new BYOError('payload_too_large', `Calls under a tokens or cost limit accept request bodies up to ${limit / 1024 / 1024} MiB.`),
-        );
-      }
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks, size)));
-    req.once('error', reject);
-  });
 }

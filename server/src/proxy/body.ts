@@ -1,9 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
-import { BYOError } from '../errors.js';
-import { ClientClosedError } from './call.js';
 
-/** Request bodies on the proxy path: streamed upstream, sent whole when they already are, or read whole (sandbox, signing). */
+/** Request bodies on the proxy path: streamed upstream, or sent whole when they already are (read whole: net/request-body.ts). */
 
 /**
  * A body still arriving, as undici's request body. undici destroys the stream it is given when
@@ -15,31 +13,6 @@ export function upload(req: IncomingMessage): PassThrough {
   const body = new PassThrough();
   req.pipe(body);
   return body;
-}
-
-/** The body of a request, or a `payload_too_large` error past `limit` bytes (the rest is then left to finish() to drain). */
-export function readBody(req: IncomingMessage, limit: number, what = 'The sandbox'): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-      else {
-        req.off('data', onData);
-        reject(
-          new BYOError(
-            'payload_too_large',
-            `${what} accept${what.endsWith('s') ? '' : 's'} request bodies up to ${limit / 1024 / 1024} MiB.`,
-          ),
-        );
-      }
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks, size)));
-    req.once('error', reject);
-    req.once('close', () => reject(new ClientClosedError())); // no-op once resolved
-  });
 }
 
 /**

@@ -47,11 +47,3 @@ class Call {
     readonly startedAt: number,
   ) {}
 }
-
-/** The client left before the answer ended: the upstream exchange is aborted with this. */
-export class ClientClosedError extends Error {
-  constructor() {
-    super('the client closed the connection');
-    this.name = 'ClientClosedError';
-  }
-}

@@ -8,6 +8,7 @@ import { disableKey, type KeyVersion } from '../domain/provider-keys.js';
 import { BYOError } from '../errors.js';
 import { renderProviderError } from '../errors/render.js';
 import { BASE_SECURITY_HEADERS } from '../http/security-headers.js';
+import { ClientClosedError, readBody } from '../net/request-body.js';
 import type { Metrics } from '../observability/metrics.js';
 import { isSandboxKey, type ProviderSpec } from '../providers/catalog.js';
 import { PROVIDER_IDS } from '../providers/registry.js';
@@ -23,8 +24,8 @@ import type { Limits } from '../limits/engine.js';
 import { InFlight } from './in-flight.js';
 import { type KeyRef, type ProviderKeyResolver, type UsableKey, credentialId } from './keys.js';
 import { bedrockModel } from './models.js';
-import { readBody, upload, wholeBody } from './body.js';
-import { Call, ClientClosedError } from './call.js';
+import { upload, wholeBody } from './body.js';
+import { Call } from './call.js';
 import { concurrencyLimited, proxyUnauthorized } from './errors.js';
 import { drainedOrCutOff, UpstreamExchange } from './exchange.js';
 import { originForm } from './url.js';
@@ -300,7 +301,8 @@ export class ProxyHandler {
     const cl = req.headers['content-length'];
     const hasBody = method !== 'GET' && method !== 'HEAD' && (te !== undefined || (cl !== undefined && cl !== '0'));
     const path = query ? `${base.path}${subPath}?${query}` : `${base.path}${subPath}`;
-    const whole = hasBody && signer.needsBody ? (call.ticket?.body ?? (await readBody(req, SIGNED_BODY_LIMIT, 'Signed requests'))) : null;
+    const whole =
+      hasBody && signer.needsBody ? (call.ticket?.body ?? (await readBody(req, SIGNED_BODY_LIMIT, 'Signed requests accept'))) : null;
     stored.credential ??= signer.parse(stored.key, settings, credentialId(stored));
     const headers = forwardedHeaders(req.rawHeaders, req.headers.connection);
     Object.assign(
@@ -349,7 +351,7 @@ export class ProxyHandler {
     let body: unknown;
     let unparsable = false;
     if (method !== 'GET' && method !== 'HEAD') {
-      const text = (call.ticket?.body ?? (await readBody(req, SANDBOX_BODY_LIMIT))).toString('utf8');
+      const text = (call.ticket?.body ?? (await readBody(req, SANDBOX_BODY_LIMIT, 'The sandbox accepts'))).toString('utf8');
       if (text.trim()) {
         try {
           body = JSON.parse(text);
