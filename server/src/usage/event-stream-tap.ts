@@ -1,6 +1,6 @@
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
-import { UsageAccumulator, type UsageCounts, type UsageTap } from './extract.js';
+import { UsageAccumulator, type UsageCounts, type UsageTap } from './accumulator.js';
 
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 /** A frame larger than this is not an answer's event: stop reading usage rather than hold it. */
