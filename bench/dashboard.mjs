@@ -146,7 +146,7 @@ async function main() {
     const session = async (secret) => {
       const res = await fetch(`${byo.base}/trpc/dashboard.signIn`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', origin: new URL(byo.base).origin },
         body: JSON.stringify({ secret }),
       });
       if (!res.ok) throw new Error(`sign-in: ${res.status} ${await res.text()}`);

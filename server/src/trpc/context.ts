@@ -23,7 +23,7 @@ export interface Context {
 
 export function contextFromRequest(
   services: Services,
-  req: { id: string; ip: string; headers: IncomingHttpHeaders; protocol?: string },
+  req: { id: string; ip: string; headers: IncomingHttpHeaders; protocol?: string; host?: string },
   setResponseHeader: (name: string, value: string) => void = () => {},
   opts: { dashboard?: boolean } = {},
 ): Context {
@@ -38,6 +38,6 @@ export function contextFromRequest(
     origin: one(h.origin),
     idempotencyKey: one(h['idempotency-key']),
     setResponseHeader,
-    dashboard: opts.dashboard ? dashboardRequest(h, req.protocol === 'https') : null,
+    dashboard: opts.dashboard ? dashboardRequest(h, req.protocol === 'https', req.host ?? null) : null,
   };
 }

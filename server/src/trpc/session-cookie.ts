@@ -16,9 +16,14 @@ export interface DashboardRequest {
   project: string | null;
   mode: string | null;
   secure: boolean;
+  /** What sign-in checks to prove it comes from this origin's own page (trpc/same-origin.ts). */
+  fetchSite: string | null;
+  contentType: string | null;
+  /** This request's own origin as the client addressed it (scheme and Host); null without a Host. */
+  ownOrigin: string | null;
 }
 
-export function dashboardRequest(headers: IncomingHttpHeaders, secure: boolean): DashboardRequest {
+export function dashboardRequest(headers: IncomingHttpHeaders, secure: boolean, host: string | null = null): DashboardRequest {
   const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? null;
   return {
     sessionToken: readCookie(one(headers.cookie), secure ? SECURE : PLAIN),
@@ -26,7 +31,19 @@ export function dashboardRequest(headers: IncomingHttpHeaders, secure: boolean):
     project: one(headers['x-byo-project']),
     mode: one(headers['x-byo-mode']),
     secure,
+    fetchSite: one(headers['sec-fetch-site']),
+    contentType: one(headers['content-type']),
+    ownOrigin: originOf(secure, host ?? one(headers.host)),
   };
+}
+
+function originOf(secure: boolean, host: string | null): string | null {
+  if (!host) return null;
+  try {
+    return new URL(`${secure ? 'https' : 'http'}://${host}`).origin;
+  } catch {
+    return null;
+  }
 }
 
 function readCookie(header: string | null, name: string): string | null {

@@ -19,7 +19,7 @@ afterAll(async () => {
 async function signIn(base: string, secret: string): Promise<{ cookie: string; csrf: string; setCookie: string }> {
   const res = await fetch(`${base}/trpc/dashboard.signIn`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', origin: base },
     body: JSON.stringify({ secret }),
   });
   const body = await res.json();
@@ -36,7 +36,7 @@ describe('dashboard sessions', () => {
   it('sets an HttpOnly SameSite=Strict cookie (no Secure over http) and never returns the key', async () => {
     const res = await fetch(`${server.url}/trpc/dashboard.signIn`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', origin: server.url },
       body: JSON.stringify({ secret: project.skTest }),
     });
     const text = await res.text();
@@ -51,7 +51,7 @@ describe('dashboard sessions', () => {
       const p = await https.createProject();
       const res = await fetch(`${https.url}/trpc/dashboard.signIn`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
+        headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https', origin: https.url.replace(/^http:/, 'https:') },
         body: JSON.stringify({ secret: p.skTest }),
       });
       expect(res.headers.get('set-cookie')).toMatch(/^__Host-byo_session=byo_ds_\S+; Path=\/; HttpOnly; SameSite=Strict; Secure$/);
@@ -102,7 +102,7 @@ describe('dashboard sessions', () => {
     const attempt = (secret: string) =>
       fetch(`${server.url}/trpc/dashboard.signIn`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', origin: server.url },
         body: JSON.stringify({ secret }),
       });
     // Successes do not count.

@@ -6,6 +6,7 @@ import { DashboardSessionSchema, OverviewSchema, SignInInputSchema, type Dashboa
 import { BYOError } from '../../errors.js';
 import type { Context } from '../context.js';
 import { publicProcedure, router, secretProcedure, sessionProcedure, sessionTimes } from '../init.js';
+import { assertSameOriginSignIn } from '../same-origin.js';
 import { clearedSessionCookie, sessionCookie } from '../session-cookie.js';
 
 /**
@@ -28,6 +29,11 @@ function sessionView(ctx: Context, session: ResolvedSession, token: string): Das
 
 export const dashboardRouter = router({
   signIn: publicProcedure
+    // Before the input is read: a cross-site attempt is refused whatever its body.
+    .use(({ ctx, next }) => {
+      assertSameOriginSignIn(ctx);
+      return next();
+    })
     .input(SignInInputSchema)
     .output(DashboardSessionSchema)
     .mutation(async ({ ctx, input }) => {
