@@ -4,41 +4,33 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { KeyPrincipal } from '../auth/authenticator.js';
 import type { ProviderName } from '../db/schema.js';
-import { disableKey, type KeyVersion } from '../domain/provider-keys.js';
 import { BYOError } from '../errors.js';
 import { renderProviderError } from '../errors/render.js';
-import { BASE_SECURITY_HEADERS } from '../http/security-headers.js';
-import { ClientClosedError, readBody } from '../net/request-body.js';
+import type { Limits } from '../limits/engine.js';
+import { ClientClosedError } from '../net/request-body.js';
 import type { Metrics } from '../observability/metrics.js';
 import { isSandboxKey, type ProviderSpec } from '../providers/catalog.js';
 import { PROVIDER_IDS } from '../providers/registry.js';
-import type { KeySettings, UpstreamSigner } from '../providers/types.js';
-import { TokenRefusedError } from '../providers/vertex/token.js';
-import { badJson, sandboxRespond } from '../sandbox/index.js';
 import { isRefId } from '../schemas/common.js';
 import type { Services } from '../services.js';
-import { cutStreamCounts, type UsageTap, usageTapFor } from '../usage/extract.js';
 import type { UsageRecorder } from '../usage/recorder.js';
-import { callerCredential, forwardedHeaders, hasDotSegment, takeQueryKey, upstreamRequestHeaders } from './headers.js';
-import type { Limits } from '../limits/engine.js';
-import { InFlight } from './in-flight.js';
-import { type KeyRef, type ProviderKeyResolver, type UsableKey, credentialId } from './keys.js';
-import { bedrockModel } from './models.js';
+import { CallAccounting } from './accounting.js';
 import { upload, wholeBody } from './body.js';
 import { Call } from './call.js';
 import { concurrencyLimited, proxyUnauthorized } from './errors.js';
-import { drainedOrCutOff, UpstreamExchange } from './exchange.js';
+import { UpstreamExchange } from './exchange.js';
+import { addProof, BASE_HEADERS, callerCredential, hasDotSegment, takeQueryKey, upstreamRequestHeaders } from './headers.js';
+import { InFlight } from './in-flight.js';
+import type { KeyRef, ProviderKeyResolver, UsableKey } from './keys.js';
+import { bedrockModel } from './models.js';
+import { answerFromSandbox } from './sandbox-answer.js';
+import { NO_SETTINGS, sendSigned } from './signed.js';
+import { admitThenSend, settleSpend } from './spend.js';
 import { originForm } from './url.js';
 
 export { upstreamError } from './errors.js';
 
 export const PROXY_PREFIX = '/v1/proxy/';
-const BASE_HEADERS: Readonly<Record<string, string>> = Object.fromEntries(BASE_SECURITY_HEADERS);
-/** Parsed on the event loop: an 8 MiB JSON array stalled every call for about a second. */
-const SANDBOX_BODY_LIMIT = 1024 * 1024;
-/** Read whole before signing (SigV4 hashes the body): Bedrock's own request limit is 25 MB with base64 documents and images. */
-const SIGNED_BODY_LIMIT = 32 * 1024 * 1024;
-const NO_SETTINGS: KeySettings = Object.freeze({});
 /** The proxy's provider segments: every id in the registry. */
 export const PROVIDERS: ReadonlySet<string> = new Set<string>(PROVIDER_IDS);
 
@@ -51,18 +43,18 @@ export interface ProxyDeps {
   limits: Limits;
 }
 
-type Observer = { observe(value: number): void };
-type ProviderHistograms = { upstream: Observer; overhead: Observer };
-
 /**
- * `ANY /v1/proxy/{provider}/{path...}` (issue 3, DESIGN "Proxy"): authenticate the BYO secret
- * key from memory, find the customer's provider key from memory, and stream the request to
- * the provider and the answer back, bytes untouched, through undici's dispatcher API.
+ * `ANY /v1/proxy/{provider}/{path...}`: authenticate the BYO secret key from memory, find the
+ * customer's provider key from memory, and stream the request to the provider and the answer
+ * back, bytes untouched, through undici's dispatcher API. The steps, in order: run() (the URL,
+ * the caller), authorized() (the refId, the project's place, the key), forward() (the path
+ * check, spend limits: spend.ts), send() (the sandbox: sandbox-answer.ts; a signed provider:
+ * signed.ts; else dispatch()), and finish() once (spend.ts, accounting.ts); fail() on the way.
  */
 export class ProxyHandler {
-  private readonly providerHistograms = new Map<ProviderName, ProviderHistograms>();
   private readonly bases = new Map<string, { origin: string; path: string }>();
-  private readonly disabling = new Set<string>();
+  /** Metrics, usage records and disabling rejected keys, once a call has ended. */
+  readonly accounting: CallAccounting;
   /** Calls in flight per project (and mode), and per project and custom origin: see in-flight.ts. */
   private readonly projects: InFlight;
   private readonly origins: InFlight;
@@ -70,9 +62,10 @@ export class ProxyHandler {
   readonly idleReadMs: number;
   private readonly specs: Record<ProviderName, ProviderSpec>;
 
-  constructor(private readonly deps: ProxyDeps) {
+  constructor(readonly deps: ProxyDeps) {
     const { config } = deps.services;
     this.specs = deps.services.providers;
+    this.accounting = new CallAccounting(deps);
     this.projects = new InFlight(config.BYO_PROXY_MAX_CONCURRENCY);
     this.origins = new InFlight(config.BYO_PROXY_MAX_CONCURRENCY_PER_ORIGIN);
     this.idleReadMs = config.BYO_PROXY_IDLE_READ_TIMEOUT;
@@ -207,32 +200,19 @@ export class ProxyHandler {
     const { signer } = this.specs[call.provider];
     // Before the sandbox too: a path for another project or location is the caller's mistake in test mode as well.
     signer?.checkPath?.(call.subPath, stored.settings ?? NO_SETTINGS);
-    // Spend limits, on every route: null (no await) when the project has none.
-    const admission = this.deps.limits.admit(call.ref as KeyRef, call.req, call.urlModel);
-    if (admission === null) {
-      this.send(call, stored);
-      return;
-    }
-    admission
-      .then((ticket) => {
-        call.ticket = ticket;
-        if (call.clientGone) this.finish(call);
-        else this.send(call, stored);
-      })
-      .catch((err: unknown) => this.fail(call, err));
+    // Spend limits, on every route.
+    admitThenSend(this, this.deps.limits, call, stored);
   }
 
-  private send(call: Call, stored: UsableKey): void {
+  /** The call as admitted: answered by the sandbox, signed, or sent as it came with the key's header. */
+  send(call: Call, stored: UsableKey): void {
     const { signer } = this.specs[call.provider];
     if (call.test && this.deps.services.config.BYO_SANDBOX && isSandboxKey(stored.key)) {
-      this.sandbox(call, stored.key, call.subPath, call.query).catch((err: unknown) => this.fail(call, err));
+      answerFromSandbox(this, call, stored.key).catch((err: unknown) => this.fail(call, err));
       return;
     }
     if (signer) {
-      this.dispatchSigned(call, stored, signer).catch((err: unknown) => {
-        if (err instanceof TokenRefusedError && call.ref && call.used) this.disable(call.ref, call.used, 401);
-        this.fail(call, err);
-      });
+      sendSigned(this, call, stored, signer);
       return;
     }
     const { req } = call;
@@ -258,7 +238,7 @@ export class ProxyHandler {
   private dispatch(call: Call, stored: UsableKey): void {
     const { req, subPath, query } = call;
     const spec = this.specs[call.provider];
-    const base = this.base(stored.baseUrl ?? spec.defaultBase);
+    const base = this.upstreamBase(stored.baseUrl ?? spec.defaultBase);
     const method = req.method ?? 'GET';
     const te = req.headers['transfer-encoding'];
     const cl = req.headers['content-length'];
@@ -287,43 +267,6 @@ export class ProxyHandler {
     );
   }
 
-  /**
-   * A provider whose credential is signed or exchanged per call (Bedrock's SigV4, Vertex's
-   * minted token): to the key's region's or location's host, with the headers its signer makes
-   * over exactly what is sent. SigV4 hashes the body, so it is read whole first.
-   */
-  private async dispatchSigned(call: Call, stored: UsableKey, signer: UpstreamSigner): Promise<void> {
-    const { req, subPath, query } = call;
-    const settings = stored.settings ?? NO_SETTINGS;
-    const base = this.base(signer.base(settings, this.specs[call.provider].configuredBase));
-    const method = req.method ?? 'GET';
-    const te = req.headers['transfer-encoding'];
-    const cl = req.headers['content-length'];
-    const hasBody = method !== 'GET' && method !== 'HEAD' && (te !== undefined || (cl !== undefined && cl !== '0'));
-    const path = query ? `${base.path}${subPath}?${query}` : `${base.path}${subPath}`;
-    const whole =
-      hasBody && signer.needsBody ? (call.ticket?.body ?? (await readBody(req, SIGNED_BODY_LIMIT, 'Signed requests accept'))) : null;
-    stored.credential ??= signer.parse(stored.key, settings, credentialId(stored));
-    const headers = forwardedHeaders(req.rawHeaders, req.headers.connection);
-    Object.assign(
-      headers,
-      await signer.authorize(stored.credential, { method, origin: base.origin, path, headers, body: whole }, this.deps.services.signing),
-    );
-    if (call.clientGone) return this.finish(call);
-    const exchange = new UpstreamExchange(this, call, false);
-    call.dispatchedAt = performance.now();
-    this.deps.services.agents.trusted.dispatch(
-      {
-        origin: base.origin,
-        path,
-        method: method as Dispatcher.HttpMethod,
-        headers,
-        body: whole ?? (hasBody ? (call.ticket?.body ?? wholeBody(req, te, cl) ?? upload(req)) : null),
-      },
-      exchange,
-    );
-  }
-
   /** Whether this upstream answer refuses the stored key itself (then finish() disables it); a 401 also drops a minted token. */
   keyRefused(call: Call, status: number, headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
     if (status !== 401 && status !== 403) return false;
@@ -333,7 +276,8 @@ export class ProxyHandler {
     return spec.rejectsKey(status, headers);
   }
 
-  private base(url: string): { origin: string; path: string } {
+  /** An upstream base URL's origin and path, parsed once per URL. */
+  upstreamBase(url: string): { origin: string; path: string } {
     let b = this.bases.get(url);
     if (!b) {
       const u = new URL(url);
@@ -342,62 +286,6 @@ export class ProxyHandler {
       this.bases.set(url, b);
     }
     return b;
-  }
-
-  /** Answers from the built-in sandbox (test mode, magic key): no network. */
-  private async sandbox(call: Call, key: string, subPath: string, query: string): Promise<void> {
-    const { req, res } = call;
-    const method = (req.method ?? 'GET').toUpperCase();
-    let body: unknown;
-    let unparsable = false;
-    if (method !== 'GET' && method !== 'HEAD') {
-      const text = (call.ticket?.body ?? (await readBody(req, SANDBOX_BODY_LIMIT, 'The sandbox accepts'))).toString('utf8');
-      if (text.trim()) {
-        try {
-          body = JSON.parse(text);
-        } catch {
-          unparsable = true;
-        }
-      }
-    }
-    const out = unparsable
-      ? badJson(call.provider)
-      : sandboxRespond(call.provider, key, { method, path: subPath, query: new URLSearchParams(query), body });
-    if (call.clientGone) return this.finish(call);
-    call.source = 'sandbox';
-    call.status = out.status;
-    // The magic invalid key is refused like a real one, whatever the provider's finer rules.
-    call.keyRejected = out.status === 401 || out.status === 403;
-    const headers: Record<string, string> = {
-      ...out.headers,
-      ...BASE_HEADERS,
-      'x-byo-request-id': call.requestId,
-      'x-byo-sandbox': 'true',
-    };
-    addProof(headers, call.key);
-    call.tap = usageTapFor(out.headers['content-type'], undefined);
-    if (out.body !== undefined) {
-      const buf = Buffer.from(out.body);
-      call.tap?.push(buf);
-      headers['content-length'] = String(buf.length);
-      res.writeHead(out.status, headers);
-      call.clientHeadersAt = performance.now();
-      res.end(method === 'HEAD' ? undefined : buf);
-      return this.finish(call);
-    }
-    res.writeHead(out.status, headers);
-    res.flushHeaders();
-    call.clientHeadersAt = performance.now();
-    for (const event of out.events ?? []) {
-      if (call.clientGone) break;
-      const buf = Buffer.from(event);
-      call.tap?.push(buf);
-      if (!res.write(buf)) await drainedOrCutOff(res, this.idleReadMs, this);
-      // Let each event leave as its own chunk, as a real stream's would.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    if (!call.clientGone) res.end();
-    this.finish(call);
   }
 
   /** Sends an error BYO produced, in the provider's error shape; or ends a started response. */
@@ -420,7 +308,7 @@ export class ProxyHandler {
     });
     call.status = status;
     call.source = 'byo';
-    addProof(headers, call.key);
+    addProof(headers, call.key?.proof);
     res.writeHead(status, { ...BASE_HEADERS, ...headers });
     res.end(body);
     this.finish(call);
@@ -445,81 +333,22 @@ export class ProxyHandler {
     call.exchange?.settle();
     const now = performance.now();
     const status = call.clientGone && call.status === 0 ? 499 : call.status || 500;
-    const { recorder } = this.deps;
-    this.deps.metrics.proxiedCount(call.provider, status, call.source).n++;
-    if (call.dispatchedAt) {
-      let overhead = call.dispatchedAt - call.startedAt;
-      const h = this.histograms(call.provider);
-      if (call.upstreamHeadersAt) {
-        h.upstream.observe((call.upstreamHeadersAt - call.dispatchedAt) / 1000);
-        if (call.clientHeadersAt) overhead += call.clientHeadersAt - call.upstreamHeadersAt;
-      }
-      h.overhead.observe(overhead / 1000);
-    }
+    const { accounting, deps } = this;
+    accounting.measure(call, status);
     const ref = call.ref;
-    if (call.ticket && call.source === 'byo' && !call.dispatchedAt) this.deps.limits.settle(call.ticket, undefined, false, status);
-    if (!ref || (call.source === 'byo' && !call.dispatchedAt)) return;
-    const tapped = call.tap?.finish();
-    const usage = tapped && call.clientGone ? cutStreamCounts(tapped, call.tap as UsageTap) : tapped;
-    if (usage?.rejected) for (const [reason, n] of Object.entries(usage.rejected)) this.deps.metrics.usageValuesRejected.inc({ reason }, n);
-    if (call.ticket) this.deps.limits.settle(call.ticket, usage, call.source !== 'byo', status);
-    recorder.record({
-      projectId: ref.projectId,
-      mode: ref.mode,
-      refId: ref.refId,
-      provider: ref.provider,
-      keyId: call.key?.id ?? null,
-      model: usage?.model ?? call.urlModel,
-      status,
-      latencyMs: Math.round(now - call.startedAt),
-      inputTokens: usage?.inputTokens ?? null,
-      outputTokens: usage?.outputTokens ?? null,
-      totalTokens: usage?.totalTokens ?? null,
-      cachedInputTokens: usage?.cachedInputTokens ?? null,
-      cacheWriteTokens: usage?.cacheWriteTokens ?? null,
-      createdAt: Date.now(),
-    });
-    if (call.keyRejected && call.source !== 'byo' && call.used) this.disable(ref, call.used, status);
+    // Answered by BYO before it was sent: no usage to record, nothing spent but the request.
+    if (!ref || (call.source === 'byo' && !call.dispatchedAt)) {
+      settleSpend(deps.limits, call, undefined, status);
+      return;
+    }
+    const usage = accounting.usage(call);
+    settleSpend(deps.limits, call, usage, status);
+    accounting.record(call, ref, status, usage, now);
+    if (call.keyRejected && call.source !== 'byo' && call.used) accounting.disable(ref, call.used, status);
   }
 
   /** A client read nothing for BYO_PROXY_IDLE_READ_TIMEOUT and was cut off. */
   stalledClient(): void {
     this.deps.metrics.stalledClients.inc();
   }
-
-  /** The provider's histogram children, looked up once. */
-  private histograms(provider: ProviderName): ProviderHistograms {
-    let h = this.providerHistograms.get(provider);
-    if (!h) {
-      const { metrics } = this.deps;
-      h = { upstream: metrics.upstreamLatency.labels(provider), overhead: metrics.overhead.labels(provider) };
-      this.providerHistograms.set(provider, h);
-    }
-    return h;
-  }
-
-  /**
-   * The provider rejected the key this call sent: mark that version disabled (emits
-   * `key.disabled` once; nothing if the key was replaced meanwhile).
-   */
-  private disable(ref: KeyRef, used: KeyVersion, status: number): void {
-    const id = `${used.id}|${used.version.toString('base64')}`;
-    if (this.disabling.has(id)) return;
-    this.disabling.add(id);
-    disableKey(
-      this.deps.services,
-      ref,
-      used,
-      { actor: 'system:proxy' },
-      `The provider rejected the key (HTTP ${status}) on a proxied call.`,
-    )
-      .catch((err: unknown) => this.deps.services.logger.warn({ err, provider: ref.provider }, 'could not disable a rejected key'))
-      .finally(() => this.disabling.delete(id));
-  }
-}
-
-/** Adds the chosen key's proof headers (none before a key was chosen) to a header object. */
-function addProof(headers: Record<string, string>, key: UsableKey | null): void {
-  const proof = key?.proof;
-  if (proof) for (let i = 0; i < proof.length; i += 2) headers[proof[i] as string] = proof[i + 1] as string;
 }

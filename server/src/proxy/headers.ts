@@ -130,6 +130,14 @@ export function keyProofHeaders(id: string, hint: string | null): readonly strin
   return hint ? [KEY_ID_HEADER, id, KEY_HINT_HEADER, hint] : [KEY_ID_HEADER, id];
 }
 
+/** Adds a key's proof headers (none before a key was chosen) to a header object of BYO's own answer. */
+export function addProof(headers: Record<string, string>, proof: readonly string[] | undefined): void {
+  if (proof) for (let i = 0; i < proof.length; i += 2) headers[proof[i] as string] = proof[i + 1] as string;
+}
+
+/** BYO's security headers as an object, for the answers BYO writes itself (errors, the sandbox). */
+export const BASE_HEADERS: Readonly<Record<string, string>> = Object.fromEntries(BASE_SECURITY_HEADERS);
+
 /**
  * The upstream response headers to pass to the client, flat, plus `x-byo-request-id`, the key's
  * proof headers (an upstream's own `x-byo-*` never passes) and BYO's security headers.
