@@ -71,6 +71,16 @@ describe('byo usage', () => {
     expect(r.json.result.data[0].costUsd).toBeGreaterThan(0);
     const h = await cli.run(['usage', '--ref-id', 'cust_cli']);
     expect(h.stderr).toMatch(/\$0\.\d{6}/);
+
+    // Each row names the key that paid (the answer's x-byo-key-id); --key-id narrows to it.
+    const keyId = call.headers.get('x-byo-key-id');
+    expect(r.json.result.data[0].keyId).toBe(keyId);
+    expect(tableRows(h.stdout)[0]).toContain('KEY ID');
+    const byKey = await cli.run(['usage', '--key-id', keyId as string, '--json']);
+    expect(byKey.code, byKey.stderr).toBe(0);
+    expect(byKey.json.result.data.map((d: { refId: string }) => d.refId)).toEqual(['cust_cli']);
+    const other = await cli.run(['usage', '--key-id', 'key_nosuchkey', '--json']);
+    expect(other.json.result.data).toEqual([]);
   });
 });
 

@@ -8,13 +8,14 @@ type UsageRow = Outputs['usage']['get']['data'][number];
 const day = (description: string) => Flags.string({ description, parse: async (v) => v.trim() });
 
 export default class Usage extends BaseCommand<typeof Usage> {
-  static summary = 'Show usage and cost of proxied calls by day, refId, provider and model';
+  static summary = 'Show usage and cost of proxied calls by day, refId, provider, stored key and model';
   static description =
     "Counts and token totals the providers reported for calls through /v1/proxy, for the secret key's project and mode, newest day first. Default range: the last 30 days (UTC). Needs a secret key (byo_sk_).";
   static examples = [
     '<%= config.bin %> usage',
     '<%= config.bin %> usage --ref-id customer_123 --from 2026-01-01 --to 2026-01-31',
     '<%= config.bin %> usage --provider anthropic --model claude-sonnet-4-6 --json',
+    '<%= config.bin %> usage --key-id key_3KfT8mWq9ZrV2nLp5YcH1a',
   ];
   static flags = {
     from: day('First UTC day (YYYY-MM-DD)'),
@@ -22,6 +23,7 @@ export default class Usage extends BaseCommand<typeof Usage> {
     'ref-id': Flags.string({ description: 'Only this refId' }),
     provider: Flags.string({ description: 'Only this provider', options: [...PROVIDERS] }),
     model: Flags.string({ description: 'Only this model, as the provider reported it' }),
+    'key-id': Flags.string({ description: 'Only the calls this stored key paid for (its id, key_...)' }),
     limit: Flags.integer({ description: 'Rows per page (1-1000)', min: 1, max: 1000, default: 500 }),
     all: Flags.boolean({ description: 'Fetch every page' }),
   };
@@ -40,6 +42,7 @@ export default class Usage extends BaseCommand<typeof Usage> {
         ...(f['ref-id'] ? { refId: f['ref-id'] } : {}),
         ...(f.provider ? { provider: f.provider as ProviderName } : {}),
         ...(f.model ? { model: f.model } : {}),
+        ...(f['key-id'] ? { keyId: f['key-id'] } : {}),
         ...(cursor ? { cursor } : {}),
       });
       rows.push(...page.data);
@@ -51,6 +54,7 @@ export default class Usage extends BaseCommand<typeof Usage> {
         { header: 'day', get: (r) => r.day },
         { header: 'ref id', get: (r) => r.refId },
         { header: 'provider', get: (r) => r.provider },
+        { header: 'key id', get: (r) => r.keyId },
         { header: 'model', get: (r) => r.model },
         { header: 'requests', get: (r) => r.requests },
         { header: 'errors', get: (r) => r.errors, style: (v) => (v !== '0' ? 'red' : undefined) },

@@ -3,7 +3,7 @@ import { APIResource } from '../core/resource.js';
 import type { JSONResponse, QueryParams } from '../internal/openapi.js';
 
 export type UsageGetParams = QueryParams<'usage-get'>;
-/** Proxied calls by UTC day, refId, provider and model, with tokens and cost (`costUsd`, null when unpriced). */
+/** Proxied calls by UTC day, refId, provider, stored key (`keyId`) and model, with tokens and cost (`costUsd`, null when unpriced). */
 export interface UsageReport extends JSONResponse<'usage-get'> {}
 export type UsageRow = UsageReport['data'][number];
 

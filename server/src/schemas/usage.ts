@@ -20,6 +20,14 @@ export const UsageQueryInputSchema = z.strictObject({
     .max(200)
     .meta({ description: 'Only this model, as the provider reported it.', example: 'gpt-4o-mini' })
     .optional(),
+  keyId: z
+    .string()
+    .regex(/^key_[A-Za-z0-9]{1,64}$/, 'expected a stored key id (key_...)')
+    .meta({
+      description: 'Only the calls this stored key paid for (`id` of `GET /v1/keys/{provider}/{refId}`, the `x-byo-key-id` of an answer).',
+      example: 'key_3KfT8mWq9ZrV2nLp5YcH1a',
+    })
+    .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(500),
   cursor: CursorSchema,
 });
@@ -31,6 +39,11 @@ export const UsageRowSchema = z.object({
   day: z.string().meta({ description: 'UTC day (YYYY-MM-DD)', example: '2026-01-15' }),
   refId: z.string(),
   provider: ProviderSchema,
+  keyId: z.string().nullable().meta({
+    description:
+      'The stored key that paid for these calls (`x-byo-key-id`); it keeps its id when replaced. Null for calls BYO answered before a key was chosen.',
+    example: 'key_3KfT8mWq9ZrV2nLp5YcH1a',
+  }),
   model: z.string().nullable().meta({ description: 'The model the provider reported (null when it reported none).' }),
   requests: Count.meta({ description: 'Proxied calls' }),
   errors: Count.meta({ description: 'Calls answered with HTTP 400 or above (by the provider or by BYO on its way there)' }),
@@ -50,7 +63,7 @@ export type UsageRow = z.infer<typeof UsageRowSchema>;
 export const UsageOutputSchema = z.object({
   from: z.string().meta({ description: 'First UTC day included' }),
   to: z.string().meta({ description: 'Last UTC day included' }),
-  data: z.array(UsageRowSchema).meta({ description: 'One row per day, refId, provider and model; newest day first' }),
+  data: z.array(UsageRowSchema).meta({ description: 'One row per day, refId, provider, stored key and model; newest day first' }),
   totals: z.object({
     requests: Count,
     errors: Count,

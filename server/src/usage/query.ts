@@ -22,7 +22,7 @@ function pageOffset(cursor: string | undefined): number {
   return Number(m[1]);
 }
 
-/** `GET /v1/usage`: proxied calls of one project and mode, summed by UTC day, refId, provider and model. */
+/** `GET /v1/usage`: proxied calls of one project and mode, summed by UTC day, refId, provider, stored key and model. */
 export async function queryUsage(
   db: Kysely<Database>,
   scope: { projectId: string; mode: Mode },
@@ -46,6 +46,20 @@ export async function queryUsage(
   if (input.refId) base = base.where('ref_id', '=', input.refId);
   if (input.provider) base = base.where('provider', '=', input.provider);
   if (input.model) base = base.where('model', '=', input.model);
+  if (input.keyId) {
+    // A key id names one provider and refId for good (a replace keeps it), so its rows are read
+    // through usage_records_ref_idx like a refId's; an id not stored in this project has none.
+    const key = await db
+      .selectFrom('provider_keys')
+      .select(['ref_id', 'provider'])
+      .where('id', '=', input.keyId)
+      .where('project_id', '=', scope.projectId)
+      .where('mode', '=', scope.mode)
+      .executeTakeFirst();
+    base = key
+      ? base.where('ref_id', '=', key.ref_id).where('provider', '=', key.provider).where('key_id', '=', input.keyId)
+      : base.where(sql<boolean>`false`);
+  }
 
   const day = sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD')`;
   const sums = {
@@ -62,6 +76,7 @@ export async function queryUsage(
       day.as('day'),
       'ref_id',
       'provider',
+      'key_id',
       'model',
       sums.requests.as('requests'),
       sums.errors.as('errors'),
@@ -72,10 +87,11 @@ export async function queryUsage(
       sums.unpriced.as('unpriced'),
       sql<string>`round(sum(latency_ms)::numeric / greatest(sum(requests), 1))`.as('avg_latency'),
     ])
-    .groupBy([day, 'ref_id', 'provider', 'model'])
+    .groupBy([day, 'ref_id', 'provider', 'key_id', 'model'])
     .orderBy(day, 'desc')
     .orderBy('ref_id')
     .orderBy('provider')
+    .orderBy(sql`key_id nulls last`)
     .orderBy(sql`model nulls last`)
     .limit(input.limit + 1)
     .offset(offset)
@@ -100,6 +116,7 @@ export async function queryUsage(
       day: r.day,
       refId: r.ref_id,
       provider: r.provider,
+      keyId: r.key_id,
       model: r.model,
       requests: n(r.requests),
       errors: n(r.errors),

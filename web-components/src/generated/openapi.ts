@@ -4261,6 +4261,7 @@ export interface operations {
                 refId?: string;
                 provider?: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                 model?: string;
+                keyId?: string;
                 limit?: number;
                 cursor?: string;
             };
@@ -4281,7 +4282,7 @@ export interface operations {
                         from: string;
                         /** @description Last UTC day included */
                         to: string;
-                        /** @description One row per day, refId, provider and model; newest day first */
+                        /** @description One row per day, refId, provider, stored key and model; newest day first */
                         data: {
                             /**
                              * @description UTC day (YYYY-MM-DD)
@@ -4294,6 +4295,11 @@ export interface operations {
                              * @enum {string}
                              */
                             provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                            /**
+                             * @description The stored key that paid for these calls (`x-byo-key-id`); it keeps its id when replaced. Null for calls BYO answered before a key was chosen.
+                             * @example key_3KfT8mWq9ZrV2nLp5YcH1a
+                             */
+                            keyId: string | null;
                             /** @description The model the provider reported (null when it reported none). */
                             model: string | null;
                             /** @description Proxied calls */
