@@ -125,6 +125,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
       perSecretKeyPerSecond: config.BYO_RATE_LIMIT_CONNECT_PER_SECRET_KEY,
       redisUrl: config.REDIS_URL,
       prefix: config.BYO_REDIS_PREFIX ?? config.BYO_DATABASE_SCHEMA ?? 'byo',
+      pgPool: storage.pool,
     }),
     onEventsCommitted: () => {},
   };

@@ -15,6 +15,8 @@ import type { Database } from './schema.js';
 export interface Storage {
   db: Kysely<Database>;
   kind: 'postgres' | 'pglite';
+  /** The connection pool behind `db` on PostgreSQL (for the connect rate limits' counters); absent on PGlite. */
+  pool?: pg.Pool;
   /** Queries run through `db` since start (tests prove a path runs none). */
   readonly stats: { queries: number };
   ping(): Promise<void>;
@@ -175,6 +177,7 @@ async function openPostgres(opts: StorageOptions & { databaseUrl: string }): Pro
   return {
     db,
     kind: 'postgres',
+    pool,
     stats: counter.stats,
     async ping() {
       await sql`select 1`.execute(db);

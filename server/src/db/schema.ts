@@ -296,6 +296,17 @@ export interface DashboardSessionsTable {
   expires_at: Timestamp;
 }
 
+/**
+ * A connect or sign-in rate-limit counter on PostgreSQL without Redis (migration 20261209_0100),
+ * written only by rate-limiter-flexible: `key` is `<limit>:<id or address>`, `expire` the end of
+ * its window in epoch milliseconds.
+ */
+export interface RateLimitsTable {
+  key: string;
+  points: number;
+  expire: string | null;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -316,6 +327,7 @@ export interface Database {
   usage_active_days: UsageActiveDaysTable;
   customer_keys: CustomerKeysTable;
   provider_key_counts: ProviderKeyCountsTable;
+  rate_limits: RateLimitsTable;
 }
 
 export type Project = Selectable<ProjectsTable>;

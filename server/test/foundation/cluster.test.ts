@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropSchema, usingPostgres } from '../helpers/server.js';
-import { type ServerProcess, startServerProcess, waitFor } from './support.js';
+import { callOnNewConnection, type ServerProcess, startServerProcess, startTwoWorkers, waitFor } from './support.js';
 
 /**
  * `BYO_WORKERS` (node:cluster): one port served by several worker processes on one
@@ -52,22 +51,7 @@ describe.runIf(usingPostgres)('BYO_WORKERS=2 on PostgreSQL', () => {
   let url = '';
   let sk = '';
 
-  /** A new connection per call, so calls spread over the workers (the primary hands connections out in turn). */
-  async function call(path: string, init: { method?: string; key?: string; body?: unknown; headers?: Record<string, string> } = {}) {
-    const res = await request(`${url}${path}`, {
-      method: (init.method ?? 'GET') as 'GET',
-      headers: {
-        connection: 'close',
-        ...(init.key ? { authorization: `Bearer ${init.key}` } : {}),
-        ...(init.body ? { 'content-type': 'application/json' } : {}),
-        ...init.headers,
-      },
-      body: init.body ? JSON.stringify(init.body) : undefined,
-      reset: true,
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, text, json: () => JSON.parse(text) as Record<string, unknown> };
-  }
+  const call = (path: string, init?: Parameters<typeof callOnNewConnection>[2]) => callOnNewConnection(url, path, init);
 
   const chat = () =>
     call('/v1/proxy/openai/chat/completions', {
@@ -78,24 +62,11 @@ describe.runIf(usingPostgres)('BYO_WORKERS=2 on PostgreSQL', () => {
     });
 
   beforeAll(async () => {
-    server = run({
-      BYO_WORKERS: '2',
-      PORT: '0',
-      DATABASE_URL: process.env.DATABASE_URL ?? '',
+    ({ server, url } = await startTwoWorkers({
       BYO_DATABASE_SCHEMA: schema,
       BYO_MASTER_KEYS: `k1:${masterKey}`,
       BYO_ADMIN_TOKEN: ADMIN,
-    });
-    await waitFor(
-      () => {
-        if (server.child.exitCode !== null) throw new Error(`exited ${server.child.exitCode}: ${server.stderr}`);
-        const m = /listening on (http:\/\/\S+) \(PostgreSQL, 2 workers/.exec(server.stderr);
-        if (m) url = m[1] as string;
-        return Boolean(m);
-      },
-      120_000,
-      100,
-    );
+    }));
     const created = await call('/v1/admin/projects', { method: 'POST', key: ADMIN, body: { name: 'cluster' } });
     expect(created.status).toBe(200);
     const keys = created.json().keys as { kind: string; mode: string; key: string }[];

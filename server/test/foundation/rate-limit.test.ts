@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestProject, type TestResponse, type TestServer } from '../helpers/server.js';
+import { startTestServer, type TestProject, type TestResponse, type TestServer, usingPostgres } from '../helpers/server.js';
 import { canaryKey, expectNoLeaks } from './support.js';
 
 /** Foundation §9, WEB-2: publishable-key connects are rate-limited per key and per client IP. */
@@ -88,5 +88,36 @@ describe('publishable-key connect rate limits', () => {
     const last = a.pkLive.at(-1) === 'x' ? 'y' : 'x';
     const res = await connect(`${a.pkLive.slice(0, -1)}${last}`);
     expect(res.status).toBe(401);
+  });
+
+  it('counts in PostgreSQL without Redis, so all workers and instances share the counters; PGlite (one process) in memory', async () => {
+    const { rateLimits, db } = server.app.services;
+    const rows = await db.selectFrom('rate_limits').select(['key', 'points', 'expire']).execute();
+    if (!usingPostgres) {
+      expect(rateLimits.store).toBe('memory');
+      expect(rows).toEqual([]);
+      return;
+    }
+    expect(rateLimits.store).toBe('postgres');
+    const pkId = a.keys.find((k) => k.kind === 'pk' && k.mode === 'live')?.id;
+    const pk = rows.find((r) => r.key === `pk:${pkId}`);
+    // Its PER_KEY successes and the refusals the per-IP limit let through.
+    expect(pk?.points).toBeGreaterThan(PER_KEY);
+    expect(Number(pk?.expire)).toBeGreaterThan(Date.now());
+    expect(rows.filter((r) => r.key.startsWith('ip:'))).toHaveLength(1);
+  });
+
+  it.runIf(usingPostgres)('the prune deletes the counters of ended windows and keeps the running ones', async () => {
+    const { rateLimits, db } = server.app.services;
+    const pkId = a.keys.find((k) => k.kind === 'pk' && k.mode === 'live')?.id;
+    await db
+      .updateTable('rate_limits')
+      .set({ expire: String(Date.now() - 1000) })
+      .where('key', '=', `pk:${pkId}`)
+      .execute();
+    await rateLimits.pruneExpired();
+    const keys = (await db.selectFrom('rate_limits').select('key').execute()).map((r) => r.key);
+    expect(keys).not.toContain(`pk:${pkId}`);
+    expect(keys.filter((k) => k.startsWith('ip:'))).toHaveLength(1);
   });
 });

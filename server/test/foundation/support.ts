@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { sql } from 'kysely';
+import { request } from 'undici';
 import { expect } from 'vitest';
 import { capturedLogs, type TestServer } from '../helpers/server.js';
 
@@ -205,4 +206,57 @@ export function startServerProcess(env: Record<string, string>, args: string[] =
     p.stderr += d;
   });
   return p;
+}
+
+/**
+ * `byo-server` with `BYO_WORKERS=2` on PostgreSQL (DATABASE_URL) as a process, with this
+ * environment added; resolves with its address once both workers listen.
+ */
+export async function startTwoWorkers(env: Record<string, string>): Promise<{ server: ServerProcess; url: string }> {
+  const server = startServerProcess({
+    LOG_LEVEL: 'info',
+    BYO_WORKERS: '2',
+    PORT: '0',
+    DATABASE_URL: process.env.DATABASE_URL ?? '',
+    ...env,
+  });
+  let url = '';
+  try {
+    await waitFor(
+      () => {
+        if (server.child.exitCode !== null) throw new Error(`exited ${server.child.exitCode}: ${server.stderr}`);
+        const m = /listening on (http:\/\/\S+) \(PostgreSQL, 2 workers/.exec(server.stderr);
+        if (m) url = m[1] as string;
+        return Boolean(m);
+      },
+      120_000,
+      100,
+    );
+  } catch (err) {
+    // The caller never gets it to stop: the primary stops its workers on SIGTERM.
+    server.child.kill('SIGTERM');
+    throw err;
+  }
+  return { server, url };
+}
+
+/** A call on a new connection, so calls spread over the workers (the primary hands connections out in turn). */
+export async function callOnNewConnection(
+  url: string,
+  path: string,
+  init: { method?: string; key?: string; body?: unknown; headers?: Record<string, string> } = {},
+) {
+  const res = await request(`${url}${path}`, {
+    method: (init.method ?? 'GET') as 'GET',
+    headers: {
+      connection: 'close',
+      ...(init.key ? { authorization: `Bearer ${init.key}` } : {}),
+      ...(init.body ? { 'content-type': 'application/json' } : {}),
+      ...init.headers,
+    },
+    body: init.body ? JSON.stringify(init.body) : undefined,
+    reset: true,
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, text, headers: res.headers, json: () => JSON.parse(text) as Record<string, unknown> };
 }

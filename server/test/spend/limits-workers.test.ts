@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServerProcess, type ServerProcess, waitFor } from '../foundation/support.js';
+import { callOnNewConnection, type ServerProcess, startTwoWorkers } from '../foundation/support.js';
 import { dropSchema, usingPostgres } from '../helpers/server.js';
 
 /**
@@ -27,43 +26,14 @@ describe.runIf(usingPostgres)('spend limits over BYO_WORKERS=2 on PostgreSQL', (
   let url = '';
   let sk = '';
 
-  /** A new connection per call, so that calls spread over the workers. */
-  async function call(path: string, init: { method?: string; key?: string; body?: unknown; headers?: Record<string, string> } = {}) {
-    const res = await request(`${url}${path}`, {
-      method: (init.method ?? 'GET') as 'GET',
-      headers: {
-        connection: 'close',
-        ...(init.key ? { authorization: `Bearer ${init.key}` } : {}),
-        ...(init.body ? { 'content-type': 'application/json' } : {}),
-        ...init.headers,
-      },
-      body: init.body ? JSON.stringify(init.body) : undefined,
-      reset: true,
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, text, json: () => JSON.parse(text) as Record<string, unknown> };
-  }
+  const call = (path: string, init?: Parameters<typeof callOnNewConnection>[2]) => callOnNewConnection(url, path, init);
 
   beforeAll(async () => {
-    server = startServerProcess({
-      LOG_LEVEL: 'info',
-      BYO_WORKERS: '2',
-      PORT: '0',
-      DATABASE_URL: process.env.DATABASE_URL ?? '',
+    ({ server, url } = await startTwoWorkers({
       BYO_DATABASE_SCHEMA: schema,
       BYO_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
       BYO_ADMIN_TOKEN: ADMIN,
-    });
-    await waitFor(
-      () => {
-        if (server.child.exitCode !== null) throw new Error(`exited ${server.child.exitCode}: ${server.stderr}`);
-        const m = /listening on (http:\/\/\S+) \(PostgreSQL, 2 workers/.exec(server.stderr);
-        if (m) url = m[1] as string;
-        return Boolean(m);
-      },
-      120_000,
-      100,
-    );
+    }));
     const created = await call('/v1/admin/projects', { method: 'POST', key: ADMIN, body: { name: 'limits' } });
     expect(created.status).toBe(200);
     sk =
