@@ -1,6 +1,5 @@
-import { type Kysely, sql } from 'kysely';
+import { sql } from 'kysely';
 import { randomId } from '../auth/key-format.js';
-import type { Database, WebhookEndpointRow } from '../db/schema.js';
 import { type Actor, audit } from '../domain/audit.js';
 import { checkBaseUrl } from '../domain/base-url.js';
 import type { EventType } from '../domain/events.js';
@@ -9,48 +8,20 @@ import type { Scope } from '../domain/scope.js';
 import { BYOError } from '../errors.js';
 import type { Services } from '../services.js';
 import { claimDeliveries, leaseMsFor } from './claiming.js';
-import { secretContext, WEBHOOK_SECRET_KIND } from '../vault/aad.js';
 import { attemptDelivery } from './deliveries.js';
 import { deliveryView } from './delivery-view.js';
-import { disableEndpoint, failPending } from './endpoint-disabling.js';
+import { ENDPOINT_COLUMNS, endpointView, findEndpoint, sealSecret } from './endpoint-rows.js';
+import { failPending } from './endpoint-disabling.js';
 import { generateWebhookSecret } from './signing.js';
+
+/**
+ * Webhook endpoints: creating, listing, reading, updating and deleting them, and sending one a
+ * sample event. Their shared row and view are in endpoint-rows.ts, rotating a secret in
+ * secret-rotation.ts, the delivery log in delivery-log.ts.
+ */
 
 /** Endpoints per project and mode: each one multiplies every event. */
 export const MAX_ENDPOINTS = 20;
-
-/** Columns safe to read anywhere: never the sealed secrets. */
-const ENDPOINT_COLUMNS = [
-  'id',
-  'project_id',
-  'mode',
-  'url',
-  'description',
-  'events',
-  'enabled',
-  'disabled_reason',
-  'failing_since',
-  'previous_secret_expires_at',
-  'created_at',
-  'updated_at',
-] as const;
-type EndpointMeta = Pick<WebhookEndpointRow, (typeof ENDPOINT_COLUMNS)[number]>;
-
-export function endpointView(r: EndpointMeta, now = new Date()) {
-  const overlap = r.previous_secret_expires_at && r.previous_secret_expires_at > now ? r.previous_secret_expires_at : null;
-  return {
-    id: r.id,
-    mode: r.mode,
-    url: r.url,
-    description: r.description,
-    events: r.events,
-    enabled: r.enabled,
-    disabledReason: r.disabled_reason,
-    failingSince: r.failing_since ? r.failing_since.toISOString() : null,
-    previousSecretExpiresAt: overlap ? overlap.toISOString() : null,
-    createdAt: r.created_at.toISOString(),
-    updatedAt: r.updated_at.toISOString(),
-  };
-}
 
 /**
  * The SSRF check of provider base URLs, at save time; it runs again inside the guarded
@@ -63,22 +34,6 @@ async function checkWebhookUrl(s: Services, mode: Scope['mode'], raw: string): P
   const u = new URL(raw);
   u.hash = '';
   return u.toString();
-}
-
-function sealSecret(s: Services, scope: { project_id: string; mode: string; id: string }, secret: string) {
-  return s.vault.seal(WEBHOOK_SECRET_KIND, secretContext(scope), secret);
-}
-
-async function findEndpoint(db: Kysely<Database>, scope: Scope, id: string): Promise<EndpointMeta> {
-  const row = await db
-    .selectFrom('webhook_endpoints')
-    .select(ENDPOINT_COLUMNS)
-    .where('id', '=', id)
-    .where('project_id', '=', scope.project.id)
-    .where('mode', '=', scope.mode)
-    .executeTakeFirst();
-  if (!row) throw new BYOError('endpoint_not_found', `No webhook endpoint ${id} in this project (${scope.mode} mode).`);
-  return row;
 }
 
 export async function createEndpoint(
@@ -207,51 +162,6 @@ export async function deleteEndpoint(s: Services, scope: Scope, who: Actor, id: 
 }
 
 /**
- * A new secret now; for `overlapSeconds` deliveries are signed with the new and the previous
- * secret. Rotating again during an overlap drops the oldest secret.
- */
-export async function rotateSecret(s: Services, scope: Scope, who: Actor, input: { id: string; overlapSeconds: number }) {
-  const current = await findEndpoint(s.db, scope, input.id);
-  const secret = generateWebhookSecret();
-  const sealed = sealSecret(s, current, secret);
-  const row = await s.db.transaction().execute(async (trx) => {
-    const prev = await trx
-      .selectFrom('webhook_endpoints')
-      .select(['secret_ciphertext', 'secret_wrapped_key', 'secret_master_key_id'])
-      .where('id', '=', current.id)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!prev) throw new BYOError('endpoint_not_found', `No webhook endpoint ${current.id}.`);
-    const overlap = input.overlapSeconds > 0;
-    const updated = await trx
-      .updateTable('webhook_endpoints')
-      .set({
-        secret_ciphertext: sealed.ciphertext,
-        secret_wrapped_key: sealed.wrappedKey,
-        secret_master_key_id: sealed.masterKeyId,
-        previous_secret_ciphertext: overlap ? prev.secret_ciphertext : null,
-        previous_secret_wrapped_key: overlap ? prev.secret_wrapped_key : null,
-        previous_secret_master_key_id: overlap ? prev.secret_master_key_id : null,
-        previous_secret_expires_at: overlap ? sql<Date>`now() + ${input.overlapSeconds} * interval '1 second'` : null,
-        updated_at: sql`now()`,
-      })
-      .where('id', '=', current.id)
-      .returning(ENDPOINT_COLUMNS)
-      .executeTakeFirstOrThrow();
-    await audit(trx, who, {
-      projectId: scope.project.id,
-      mode: scope.mode,
-      action: 'webhook_endpoint.secret_rotated',
-      target: current.id,
-      metadata: { overlapSeconds: input.overlapSeconds },
-    });
-    return updated;
-  });
-  const view = endpointView(row);
-  return { endpoint: view, secret, previousSecretExpiresAt: view.previousSecretExpiresAt };
-}
-
-/**
  * The `data` of the sample event `testEndpoint` sends: `webhook.test` names the endpoint; a key
  * event has exactly the fields the real event of that type carries (domain/provider-keys.ts,
  * domain/key-writes.ts), filled with sample values, so a receiver's handler can be exercised.
@@ -354,70 +264,6 @@ export async function testEndpoint(s: Services, scope: Scope, who: Actor, id: st
   };
 }
 
-export async function listDeliveries(
-  s: Services,
-  scope: Scope,
-  q: {
-    endpointId?: string | undefined;
-    eventType?: string | undefined;
-    eventId?: string | undefined;
-    status?: 'pending' | 'succeeded' | 'failed' | undefined;
-    limit: number;
-    cursor?: string | undefined;
-  },
-) {
-  let query = s.db.selectFrom('webhook_deliveries').selectAll().where('project_id', '=', scope.project.id).where('mode', '=', scope.mode);
-  if (q.endpointId) query = query.where('endpoint_id', '=', q.endpointId);
-  if (q.eventType) query = query.where('event_type', '=', q.eventType);
-  if (q.eventId) query = query.where('event_id', '=', q.eventId);
-  if (q.status) query = query.where('status', '=', q.status);
-  if (q.cursor) {
-    const c = decodeCursor(q.cursor);
-    query = query.where((eb) => eb.or([eb('created_at', '<', c.t), eb.and([eb('created_at', '=', c.t), eb('id', '<', c.id)])]));
-  }
-  const rows = await query
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(q.limit + 1)
-    .execute();
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
-  return { data: page.map(deliveryView), nextCursor: rows.length > q.limit && last ? encodeCursor(last.created_at, last.id) : null };
-}
-
-/**
- * Queues one delivery again, now, with a fresh retry schedule and the same event id (so the
- * receiver can recognise a duplicate). The endpoint must be enabled.
- */
-export async function redeliver(s: Services, scope: Scope, who: Actor, id: string) {
-  const row = await s.db.transaction().execute(async (trx) => {
-    const d = await trx
-      .selectFrom('webhook_deliveries as d')
-      .innerJoin('webhook_endpoints as w', 'w.id', 'd.endpoint_id')
-      .select(['d.id', 'd.status', 'd.locked_until', 'd.endpoint_id', 'w.enabled', sql<Date>`now()`.as('now')])
-      .where('d.id', '=', id)
-      .where('d.project_id', '=', scope.project.id)
-      .where('d.mode', '=', scope.mode)
-      .forUpdate('d')
-      .executeTakeFirst();
-    if (!d) throw new BYOError('delivery_not_found', `No webhook delivery ${id} in this project (${scope.mode} mode).`);
-    if (!d.enabled)
-      throw new BYOError('endpoint_disabled', `Endpoint ${d.endpoint_id} is disabled; enable it (PATCH enabled: true) and redeliver.`);
-    if (d.status === 'pending' && d.locked_until && d.locked_until > d.now)
-      throw new BYOError('delivery_in_progress', 'This delivery is being attempted right now; try again when it has finished.');
-    const updated = await trx
-      .updateTable('webhook_deliveries')
-      .set({ status: 'pending', attempts: 0, next_attempt_at: sql`now()`, locked_until: null, updated_at: sql`now()` })
-      .where('id', '=', d.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await audit(trx, who, { projectId: scope.project.id, mode: scope.mode, action: 'webhook_delivery.redelivered', target: d.id });
-    return updated;
-  });
-  s.onEventsCommitted();
-  return deliveryView(row);
-}
-
 /** URLs may carry a token in their path or query; the audit keeps the origin only. */
 function redactUrl(url: string): string {
   try {
@@ -426,5 +272,3 @@ function redactUrl(url: string): string {
     return '[invalid]';
   }
 }
-
-export { disableEndpoint };

@@ -16,17 +16,9 @@ import {
   WebhookDeliverySchema,
   WebhookEndpointSchema,
 } from '../../schemas/webhooks.js';
-import {
-  createEndpoint,
-  deleteEndpoint,
-  getEndpoint,
-  listDeliveries,
-  listEndpoints,
-  redeliver,
-  rotateSecret,
-  testEndpoint,
-  updateEndpoint,
-} from '../../webhooks/endpoints.js';
+import { listDeliveries, redeliver } from '../../webhooks/delivery-log.js';
+import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, testEndpoint, updateEndpoint } from '../../webhooks/endpoints.js';
+import { rotateSecret } from '../../webhooks/secret-rotation.js';
 import { idempotent } from '../idempotent.js';
 import { router, secretProcedure } from '../init.js';
 
