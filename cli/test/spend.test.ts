@@ -100,3 +100,48 @@ describe('byo customers', () => {
     expect(JSON.stringify(missing.json)).toContain('not_found');
   });
 });
+
+describe('byo limits and the key owner\'s cap', () => {
+  it('limits set|get|clear for a customer and the default; a malformed --limit is refused before any call', async () => {
+    const set = await cli.run(['limits', 'set', '--ref-id', 'cust_lim', '--limit', 'cost_usd:month:50', '--limit', 'requests:minute:60:openai', '--json']);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.json.result).toMatchObject({
+      refId: 'cust_lim',
+      source: 'customer',
+      limits: [
+        { metric: 'cost_usd', window: 'month', max: 50, provider: null, used: 0 },
+        { metric: 'requests', window: 'minute', max: 60, provider: 'openai' },
+      ],
+    });
+    const get = await cli.run(['limits', 'get', '--ref-id', 'cust_lim']);
+    expect(get.code, get.stderr).toBe(0);
+    expect(get.stdout).toMatch(/cost_usd\/month: 50:\s+0 used, 50 left/);
+    const dflt = await cli.run(['limits', 'set', '--limit', 'tokens:day:1000', '--json']);
+    expect(dflt.json.result).toMatchObject({ refId: null, source: 'default' });
+    expect((await cli.run(['limits', 'clear', '--ref-id', 'cust_lim', '--json'])).json.result.source).toBe('default');
+    expect((await cli.run(['limits', 'clear', '--json'])).json.result.source).toBe('none');
+
+    const bad = await cli.run(['limits', 'set', '--ref-id', 'cust_lim', '--limit', 'requests:week:5']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/the window is one of minute, hour, day, month/);
+    const fractional = await cli.run(['limits', 'set', '--ref-id', 'cust_lim', '--limit', 'requests:day:1.5', '--json']);
+    expect(fractional.code).not.toBe(0);
+    expect(JSON.stringify(fractional.json)).toContain('validation_failed');
+  });
+
+  it('keys lower-limits lowers the owner\'s cap and refuses to raise it; keys get shows it', async () => {
+    const c = await server.request('POST', '/v1/keys/connect', {
+      key: project.skTest,
+      body: { provider: 'openai', refId: 'cust_cap', providerKey: 'sk-byo-test-valid', limits: [{ metric: 'cost_usd', window: 'month', max: 50 }] },
+    });
+    expect(c.status, c.text).toBe(200);
+    const low = await cli.run(['keys', 'lower-limits', 'openai', 'cust_cap', '--limit', 'cost_usd:month:20', '--json']);
+    expect(low.code, low.stderr).toBe(0);
+    expect(low.json.result.limits).toEqual([{ metric: 'cost_usd', window: 'month', max: 20 }]);
+    const raise = await cli.run(['keys', 'lower-limits', 'openai', 'cust_cap', '--limit', 'cost_usd:month:80']);
+    expect(raise.code).not.toBe(0);
+    expect(raise.stderr).toMatch(/owner_limit_locked|only be lowered/);
+    const get = await cli.run(['keys', 'get', 'openai', 'cust_cap']);
+    expect(get.stdout).toMatch(/owner's cap:\s+cost_usd\/month: 20/);
+  });
+});

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BYOK, type LimitExceededEvent, RateLimitError, ValidationError, type WebhookEvent } from '../src/index.js';
+import { BYOK, type LimitExceededEvent, PermissionDeniedError, RateLimitError, ValidationError, type WebhookEvent } from '../src/index.js';
 import { startTestServer, type TestProject, type TestServer } from './helpers/server.js';
 
 /** byok.prices and byok.usage against a real server (the sandbox answers the calls). */
@@ -66,6 +66,22 @@ describe('byok.limits', () => {
     expect((await byok.limits.setDefault({ limits: [{ metric: 'tokens', window: 'month', max: 100000 }] })).source).toBe('default');
     expect((await byok.limits.get({ refId: 'cust_lim' })).source).toBe('default');
     expect((await byok.limits.clearDefault()).limits).toEqual([]);
+  });
+
+  it("connect takes the key owner's cap; lowerLimits lowers it and refuses to raise it", async () => {
+    const limit = { metric: 'requests', window: 'day', max: 5 } as const;
+    const cap = [limit];
+    await byok.keys.connect({ provider: 'openai', refId: 'cust_cap', providerKey: 'sk-byo-test-valid', limits: cap });
+    expect((await byok.keys.get({ provider: 'openai', refId: 'cust_cap' })).limits).toEqual(cap);
+    const lowered = await byok.keys.lowerLimits({ provider: 'openai', refId: 'cust_cap', limits: [{ ...limit, max: 1 }] });
+    expect(lowered.limits).toEqual([{ ...limit, max: 1 }]);
+    const err = await byok.keys.lowerLimits({ provider: 'openai', refId: 'cust_cap', limits: [] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermissionDeniedError);
+    expect((err as PermissionDeniedError).code).toBe('owner_limit_locked');
+    const client = byok.openai({ refId: 'cust_cap' });
+    await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    const over = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    expect(over).toBeInstanceOf(RateLimitError);
   });
 
   it('limit events are in the SDK event types', () => {

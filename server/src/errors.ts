@@ -18,6 +18,7 @@ export const ERROR_STATUS = {
   origin_not_allowed: 403,
   connect_token_mismatch: 403,
   csrf_failed: 403,
+  owner_limit_locked: 403,
   not_found: 404,
   key_not_found: 404,
   project_not_found: 404,

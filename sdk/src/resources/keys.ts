@@ -17,6 +17,23 @@ export interface KeyMetadata extends JSONResponse<'keys-get'> {}
 export interface KeyValidation extends JSONResponse<'keys-validate'> {}
 export type KeyListParams = Omit<QueryParams<'keys-list'>, 'cursor'> & { cursor?: string | undefined };
 export type KeyStatus = KeyMetadata['status'];
+/** `PUT /v1/keys/{provider}/{refId}/limits`: the key and the stricter cap. */
+export interface KeyLowerLimitsParams extends KeyRef {
+  limits: JSONBody<'keys-lowerLimits'>['limits'];
+}
+/** A key owner's cap: what the customer allowed through this app (`limits` on connect and on the key). */
+export type OwnerLimit = KeyLowerLimitsParams['limits'][number];
+
+/**
+ * `/v1/keys/{provider}/{refId}`, or a rejection: `.` and `..` are path segments the URL parser
+ * resolves away (`/v1/keys/openai/..` is the list route), refused here as BYO refuses such a
+ * refId everywhere.
+ */
+function keyPath(ref: KeyRef): string | Promise<never> {
+  if (/^\.+$/.test(ref.refId))
+    return Promise.reject(new ValidationError('refId must not be only dots.', { code: 'validation_failed', statusCode: 400 }));
+  return `/v1/keys/${encodeURIComponent(ref.provider)}/${encodeURIComponent(ref.refId)}`;
+}
 
 /** Stored provider keys: connect, validate, revoke, read. */
 export class Keys extends APIResource {
@@ -43,12 +60,20 @@ export class Keys extends APIResource {
 
   /** One stored key's metadata; `NotFoundError` when there is none. */
   get(params: KeyRef, options?: RequestOptions): Promise<KeyMetadata> {
-    // `.` and `..` are path segments the URL parser resolves away (`/v1/keys/openai/..` is the
-    // list route): refused here, as BYO refuses such a refId everywhere.
-    if (/^\.+$/.test(params.refId))
-      return Promise.reject(new ValidationError('refId must not be only dots.', { code: 'validation_failed', statusCode: 400 }));
-    const path = `/v1/keys/${encodeURIComponent(params.provider)}/${encodeURIComponent(params.refId)}`;
-    return this._transport.json({ method: 'GET', path }, options);
+    const path = keyPath(params);
+    return typeof path === 'string' ? this._transport.json({ method: 'GET', path }, options) : path;
+  }
+
+  /**
+   * Lowers the key owner's cap (the `limits` the customer gave at connect). Every limit of the
+   * cap must stay with a `max` no higher; raising or dropping one is refused with a
+   * `PermissionDeniedError` (code `owner_limit_locked`): only a new connect by the owner does that.
+   */
+  lowerLimits(params: KeyLowerLimitsParams, options?: RequestOptions): Promise<KeyMetadata> {
+    const path = keyPath(params);
+    return typeof path === 'string'
+      ? this._transport.json({ method: 'PUT', path: `${path}/limits`, body: { limits: params.limits } }, options)
+      : path;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { parseLimits } from '../limits/store.js';
 import type { KeyMeta } from './key-writes.js';
 
 /** A provider key's metadata as the API returns it (never the key). */
@@ -22,6 +23,7 @@ export function keyView(r: KeyMeta) {
       : null,
     models: r.models,
     modelsCheckedAt: r.models_checked_at ? r.models_checked_at.toISOString() : null,
+    limits: parseLimits(r.owner_limits),
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
   };

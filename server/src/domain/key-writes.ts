@@ -1,6 +1,7 @@
 import { type RawBuilder, sql } from 'kysely';
 import { randomId } from '../auth/key-format.js';
 import type { Mode, ProviderKeyRow, ProviderName } from '../db/schema.js';
+import type { EventData } from '../schemas/events.js';
 import type { Services } from '../services.js';
 import type { Sealed } from '../vault/vault.js';
 
@@ -30,6 +31,7 @@ export const META_COLUMNS = [
   'last_validation_message',
   'models',
   'models_checked_at',
+  'owner_limits',
   'created_at',
   'updated_at',
 ] as const;
@@ -46,13 +48,15 @@ export interface KeyWrite {
   baseUrl: string | null;
   /** Provider settings (providerConfig's non-URL fields), or null. */
   settings?: Readonly<Record<string, string>> | null;
+  /** The key owner's cap (JSON of OwnerLimitsSchema), or null: a connect sets it anew, or removes it. */
+  ownerLimits?: string | null;
   sealed: Sealed;
   validatedAt: Date | null;
   validationResult: string | null;
   /** A publishable key without a connect token: only inserts; any existing row of the refId (whatever its status) wins. */
   firstOnly: boolean;
   /** The `key.connected` data; the statement adds `replaced` (whether the refId had a row). */
-  event: Record<string, unknown>;
+  event: Omit<EventData<'key.connected'>, 'replaced'>;
   audit: { actor: string; ip: string | null; user_agent: string | null; metadata: Record<string, unknown> };
 }
 
@@ -184,13 +188,14 @@ export class KeyWriteBatcher {
     const values = sql.join(writes.map(rowValues));
     const firstOnly = (writes[0] as KeyWrite).firstOnly;
     const { rows } = await sql<KeyMeta & { inserted: boolean }>`
-      with input (id, project_id, mode, provider, ref_id, key_hint, base_url, provider_config, ciphertext, wrapped_key, master_key_id,
+      with input (id, project_id, mode, provider, ref_id, key_hint, base_url, provider_config, owner_limits, ciphertext, wrapped_key, master_key_id,
           last_validated_at, last_validation_result, event_id, event_data, actor, ip, user_agent, metadata) as (
         values ${values}
       ), up as (
-        insert into provider_keys (id, project_id, mode, provider, ref_id, status, key_hint, base_url, provider_config, ciphertext, wrapped_key,
-          master_key_id, status_reason, last_validated_at, last_validation_result, created_at, updated_at)
-        select id, project_id, mode, provider, ref_id, 'active', key_hint, base_url, provider_config, ciphertext, wrapped_key, master_key_id, null,
+        insert into provider_keys (id, project_id, mode, provider, ref_id, status, key_hint, base_url, provider_config, owner_limits, ciphertext,
+          wrapped_key, master_key_id, status_reason, last_validated_at, last_validation_result, created_at, updated_at)
+        select id, project_id, mode, provider, ref_id, 'active', key_hint, base_url, provider_config, owner_limits, ciphertext, wrapped_key,
+          master_key_id, null,
           last_validated_at, last_validation_result, ${now}::timestamptz, ${now}::timestamptz
         from input
         on conflict on constraint provider_keys_ref_uq ${firstOnly ? sql`do nothing` : upsert}
@@ -218,7 +223,7 @@ export class KeyWriteBatcher {
  */
 const upsert = sql`do update set
   status = excluded.status, key_hint = excluded.key_hint, base_url = excluded.base_url, provider_config = excluded.provider_config,
-  ciphertext = excluded.ciphertext,
+  owner_limits = excluded.owner_limits, ciphertext = excluded.ciphertext,
   wrapped_key = excluded.wrapped_key, master_key_id = excluded.master_key_id, status_reason = null,
   last_validated_at = excluded.last_validated_at, last_validation_result = excluded.last_validation_result,
   last_validation_message = null, next_check_at = null, invalid_checks = 0, unreachable_checks = 0,
@@ -228,7 +233,7 @@ const upsert = sql`do update set
 
 function rowValues(w: KeyWrite): RawBuilder<unknown> {
   return sql`(${w.id}::text, ${w.projectId}::text, ${w.mode}::text, ${w.provider}::text, ${w.refId}::text, ${w.hint}::text,
-    ${w.baseUrl}::text, ${w.settings ? JSON.stringify(w.settings) : null}::jsonb, ${w.sealed.ciphertext}::bytea, ${w.sealed.wrappedKey}::bytea, ${w.sealed.masterKeyId}::text,
+    ${w.baseUrl}::text, ${w.settings ? JSON.stringify(w.settings) : null}::jsonb, ${w.ownerLimits ?? null}::text, ${w.sealed.ciphertext}::bytea, ${w.sealed.wrappedKey}::bytea, ${w.sealed.masterKeyId}::text,
     ${w.validatedAt}::timestamptz, ${w.validationResult}::text, ${randomId('evt')}::text,
     ${JSON.stringify(w.event)}::jsonb, ${w.audit.actor}::text, ${w.audit.ip}::text, ${w.audit.user_agent}::text,
     ${JSON.stringify(w.audit.metadata)}::jsonb)`;

@@ -4,6 +4,7 @@ import type { Database, Mode, ProviderName } from '../db/schema.js';
 import { BYOError } from '../errors.js';
 import { providerKeyHint } from '../providers/key-hint.js';
 import { validateWithProvider, type ValidationOutcome } from '../providers/validate.js';
+import type { OwnerLimit } from '../schemas/limits.js';
 import type { Services } from '../services.js';
 import { aadFor, PROVIDER_KEY_KIND } from '../vault/aad.js';
 import { type Actor, audit, auditRow } from './audit.js';
@@ -23,6 +24,8 @@ export interface ConnectRequest {
   /** `providerConfig` as given: checked against the provider's declared fields (provider-config.ts). */
   providerConfig?: Readonly<Record<string, string | undefined>> | undefined;
   connectToken?: string | undefined;
+  /** The key owner's cap, stored with the key (a connect without one removes the old key's). */
+  limits?: readonly OwnerLimit[] | undefined;
   /** true when the caller used a publishable key. */
   publishable: boolean;
 }
@@ -105,6 +108,7 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
       hint,
       baseUrl,
       settings: prepared?.settings ?? null,
+      ownerLimits: req.limits?.length ? JSON.stringify(req.limits) : null,
       sealed: s.vault.seal(
         PROVIDER_KEY_KIND,
         aadFor({ project_id: scope.project.id, mode: scope.mode, provider: req.provider, ref_id: req.refId, id }),
@@ -136,6 +140,8 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
   }
   if (!result) throw new BYOError('conflict', 'The key changed while it was being stored; try again.');
   if (result.updated) await s.keyCache.invalidate(keyCacheId(scope.project.id, scope.mode, req.provider, req.refId));
+  // The proxy caches which keys have a cap: a new cap, or a replaced key's dropped one, must show.
+  if (result.updated || req.limits?.length) await s.limits.invalidate({ projectId: scope.project.id, mode: scope.mode });
   s.onEventsCommitted();
   return {
     id: result.row.id,

@@ -9,6 +9,7 @@ import {
   RefIdSchema,
   TimestampSchema,
 } from './common.js';
+import { OwnerLimitsSchema } from './limits.js';
 
 /**
  * Every `providerConfig` field some provider declares (registry `config`), each optional here:
@@ -38,6 +39,7 @@ export const ConnectKeyInputSchema = z
       description: 'A connect token from `POST /v1/connect-tokens`; lets a publishable key replace a key or set a base URL.',
       example: 'byo_ct_...',
     }),
+    limits: OwnerLimitsSchema.optional(),
   })
   .meta({ examples: [{ provider: 'openai', refId: 'customer_123', providerKey: 'sk-byo-test-valid' }] });
 export type ConnectKeyInput = z.infer<typeof ConnectKeyInputSchema>;
@@ -55,6 +57,10 @@ export type ConnectKeyOutput = z.infer<typeof ConnectKeyOutputSchema>;
 export const KeyRefInputSchema = z
   .strictObject({ provider: ProviderSchema, refId: RefIdSchema })
   .meta({ examples: [{ provider: 'openai', refId: 'customer_123' }] });
+
+export const LowerKeyLimitsInputSchema = z
+  .strictObject({ provider: ProviderSchema, refId: RefIdSchema, limits: OwnerLimitsSchema })
+  .meta({ examples: [{ provider: 'openai', refId: 'customer_123', limits: [{ metric: 'cost_usd', window: 'month', max: 20 }] }] });
 
 export const HealthOutcomeSchema = z.enum(['valid', 'invalid', 'unreachable']).meta({
   description:
@@ -102,6 +108,10 @@ export const KeyMetadataSchema = z.object({
       example: ['gpt-4o', 'gpt-4o-mini'],
     }),
   modelsCheckedAt: TimestampSchema.nullable().meta({ description: 'When `models` was read.' }),
+  limits: OwnerLimitsSchema.nullable().meta({
+    description:
+      "The key owner's cap given at connect (or lowered since by the secret key); null: none. Its live use: GET /v1/customers/{refId}.",
+  }),
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,
 });

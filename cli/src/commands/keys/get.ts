@@ -1,5 +1,6 @@
 import { BaseCommand } from '../../base-command.js';
 import { keyRefArgs, type ProviderName } from '../../lib/args.js';
+import { limitLine } from '../../lib/limit-flag.js';
 import { shortTime } from '../../lib/output.js';
 import type { ProviderKey } from '../../lib/views.js';
 
@@ -22,6 +23,7 @@ export function keyFields(k: ProviderKey): [string, string | null][] {
     ['last check', k.lastValidation ? lastCheck(k.lastValidation) : null],
     ['models', k.models ? modelList(k.models) : null],
     ['models checked', k.modelsCheckedAt ? shortTime(k.modelsCheckedAt) : null],
+    ["owner's cap", k.limits?.length ? k.limits.map(limitLine).join('; ') : null],
     ['created', shortTime(k.createdAt)],
     ['updated', shortTime(k.updatedAt)],
   ];

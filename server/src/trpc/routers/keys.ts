@@ -9,12 +9,14 @@ import {
   KeyRefInputSchema,
   ListKeysInputSchema,
   ListKeysOutputSchema,
+  LowerKeyLimitsInputSchema,
   RevokeKeyOutputSchema,
   ValidateKeyOutputSchema,
 } from '../../schemas/keys.js';
 import { ProviderSchema, RefIdSchema } from '../../schemas/common.js';
 import { createConnectToken } from '../../domain/connect-tokens.js';
 import { keyHealth } from '../../domain/key-health.js';
+import { lowerOwnerLimits } from '../../domain/owner-limits.js';
 import { connectKey, getKey, listKeys, revokeKey, validateKey } from '../../domain/provider-keys.js';
 import { enforceConnectPolicy } from '../connect-policy.js';
 import { idempotent } from '../idempotent.js';
@@ -59,6 +61,7 @@ export const keysRouter = router({
           providerKey: input.providerKey,
           providerConfig: input.providerConfig,
           connectToken: input.connectToken,
+          limits: input.limits,
           publishable,
         });
       if (publishable) return run();
@@ -106,6 +109,24 @@ export const keysRouter = router({
     .input(z.strictObject({ provider: ProviderSchema, refId: RefIdSchema }))
     .output(KeyMetadataSchema)
     .query(({ ctx, input }) => getKey(ctx.services, ctx.key, input.provider, input.refId)),
+
+  lowerLimits: secretProcedure
+    .meta({
+      openapi: {
+        method: 'PUT',
+        path: '/keys/{provider}/{refId}/limits',
+        tags: TAGS,
+        summary: "Lower a key owner's cap",
+        description:
+          "Replaces the cap the customer gave at connect with a stricter one: every current limit must stay (same metric and window) with a `max` no higher; limits may be added. Raising or removing is refused (`owner_limit_locked`): only a new connect by the key's owner does that.",
+        errorResponses: { 400: 'Invalid limits', 403: 'The new limits would raise or remove part of the cap (`owner_limit_locked`)', 404: 'No such key' },
+      },
+    })
+    .input(LowerKeyLimitsInputSchema)
+    .output(KeyMetadataSchema)
+    .mutation(({ ctx, input }) =>
+      lowerOwnerLimits(ctx.services, ctx.key, ctx.key.actor, input.provider, input.refId, input.limits),
+    ),
 });
 
 export const connectTokensRouter = router({
