@@ -17,9 +17,9 @@ export default defineConfig({
     // regclass: "schema t_... does not exist"), twice in one CI run.
     maxWorkers: process.env.DATABASE_URL ? 1 : Math.max(2, availableParallelism() - 1),
     // The leak scan: captures logs, secrets and database dumps of every test server, and
-    // searches them for every secret after the run (test/hardening/leak-scan.global.ts).
+    // searches them for every secret after the run (test/secrets/leak-scan.global.ts).
     // One PGlite image per run for in-memory test servers instead of initdb per server
     // (test/helpers/pglite-image.ts).
-    globalSetup: ['test/hardening/leak-scan.global.ts', 'test/helpers/pglite-image.global.ts'],
+    globalSetup: ['test/secrets/leak-scan.global.ts', 'test/helpers/pglite-image.global.ts'],
   },
 });

@@ -12,7 +12,7 @@ import type { RunningServer } from '../../src/server.js';
  * writes, each secret it saw (master keys, the admin token, provider keys it sealed or was
  * sent, BYO keys, connect tokens and webhook secrets it handed out or was shown), and, when
  * it closes on PostgreSQL, a pg_dump of its schema. The global teardown then searches the
- * logs and dumps for every secret (`test/hardening/leak-scan.global.ts`).
+ * logs and dumps for every secret (`test/secrets/leak-scan.global.ts`).
  */
 
 const KEY_SHAPES = [

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_REPLY } from '../../src/sandbox/content.js';
 import { respondAs } from '../../src/sandbox/index.js';
 import { JsonUsageTap, SseUsageTap } from '../../src/usage/extract.js';
-import { installDnsGuard } from '../hardening/helpers/dns-guard.js';
+import { installDnsGuard } from '../helpers/dns-guard.js';
 import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
 import { allHeaderValues, eventually } from './support.js';
 

@@ -9,7 +9,7 @@ import { createGuardedAgent } from '../../src/net/agents.js';
 import { SsrfError, SsrfGuard } from '../../src/net/ssrf.js';
 import { upstreamError } from '../../src/proxy/handler.js';
 import { SANDBOX_REPLY } from '../../src/sandbox/content.js';
-import { rawExchange } from '../hardening/helpers/http.js';
+import { rawExchange } from '../helpers/http.js';
 import { startMockUpstream } from '../helpers/mock-upstream.js';
 import { startTestServer } from '../helpers/server.js';
 import { type ProxyEnv, proxyEnvFor } from './support.js';

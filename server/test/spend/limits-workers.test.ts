@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callOnNewConnection, type ServerProcess, startTwoWorkers } from '../foundation/support.js';
+import { callOnNewConnection, type ServerProcess, startTwoWorkers } from '../helpers/support.js';
 import { dropSchema, usingPostgres } from '../helpers/server.js';
 
 /**
