@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The customers read model at 100,000 customers on PostgreSQL (issue 21 §2): starts BYO
 // (server/dist) on a fresh schema, adds CUSTOMERS provider keys (one per refId) and
-// USAGE_ROWS usage roll-ups this month straight into the database, then times GET
+// USAGE_ROWS usage roll-ups this month and spend limits with their counters (a project
+// default, and every 10th customer its own) straight into the database, then times GET
 // /v1/customers (first page, a prefix, a page deep in the cursor order) and GET
 // /v1/customers/{refId}, each the median of 20 calls.
 //
@@ -9,7 +10,7 @@
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node bench/customers.mjs
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { byoBenchEnv, connectBenchKey } from './lib/byo.mjs';
@@ -37,11 +38,24 @@ async function main() {
         select '${project}', 'live', 'cust_' || lpad((1 + g % ${CUSTOMERS})::text, 6, '0'), 'openai', 'gpt-4o-mini', 200, 3, 900, 300, 150, 450, 0.0001,
                date_trunc('month', now()) + (g % 600000) * interval '1 second'
         from generate_series(1, ${USAGE_ROWS}) g`);
+  // Limits for the limitUse column: a project default (requests per day, cost per month) and,
+  // for every 10th customer, its own (tokens per month), each with its counter this window.
+  psql(`insert into spend_limits (project_id, mode, ref_id, limits, updated_at) values ('${project}', 'live', '*',
+        '[{"metric":"requests","window":"day","max":1000},{"metric":"cost_usd","window":"month","max":50}]', now())`);
+  psql(`insert into spend_limits (project_id, mode, ref_id, limits, updated_at)
+        select '${project}', 'live', 'cust_' || lpad(g::text, 6, '0'), '[{"metric":"tokens","window":"month","max":1000000}]', now()
+        from generate_series(10, ${CUSTOMERS}, 10) g`);
+  psql(`insert into limit_counters (project_id, mode, key, window_start, window_end, used)
+        select '${project}', 'live', 'c|cust_' || lpad(g::text, 6, '0') || case when g % 10 = 0 then '|tokens|month|*' else '|cost_usd|month|*' end,
+               date_trunc('month', now() at time zone 'UTC') at time zone 'UTC', (date_trunc('month', now() at time zone 'UTC') + interval '1 month') at time zone 'UTC', g % 40
+        from generate_series(1, ${CUSTOMERS}) g`);
   psql('analyze');
   console.error(`seeded ${CUSTOMERS} customers and ${USAGE_ROWS} usage rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  // A fresh pool: the seeding can outlast the server's keep-alive, which closes the connections the global pool holds.
+  const agent = new Agent();
   const get = async (path) => {
     const s = performance.now();
-    const r = await request(`${t.url}${path}`, { headers: { authorization: `Bearer ${sk}` }, reset: true }); // the seeding outlasts keep-alive
+    const r = await request(`${t.url}${path}`, { headers: { authorization: `Bearer ${sk}` }, dispatcher: agent });
     const body = await r.body.json();
     if (r.statusCode !== 200) throw new Error(`${path}: ${r.statusCode} ${JSON.stringify(body)}`);
     return { ms: performance.now() - s, body };

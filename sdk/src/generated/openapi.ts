@@ -5443,6 +5443,32 @@ export interface operations {
                                 /** @description Calls whose model has no price (not in costUsd) */
                                 unpricedRequests: number;
                             };
+                            /** @description Of the limits in force for this customer, the one nearest its max in its current window (the full list: GET /v1/customers/{refId}/limits); null when none apply */
+                            limitUse: {
+                                /**
+                                 * @description The customer’s own limits, or the project default
+                                 * @enum {string}
+                                 */
+                                source: "customer" | "default";
+                                /** @enum {string} */
+                                metric: "requests" | "tokens" | "cost_usd";
+                                /** @enum {string} */
+                                window: "minute" | "hour" | "day" | "month";
+                                /** @description The provider the limit counts (null: every provider) */
+                                provider: ("openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity") | null;
+                                /** @example 50 */
+                                max: number;
+                                /**
+                                 * @description Used in the current window
+                                 * @example 31
+                                 */
+                                used: number;
+                                /**
+                                 * @description `used / max` (1 or more: calls are refused until the window resets)
+                                 * @example 0.62
+                                 */
+                                fraction: number;
+                            } | null;
                         }[];
                         nextCursor: string | null;
                     };

@@ -72,7 +72,7 @@ async function lastUse(db: Kysely<Database>, scope: Scope, refIds: string[]): Pr
   return out;
 }
 
-/** `GET /v1/customers`: refIds with a stored key, in byte order, by prefix, with keys, last use and this month's usage. */
+/** `GET /v1/customers`: refIds with a stored key, in byte order, by prefix, with keys, last use, this month's usage and limit use. */
 export async function listCustomers(
   s: Services,
   scope: Scope,
@@ -95,7 +95,7 @@ export async function listCustomers(
       .execute()
   ).map((r) => r.ref_id);
   const page = refs.slice(0, input.limit);
-  const [keys, usage, last] = await Promise.all([
+  const [keys, usage, last, limitUse] = await Promise.all([
     page.length
       ? s.db
           .selectFrom('provider_keys')
@@ -108,6 +108,7 @@ export async function listCustomers(
       : Promise.resolve([]),
     monthSums(s.db, scope, page, now),
     lastUse(s.db, scope, page),
+    s.limits.pageUse(scope, page),
   ]);
   const byRef = new Map<string, { provider: (typeof keys)[number]['provider']; status: (typeof keys)[number]['status'] }[]>();
   for (const k of keys) byRef.set(k.ref_id, [...(byRef.get(k.ref_id) ?? []), { provider: k.provider, status: k.status }]);
@@ -118,6 +119,7 @@ export async function listCustomers(
       keys: byRef.get(refId) ?? [],
       lastUsedAt: last.get(refId)?.toISOString() ?? null,
       thisMonth: month(usage.get(refId), now),
+      limitUse: limitUse.get(refId) ?? null,
     })),
     nextCursor: refs.length > input.limit && lastRef !== undefined ? Buffer.from(`r:${lastRef}`).toString('base64url') : null,
   };

@@ -8,10 +8,12 @@ import { readBody } from '../net/request-body.js';
 import { costOf, hasTokens, type TokenCounts } from '../pricing/cost.js';
 import { type PriceOverrides, resolvePrice } from '../pricing/resolve.js';
 import type { ModelPrice } from '../pricing/table.js';
+import type { LimitUse } from '../schemas/customers.js';
 import type { LimitState, SpendLimit } from '../schemas/limits.js';
 import { estimateCall, type Estimate } from './estimate.js';
 import { DEFAULT_REF, parseLimits, projectSummary, readLimits, type Scope } from './store.js';
 import type { Charge, CounterStore, LimitScope } from './types.js';
+import { customerCounterKey, pageLimitUse } from './use.js';
 import { windowOf } from './windows.js';
 
 export const LIMITS_CHANNEL = 'byo_limits';
@@ -132,10 +134,7 @@ export class Limits {
     const now = this.now();
     const charges: Charge[] = applicable.map(({ limit, scope: s }) => {
       const w = windowOf(limit.window, now);
-      const key =
-        s === 'owner'
-          ? `o|${ref.refId}|${ref.provider}|${limit.metric}|${limit.window}`
-          : `c|${ref.refId}|${limit.metric}|${limit.window}|${limit.provider ?? '*'}`;
+      const key = s === 'owner' ? `o|${ref.refId}|${ref.provider}|${limit.metric}|${limit.window}` : customerCounterKey(ref.refId, limit);
       return {
         key,
         start: w.start,
@@ -237,8 +236,13 @@ export class Limits {
     return {
       refId,
       source,
-      limits: await this.live(scope, refId, limits ?? [], (l) => `c|${refId}|${l.metric}|${l.window}|${l.provider ?? '*'}`),
+      limits: await this.live(scope, refId, limits ?? [], (l) => customerCounterKey(String(refId), l)),
     };
+  }
+
+  /** Each refId's limit nearest its max (customers list): one read of limits and one of counters for the page. */
+  pageUse(scope: Scope, refIds: string[]): Promise<Map<string, LimitUse | null>> {
+    return pageLimitUse(this.deps.db, this.deps.store, scope, refIds, this.now());
   }
 
   /** The owner's cap of one stored key with its live use. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CursorSchema, KeyStatusSchema, ProviderSchema, RefIdSchema, TimestampSchema } from './common.js';
 import { KeyMetadataSchema } from './keys.js';
-import { LimitsOutputSchema } from './limits.js';
+import { LIMIT_METRICS, LIMIT_WINDOWS, LimitsOutputSchema } from './limits.js';
 
 export const ListCustomersInputSchema = z.strictObject({
   prefix: z
@@ -24,6 +24,23 @@ const MonthUsageSchema = z.object({
   unpricedRequests: z.number().int().meta({ description: 'Calls whose model has no price (not in costUsd)' }),
 });
 
+export const LimitUseSchema = z
+  .object({
+    source: z.enum(['customer', 'default']).meta({ description: 'The customer’s own limits, or the project default' }),
+    metric: z.enum(LIMIT_METRICS),
+    window: z.enum(LIMIT_WINDOWS),
+    provider: ProviderSchema.nullable().meta({ description: 'The provider the limit counts (null: every provider)' }),
+    max: z.number().meta({ example: 50 }),
+    used: z.number().meta({ description: 'Used in the current window', example: 31 }),
+    fraction: z.number().meta({ description: '`used / max` (1 or more: calls are refused until the window resets)', example: 0.62 }),
+  })
+  .nullable()
+  .meta({
+    description:
+      'Of the limits in force for this customer, the one nearest its max in its current window (the full list: GET /v1/customers/{refId}/limits); null when none apply',
+  });
+export type LimitUse = NonNullable<z.infer<typeof LimitUseSchema>>;
+
 export const CustomerSummarySchema = z.object({
   refId: z.string(),
   keys: z
@@ -31,6 +48,7 @@ export const CustomerSummarySchema = z.object({
     .meta({ description: 'Its stored keys’ providers and statuses' }),
   lastUsedAt: TimestampSchema.nullable().meta({ description: 'Its last proxied call (null: none)' }),
   thisMonth: MonthUsageSchema,
+  limitUse: LimitUseSchema,
 });
 
 export const ListCustomersOutputSchema = z.object({

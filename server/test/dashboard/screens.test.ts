@@ -41,6 +41,12 @@ async function seed(): Promise<void> {
       expect(r.status, r.text).toBe(200);
     }
   }
+  // initech's own limit, in force before its call (one of 4 requests this month).
+  const limit = await server.request('PUT', '/v1/customers/initech/limits', {
+    key: project.skTest,
+    body: { limits: [{ metric: 'requests', window: 'month', max: 4 }] },
+  });
+  expect(limit.status, limit.text).toBe(200);
   for (let i = 0; i < 6; i++) {
     const refId = CUSTOMERS[i % CUSTOMERS.length] as string;
     const res = await fetch(`${server.url}/v1/proxy/openai/chat/completions`, {
@@ -146,6 +152,11 @@ describe('dashboard screens, with data from a started server', () => {
     const acme = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'acme_corp' }) });
     await acme.getByText('anthropic: active').waitFor();
     await expect(acme.getByRole('cell').nth(3).textContent()).resolves.toBe('2');
+    // Limit use: the limit nearest its max, in words (the meter beside it is for the eye only).
+    const row = (refId: string) => page.getByRole('row').filter({ has: page.getByRole('link', { name: refId }) });
+    await row('initech').getByRole('cell', { name: '25% of 4 requests/month', exact: true }).waitFor();
+    await row('acme_corp').getByRole('cell', { name: 'No limit', exact: true }).waitFor();
+    await expect(page.getByRole('columnheader', { name: 'Limit use' }).count()).resolves.toBe(1);
     await checkAndShoot('customers');
     await page.getByLabel('refId starts with').fill('glo');
     await page.getByRole('button', { name: 'Search' }).click();

@@ -5,13 +5,27 @@ import { href, navigate } from '../nav.js';
 import { Screen } from '../widgets.js';
 
 type Page = Awaited<ReturnType<typeof api.customers.list.query>>;
+type LimitUse = NonNullable<Page['data'][number]['limitUse']>;
 
 const PAGE = 50;
 
+/** "62% of $50/month", "30% of 10 requests/day (openai)". */
+function limitText(u: LimitUse): string {
+  const max = u.metric === 'cost_usd' ? fmtUsd(u.max) : `${fmtInt(u.max)} ${u.metric}`;
+  return `${Math.round(u.fraction * 100)}% of ${max}/${u.window}${u.provider ? ` (${u.provider})` : ''}`;
+}
+
+/** The limit nearest its max: a meter for the eye, its words for everyone; whose limit it is in muted text. */
+function limitCell(u: LimitUse | null) {
+  if (!u) return html`<span class="muted">No limit</span>`;
+  return html`<meter aria-hidden="true" min="0" max="1" low="0.5" high="0.8" optimum="0" .value=${Math.min(u.fraction, 1)}></meter>
+    ${limitText(u)}${u.source === 'default' ? html` <span class="muted">(default)</span>` : nothing}`;
+}
+
 /**
  * Customers, from the customers read model: one row per refId with its keys' providers and
- * statuses, its last call and this month's usage and cost, a page at a time from the server
- * (cursor pagination, never the whole table), searched by refId prefix.
+ * statuses, its last call, this month's usage and cost, and its limit nearest its max; a page
+ * at a time from the server (cursor pagination, never the whole table), searched by refId prefix.
  */
 export class CustomersScreen extends Screen {
   static override properties = { ...Screen.properties, page: { state: true }, cursors: { state: true } };
@@ -74,7 +88,7 @@ export class CustomersScreen extends Screen {
         this.page
           ? html`<table>
               <caption class="visually-hidden">Customers, this month</caption>
-              <thead><tr><th scope="col">Customer (refId)</th><th scope="col">Keys</th><th scope="col">Last used</th><th scope="col">Requests this month</th><th scope="col">Tokens this month</th><th scope="col">Cost this month</th></tr></thead>
+              <thead><tr><th scope="col">Customer (refId)</th><th scope="col">Keys</th><th scope="col">Last used</th><th scope="col">Requests this month</th><th scope="col">Tokens this month</th><th scope="col">Cost this month</th><th scope="col">Limit use</th></tr></thead>
               <tbody>
                 ${this.page.data.map(
                   (c) => html`<tr>
@@ -84,6 +98,7 @@ export class CustomersScreen extends Screen {
                     <td>${fmtInt(c.thisMonth.requests)}</td>
                     <td>${fmtInt(c.thisMonth.totalTokens)}</td>
                     <td>${fmtUsd(c.thisMonth.costUsd)}${c.thisMonth.unpricedRequests ? html` <span class="muted">+ ${fmtInt(c.thisMonth.unpricedRequests)} unpriced</span>` : nothing}</td>
+                    <td>${limitCell(c.limitUse)}</td>
                   </tr>`,
                 )}
               </tbody>
