@@ -12,7 +12,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pg from '../server/node_modules/pg/lib/index.js';
-import { randomId } from '../server/src/auth/key-format.js';
+import { randomId } from '../server/src/auth/api-key-format.js';
 import { loadConfig } from '../server/src/config.js';
 import { aadFor, PROVIDER_KEY_KIND } from '../server/src/domain/provider-keys.js';
 import { createLogger } from '../server/src/observability/logger.js';

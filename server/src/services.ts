@@ -5,8 +5,8 @@ import type { Authenticator } from './auth/authenticator.js';
 import type { Config } from './config.js';
 import type { Storage } from './db/database.js';
 import type { Database, ProviderName } from './db/schema.js';
-import type { ProviderKeyCache } from './domain/key-cache.js';
-import type { KeyWriteBatcher } from './domain/key-writes.js';
+import type { ProviderKeyCache } from './domain/provider-key-cache.js';
+import type { KeyWriteBatcher } from './domain/provider-key-writes.js';
 import type { RateLimits } from './http/rate-limits.js';
 import type { SsrfGuard } from './net/ssrf.js';
 import type { Logger } from './observability/logger.js';
@@ -29,7 +29,7 @@ export interface Services {
   vault: Vault;
   auth: Authenticator;
   keyCache: ProviderKeyCache;
-  /** The batched provider-key upsert of this server (domain/key-writes.ts). */
+  /** The batched provider-key upsert of this server (domain/provider-key-writes.ts). */
   keyWrites: KeyWriteBatcher;
   /** This app's Prometheus registry and the proxy's counters (observability/metrics.ts). */
   metrics: Metrics;

@@ -4,7 +4,7 @@ import type { Database, Project } from '../db/schema.js';
 import { SyncedCache } from '../cache/synced-cache.js';
 import type { Storage } from '../db/database.js';
 import { BYOError, unauthorized } from '../errors.js';
-import { hashSecret, type KeyKind, type Mode, parseApiKey } from './key-format.js';
+import { hashSecret, type KeyKind, type Mode, parseApiKey } from './api-key-format.js';
 
 export type KeyPrincipal = Readonly<{ type: 'key'; keyId: string; kind: KeyKind; mode: Mode; projectId: string; project: Project }>;
 export type Principal = { type: 'admin' } | KeyPrincipal;
@@ -71,14 +71,14 @@ export class Authenticator {
     return timingSafeEqual(Buffer.from(hashHex, 'hex'), this.adminHash);
   }
 
-  /** Resolves a BYO API key; every failure is the same 401 (KEY-7). */
+  /** Resolves a BYO API key; every failure is the same 401. */
   async authenticateKey(token: string): Promise<KeyPrincipal> {
     const hash = hashSecret(token);
     const now = this.cache.now();
     const hit = this.fresh(this.cache.get(hash, now), now);
     if (hit) return hit;
     // Only a key that passed this check is ever cached, so a cache hit skips it.
-    if (!parseApiKey(token)) throw unauthorized(); // bad shape or checksum: no database query (KEY-1)
+    if (!parseApiKey(token)) throw unauthorized(); // bad shape or checksum: no database query
     const entry = await this.cache.load(hash, () => this.read(hash));
     return this.fresh(entry, now) as KeyPrincipal;
   }

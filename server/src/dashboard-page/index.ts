@@ -7,7 +7,7 @@ import { BYOError } from '../errors.js';
 import { type Asset, makeAsset } from '../docs-page/assets.js';
 
 /**
- * `GET /dashboard`: the operator console (issue 22, docs/dashboard.md). Its files are built
+ * `GET /dashboard`: the operator console (docs/dashboard.md). Its files are built
  * from server/dashboard/ into dist/dashboard/ by `pnpm --filter byo-server build` and held in
  * memory; nothing comes from another origin. Every path under /dashboard that is not an asset
  * answers the page itself (history routing: each screen is a URL that survives a reload).

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { apiKeyHint, generateApiKey, hashSecret, type KeyKind, type Mode, randomId } from '../auth/key-format.js';
+import { apiKeyHint, generateApiKey, hashSecret, type KeyKind, type Mode, randomId } from '../auth/api-key-format.js';
 import type { ApiKeyRow, Database } from '../db/schema.js';
 import { BYOError } from '../errors.js';
 

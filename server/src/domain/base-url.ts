@@ -10,7 +10,7 @@ import type { Services } from '../services.js';
  * differently later is still refused.
  */
 export async function checkBaseUrl(
-  s: Pick<Services, 'guard' | 'config'>,
+  services: Pick<Services, 'guard' | 'config'>,
   raw: string,
   what = 'baseUrl',
   resolver: (host: string) => Promise<{ address: string }[]> = (h) => lookup(h, { all: true }),
@@ -23,15 +23,15 @@ export async function checkBaseUrl(
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  const operatorAllowed = s.guard.hostAllowed(host, port);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (s.config.BYO_ALLOW_HTTP_UPSTREAMS || operatorAllowed))) {
+  const operatorAllowed = services.guard.hostAllowed(host, port);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (services.config.BYO_ALLOW_HTTP_UPSTREAMS || operatorAllowed))) {
     throw new BYOError('invalid_base_url', `${what} must use https.`);
   }
   if (url.username || url.password) throw new BYOError('invalid_base_url', `${what} must not contain credentials.`);
   url.hash = '';
   try {
-    if (isIP(host)) s.guard.checkAddress(host, host, port);
-    else if (host === 'localhost' || host.endsWith('.localhost')) s.guard.checkAddress('127.0.0.1', host, port);
+    if (isIP(host)) services.guard.checkAddress(host, host, port);
+    else if (host === 'localhost' || host.endsWith('.localhost')) services.guard.checkAddress('127.0.0.1', host, port);
     else {
       // Operator-allowed hosts are resolved too: checkAddress lets their private addresses
       // through but never a metadata address.
@@ -41,7 +41,7 @@ export async function checkBaseUrl(
       } catch {
         // Unresolvable now: accepted, and checked again when a connection is made.
       }
-      for (const a of addrs) s.guard.checkAddress(a.address, host, port);
+      for (const a of addrs) services.guard.checkAddress(a.address, host, port);
     }
   } catch (err) {
     if (err instanceof SsrfError) throw new BYOError('invalid_base_url', `${what} is not allowed: ${err.message}`);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { base62, hashSecret, randomId } from '../auth/key-format.js';
+import { base62, hashSecret, randomId } from '../auth/api-key-format.js';
 import type { Kysely } from 'kysely';
 import type { Database, ProviderName } from '../db/schema.js';
 import { BYOError } from '../errors.js';
@@ -9,14 +9,14 @@ import type { Scope } from './scope.js';
 
 /** Short-lived, single-use, bound to a refId: lets a browser with a pk replace a key. */
 export async function createConnectToken(
-  s: Services,
+  services: Services,
   scope: Scope,
   who: Actor,
   input: { refId: string; providers?: ProviderName[] | undefined; allowBaseUrl: boolean; expiresInSeconds: number },
 ) {
   const token = `byo_ct_${base62(randomBytes(32), 43)}`;
   const expiresAt = new Date(Date.now() + input.expiresInSeconds * 1000);
-  await s.db
+  await services.db
     .insertInto('connect_tokens')
     .values({
       id: randomId('ct', 12),
@@ -29,7 +29,7 @@ export async function createConnectToken(
       expires_at: expiresAt,
     })
     .execute();
-  await audit(s.db, who, { projectId: scope.project.id, mode: scope.mode, action: 'connect_token.created', target: input.refId });
+  await audit(services.db, who, { projectId: scope.project.id, mode: scope.mode, action: 'connect_token.created', target: input.refId });
   return {
     token,
     refId: input.refId,

@@ -74,13 +74,13 @@ async function lastUse(db: Kysely<Database>, scope: Scope, refIds: string[]): Pr
 
 /** `GET /v1/customers`: refIds with a stored key, in byte order, by prefix, with keys, last use, this month's usage and limit use. */
 export async function listCustomers(
-  s: Services,
+  services: Services,
   scope: Scope,
   input: { prefix?: string | undefined; limit: number; cursor?: string | undefined },
   now = new Date(),
 ) {
   const after = cursorRef(input.cursor);
-  let q = s.db
+  let q = services.db
     .selectFrom('provider_keys')
     .select(refC.as('ref_id'))
     .where('project_id', '=', scope.projectId)
@@ -97,7 +97,7 @@ export async function listCustomers(
   const page = refs.slice(0, input.limit);
   const [keys, usage, last, limitUse] = await Promise.all([
     page.length
-      ? s.db
+      ? services.db
           .selectFrom('provider_keys')
           .select(['ref_id', 'provider', 'status'])
           .where('project_id', '=', scope.projectId)
@@ -106,9 +106,9 @@ export async function listCustomers(
           .orderBy('provider')
           .execute()
       : Promise.resolve([]),
-    monthSums(s.db, scope, page, now),
-    lastUse(s.db, scope, page),
-    s.limits.pageUse(scope, page),
+    monthSums(services.db, scope, page, now),
+    lastUse(services.db, scope, page),
+    services.limits.pageUse(scope, page),
   ]);
   const byRef = new Map<string, { provider: (typeof keys)[number]['provider']; status: (typeof keys)[number]['status'] }[]>();
   for (const k of keys) byRef.set(k.ref_id, [...(byRef.get(k.ref_id) ?? []), { provider: k.provider, status: k.status }]);
@@ -126,15 +126,15 @@ export async function listCustomers(
 }
 
 /** `GET /v1/customers/{refId}`: its keys, its limits with their live state, this month's usage by provider and model. */
-export async function getCustomer(s: Services, key: KeyScope, refId: string, now = new Date()) {
+export async function getCustomer(services: Services, key: KeyScope, refId: string, now = new Date()) {
   const scope = { projectId: key.project.id, mode: key.mode };
-  const keys = await listKeys(s, key, { refId, limit: 100 });
+  const keys = await listKeys(services, key, { refId, limit: 100 });
   if (keys.data.length === 0) throw new BYOError('not_found', `No customer "${refId}": no key is stored for this refId in this mode.`);
   const [usage, last, limits, byModel] = await Promise.all([
-    monthSums(s.db, scope, [refId], now),
-    lastUse(s.db, scope, [refId]),
-    s.limits.state(scope, refId),
-    s.db
+    monthSums(services.db, scope, [refId], now),
+    lastUse(services.db, scope, [refId]),
+    services.limits.state(scope, refId),
+    services.db
       .selectFrom('usage_records')
       .select([
         'provider',

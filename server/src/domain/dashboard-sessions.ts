@@ -1,13 +1,13 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Authenticator, KeyPrincipal, Principal } from '../auth/authenticator.js';
-import { hashSecret } from '../auth/key-format.js';
+import { hashSecret } from '../auth/api-key-format.js';
 import type { Database } from '../db/schema.js';
 import { BYOError } from '../errors.js';
 import { pooledRandomBytes } from '../vault/random.js';
 
 /**
- * Operator dashboard sessions (issue 22, docs/dashboard.md). A secret key or the admin token is
+ * Operator dashboard sessions (docs/dashboard.md). A secret key or the admin token is
  * presented once, at sign-in, and exchanged for a random session token that the browser keeps
  * in an HttpOnly cookie; only its hash is stored. Sessions live in the database so every worker
  * and instance agrees, and they end on sign-out, after an idle period, at a maximum age, when

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { randomId } from '../auth/key-format.js';
+import { randomId } from '../auth/api-key-format.js';
 import type { Database, Mode } from '../db/schema.js';
 
 export const EVENT_TYPES = [
@@ -27,7 +27,7 @@ export const EVENTS_CHANNEL = 'byo_events';
 
 /**
  * Writes an event to the outbox. Call it with the transaction that makes the change, so the
- * event exists if and only if the change committed (WH-5).
+ * event exists if and only if the change committed.
  */
 export async function emitEvent(
   trx: Kysely<Database>,

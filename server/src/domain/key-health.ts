@@ -2,8 +2,8 @@ import { sql } from 'kysely';
 import type { ProviderName } from '../db/schema.js';
 import type { KeyHealthOutput } from '../schemas/keys.js';
 import type { Services } from '../services.js';
-import { keyView, storedOutcome } from './key-view.js';
-import { META_COLUMNS } from './key-writes.js';
+import { keyView, storedOutcome } from './provider-key-view.js';
+import { META_COLUMNS } from './provider-key-writes.js';
 import type { Scope } from './scope.js';
 
 /**
@@ -12,18 +12,18 @@ import type { Scope } from './scope.js';
  * statements, whatever the number of keys: a grouped count and the newest failures.
  */
 export async function keyHealth(
-  s: Services,
+  services: Services,
   scope: Scope,
   q: { provider?: ProviderName | undefined; limit: number },
 ): Promise<KeyHealthOutput> {
-  let counts = s.db
+  let counts = services.db
     .selectFrom('provider_keys')
     .select(['status', 'last_validation_result', sql<number>`count(*)::int`.as('n')])
     .where('project_id', '=', scope.project.id)
     .where('mode', '=', scope.mode)
     .groupBy(['status', 'last_validation_result']);
   if (q.provider) counts = counts.where('provider', '=', q.provider);
-  let failing = s.db
+  let failing = services.db
     .selectFrom('provider_keys')
     .select(META_COLUMNS)
     .where('project_id', '=', scope.project.id)

@@ -31,9 +31,9 @@ function parseCursor(after: string | undefined): Cursor {
 const formatCursor = (c: Cursor) => `${c.stage}:${c.id ?? ''}`;
 
 /** Rows at each master key id, so an operator knows when an old key can leave the keyring. */
-export async function masterKeyStatus(s: Services): Promise<SecretsStatus> {
-  const { db } = s;
-  const ring = s.vault.keyring;
+export async function masterKeyStatus(services: Services): Promise<SecretsStatus> {
+  const { db } = services;
+  const ring = services.vault.keyring;
   const activeKeyId = ring.active.id;
   const [pk, wh, prev, idem] = await Promise.all([
     db
@@ -112,8 +112,8 @@ function failureReason(err: unknown): string {
  * Rows wrapped by a key the server does not hold are never claimed (they are counted in
  * `remaining` and shown by the status). Idempotent: a row on the active key is not touched.
  */
-export async function rotateBatch(s: Services, who: Actor, input: RotateBatchInput): Promise<RotateBatchOutput> {
-  const { db, vault } = s;
+export async function rotateBatch(services: Services, who: Actor, input: RotateBatchInput): Promise<RotateBatchOutput> {
+  const { db, vault } = services;
   const active = vault.keyring.active.id;
   const older = vault.keyring.ids().filter((id) => id !== active);
   const failed: RotateBatchOutput['failed'] = [];

@@ -8,7 +8,7 @@ const DAYS = 30;
 const n = (v: unknown) => Math.min(Number.MAX_SAFE_INTEGER, Number(v ?? 0) || 0);
 
 /**
- * The dashboard's first screen in one call (issue 22: a handful of requests per screen, never
+ * The dashboard's first screen in one call (a handful of requests per screen, never
  * one per row): key and customer counts, 30 days of usage by day, failing webhook endpoints.
  * Each part is one aggregate query; they run side by side.
  */

@@ -4,8 +4,8 @@ import { parseLimits } from '../limits/store.js';
 import type { OwnerLimit } from '../schemas/limits.js';
 import type { Services } from '../services.js';
 import { type Actor, audit } from './audit.js';
-import { META_COLUMNS } from './key-writes.js';
-import { keyView } from './key-view.js';
+import { META_COLUMNS } from './provider-key-writes.js';
+import { keyView } from './provider-key-view.js';
 import type { Scope } from './scope.js';
 
 /**
@@ -15,14 +15,14 @@ import type { Scope } from './scope.js';
  * added. Only a new connect of the key (by its owner) sets a higher cap or none.
  */
 export async function lowerOwnerLimits(
-  s: Services,
+  services: Services,
   scope: Scope,
   who: Actor,
   provider: ProviderName,
   refId: string,
   limits: readonly OwnerLimit[],
 ) {
-  const row = await s.db.transaction().execute(async (trx) => {
+  const row = await services.db.transaction().execute(async (trx) => {
     const current = await trx
       .selectFrom('provider_keys')
       .select(['id', 'owner_limits'])
@@ -54,7 +54,7 @@ export async function lowerOwnerLimits(
     });
     return updated;
   });
-  await s.limits.invalidate({ projectId: scope.project.id, mode: scope.mode });
+  await services.limits.invalidate({ projectId: scope.project.id, mode: scope.mode });
   return keyView(row);
 }
 

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { randomId } from '../auth/key-format.js';
+import { randomId } from '../auth/api-key-format.js';
 import type { Database, Project } from '../db/schema.js';
 import { BYOError } from '../errors.js';
 import { createApiKey, type CreatedApiKey } from './api-keys.js';

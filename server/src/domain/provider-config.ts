@@ -30,7 +30,7 @@ export interface RequestedBase {
  * ones, and URLs off the provider's hosts are refused. Returns the base URL it sets, or null.
  */
 export function requestedBase(
-  s: Pick<Services, 'guard'>,
+  services: Pick<Services, 'guard'>,
   spec: ProviderSpec,
   config: Readonly<Record<string, string | undefined>> | undefined,
 ): RequestedBase | null {
@@ -64,7 +64,7 @@ export function requestedBase(
   const providerHost = field.hostSuffixes?.some((suffix) => host.endsWith(suffix) && host.length > suffix.length) ?? false;
   // Where it may point; whether it may use plain http, and which addresses it may reach, is
   // base-url.ts's one rule for every customer URL (checkRequestedBase).
-  if (field.hostSuffixes && !providerHost && !s.guard.hostAllowed(host, url.port || (url.protocol === 'https:' ? '443' : '80')))
+  if (field.hostSuffixes && !providerHost && !services.guard.hostAllowed(host, url.port || (url.protocol === 'https:' ? '443' : '80')))
     throw new BYOError('invalid_base_url', `${what} must be on ${field.hostSuffixes.map((x) => `*${x}`).join(', ')} (${host} is not).`);
   if (field.originOnly && (url.pathname !== '/' || raw.includes('?') || raw.includes('#')))
     throw new BYOError('invalid_base_url', `${what} is the address only, like ${url.origin} (no path or query).`);
@@ -77,7 +77,7 @@ export function requestedBase(
  * project's leave (a connect token with allowBaseUrl, or the project's allowedBaseUrlHosts).
  */
 export async function checkRequestedBase(
-  s: Pick<Services, 'guard' | 'config'>,
+  services: Pick<Services, 'guard' | 'config'>,
   base: RequestedBase,
   access: ConfigAccess,
 ): Promise<string> {
@@ -87,7 +87,7 @@ export async function checkRequestedBase(
       `A publishable key may only set a base URL on the project's allowed hosts (${base.url.host.toLowerCase()} is not). Use a connect token with allowBaseUrl, or add the host to the project's allowedBaseUrlHosts.`,
     );
   }
-  return checkBaseUrl(s, base.raw, base.what);
+  return checkBaseUrl(services, base.raw, base.what);
 }
 
 /**
@@ -112,7 +112,7 @@ export function hostAllowedByProject(project: Pick<Project, 'allowed_base_url_ho
  * a provider whose key is sent as is. A test-mode magic key is taken whatever its shape.
  */
 export function prepareCredential(
-  s: Pick<Services, 'guard' | 'config'>,
+  services: Pick<Services, 'guard' | 'config'>,
   spec: ProviderSpec,
   mode: Mode,
   providerKey: string,
@@ -125,7 +125,7 @@ export function prepareCredential(
     if (field.kind === 'setting' && v !== undefined) settings[name] = v;
   }
   return spec.signer.prepare(providerKey, settings, {
-    hostAllowed: (host, port) => s.guard.hostAllowed(host, port),
-    sandboxKey: mode === 'test' && s.config.BYO_SANDBOX && isSandboxKey(providerKey),
+    hostAllowed: (host, port) => services.guard.hostAllowed(host, port),
+    sandboxKey: mode === 'test' && services.config.BYO_SANDBOX && isSandboxKey(providerKey),
   });
 }

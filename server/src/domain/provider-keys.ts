@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { randomId } from '../auth/key-format.js';
+import { randomId } from '../auth/api-key-format.js';
 import type { Database, Mode, ProviderName } from '../db/schema.js';
 import { BYOError } from '../errors.js';
 import { providerKeyHint } from '../providers/key-hint.js';
@@ -11,10 +11,10 @@ import { type Actor, audit, auditRow } from './audit.js';
 import { consumeConnectToken } from './connect-tokens.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { emitEvent } from './events.js';
-import { keyCacheId, type CachedProviderKey } from './key-cache.js';
+import { keyCacheId, type CachedProviderKey } from './provider-key-cache.js';
 import { checkRequestedBase, prepareCredential, requestedBase } from './provider-config.js';
-import { type HealthOutcome, keyView, storedOutcome } from './key-view.js';
-import { type KeyMeta, META_COLUMNS } from './key-writes.js';
+import { type HealthOutcome, keyView, storedOutcome } from './provider-key-view.js';
+import { type KeyMeta, META_COLUMNS } from './provider-key-writes.js';
 import type { Scope } from './scope.js';
 
 export interface ConnectRequest {
@@ -34,12 +34,12 @@ export interface ConnectRequest {
  * Stores or replaces a provider key. A publishable key
  * without a connect token may only make a first connection, and only to allowed base hosts.
  */
-export async function connectKey(s: Services, scope: Scope, who: Actor, req: ConnectRequest) {
-  const { db } = s;
-  const spec = s.providers[req.provider];
-  const requested = requestedBase(s, spec, req.providerConfig);
+export async function connectKey(services: Services, scope: Scope, who: Actor, req: ConnectRequest) {
+  const { db } = services;
+  const spec = services.providers[req.provider];
+  const requested = requestedBase(services, spec, req.providerConfig);
   // A signed provider's credential (Bedrock, Vertex) is checked whole before anything is spent.
-  const prepared = prepareCredential(s, spec, scope.mode, req.providerKey, req.providerConfig);
+  const prepared = prepareCredential(services, spec, scope.mode, req.providerKey, req.providerConfig);
   let tokenGrant: { allowBaseUrl: boolean } | null = null;
   if (req.connectToken) {
     tokenGrant = await consumeConnectToken(db, scope, req.connectToken, req);
@@ -51,7 +51,7 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
   }
   const pkWithoutToken = req.publishable && !tokenGrant;
   const baseUrl = requested
-    ? await checkRequestedBase(s, requested, {
+    ? await checkRequestedBase(services, requested, {
         publishable: req.publishable,
         tokenAllowsBaseUrl: tokenGrant?.allowBaseUrl ?? false,
         project: scope.project,
@@ -69,7 +69,7 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
       scope.mode,
       req.providerKey,
       baseUrl,
-      { ...s.agents, sandbox: s.config.BYO_SANDBOX, signing: s.signing },
+      { ...services.agents, sandbox: services.config.BYO_SANDBOX, signing: services.signing },
       prepared?.settings ?? null,
     );
     if (validation.result === 'invalid') {
@@ -87,19 +87,19 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
           target: `${req.provider}:${req.refId}`,
         });
       });
-      s.onEventsCommitted();
+      services.onEventsCommitted();
       throw new BYOError('key_invalid', `The provider rejected this ${req.provider} key. Check it and try again.`);
     }
   }
 
-  // One statement per attempt (key-writes.ts; concurrent connects share it): the upsert, its
+  // One statement per attempt (provider-key-writes.ts; concurrent connects share it): the upsert, its
   // outbox event and its audit row commit together. The data key is bound to the row id, so the
   // id must be known before sealing: a new refId gets a fresh id (one round trip); if the refId
   // already has a row, the upsert changes nothing, and the next attempt seals for that row's id.
   let id = randomId('key');
   let result: { row: KeyMeta; updated: boolean } | null = null;
   for (let attempt = 0; attempt < 4 && !result; attempt++) {
-    const row = await s.keyWrites.write({
+    const row = await services.keyWrites.write({
       id,
       projectId: scope.project.id,
       mode: scope.mode,
@@ -109,7 +109,7 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
       baseUrl,
       settings: prepared?.settings ?? null,
       ownerLimits: req.limits?.length ? JSON.stringify(req.limits) : null,
-      sealed: s.vault.seal(
+      sealed: services.vault.seal(
         PROVIDER_KEY_KIND,
         aadFor({ project_id: scope.project.id, mode: scope.mode, provider: req.provider, ref_id: req.refId, id }),
         req.providerKey,
@@ -139,10 +139,10 @@ export async function connectKey(s: Services, scope: Scope, who: Actor, req: Con
     id = existing?.id ?? randomId('key');
   }
   if (!result) throw new BYOError('conflict', 'The key changed while it was being stored; try again.');
-  if (result.updated) await s.keyCache.invalidate(keyCacheId(scope.project.id, scope.mode, req.provider, req.refId));
+  if (result.updated) await services.keyCache.invalidate(keyCacheId(scope.project.id, scope.mode, req.provider, req.refId));
   // The proxy caches which keys have a cap: a new cap, or a replaced key's dropped one, must show.
-  if (result.updated || req.limits?.length) await s.limits.invalidate({ projectId: scope.project.id, mode: scope.mode });
-  s.onEventsCommitted();
+  if (result.updated || req.limits?.length) await services.limits.invalidate({ projectId: scope.project.id, mode: scope.mode });
+  services.onEventsCommitted();
   return {
     id: result.row.id,
     provider: result.row.provider,
@@ -190,12 +190,12 @@ async function findMeta(db: Kysely<Database>, scope: Scope, provider: ProviderNa
   return row;
 }
 
-export async function getKey(s: Services, scope: Scope, provider: ProviderName, refId: string) {
-  return keyView(await findMeta(s.db, scope, provider, refId));
+export async function getKey(services: Services, scope: Scope, provider: ProviderName, refId: string) {
+  return keyView(await findMeta(services.db, scope, provider, refId));
 }
 
 export async function listKeys(
-  s: Services,
+  services: Services,
   scope: Scope,
   q: {
     refId?: string | undefined;
@@ -206,7 +206,7 @@ export async function listKeys(
     cursor?: string | undefined;
   },
 ) {
-  let query = s.db
+  let query = services.db
     .selectFrom('provider_keys')
     .select(META_COLUMNS)
     .where('project_id', '=', scope.project.id)
@@ -233,8 +233,8 @@ export async function listKeys(
 }
 
 /** Destroys the key material, keeps the metadata; idempotent. */
-export async function revokeKey(s: Services, scope: Scope, who: Actor, provider: ProviderName, refId: string) {
-  const row = await s.db.transaction().execute(async (trx) => {
+export async function revokeKey(services: Services, scope: Scope, who: Actor, provider: ProviderName, refId: string) {
+  const row = await services.db.transaction().execute(async (trx) => {
     const current = await findMeta(trx, scope, provider, refId);
     if (current.status === 'revoked') return current;
     const updated = await trx
@@ -265,8 +265,8 @@ export async function revokeKey(s: Services, scope: Scope, who: Actor, provider:
     });
     return updated;
   });
-  await s.keyCache.invalidate(keyCacheId(scope.project.id, scope.mode, provider, refId));
-  s.onEventsCommitted();
+  await services.keyCache.invalidate(keyCacheId(scope.project.id, scope.mode, provider, refId));
+  services.onEventsCommitted();
   return keyView(row);
 }
 
@@ -282,13 +282,13 @@ export interface KeyVersion {
  * key was replaced (new ciphertext) or its row changed since, nothing happens.
  */
 export async function disableKey(
-  s: Services,
+  services: Services,
   ref: { projectId: string; mode: Mode; provider: ProviderName; refId: string },
   used: KeyVersion,
   who: Actor,
   reason: string,
 ): Promise<boolean> {
-  const changed = await s.db.transaction().execute(async (trx) => {
+  const changed = await services.db.transaction().execute(async (trx) => {
     const row = await trx
       .updateTable('provider_keys')
       .set({ status: 'disabled', status_reason: reason, updated_at: new Date() })
@@ -312,17 +312,17 @@ export async function disableKey(
     return true;
   });
   if (!changed) return false; // already disabled, revoked or replaced: whatever changed it invalidated the caches
-  await s.keyCache.invalidate(keyCacheId(ref.projectId, ref.mode, ref.provider, ref.refId));
-  s.onEventsCommitted();
+  await services.keyCache.invalidate(keyCacheId(ref.projectId, ref.mode, ref.provider, ref.refId));
+  services.onEventsCommitted();
   return true;
 }
 
 /** Decrypts a stored key for the proxy; the caller caches the result. */
 export async function loadProviderKey(
-  s: Services,
+  services: Services,
   ref: { projectId: string; mode: Mode; provider: ProviderName; refId: string },
 ): Promise<CachedProviderKey | null> {
-  const row = await s.db
+  const row = await services.db
     .selectFrom('provider_keys')
     .select([
       'id',
@@ -346,7 +346,7 @@ export async function loadProviderKey(
   if (!row) return null;
   let key: string | null = null;
   if (row.status === 'active' && row.ciphertext && row.wrapped_key && row.master_key_id) {
-    key = s.vault.open(PROVIDER_KEY_KIND, aadFor(row), {
+    key = services.vault.open(PROVIDER_KEY_KIND, aadFor(row), {
       ciphertext: row.ciphertext,
       wrappedKey: row.wrapped_key,
       masterKeyId: row.master_key_id,
@@ -363,22 +363,22 @@ export async function loadProviderKey(
   };
 }
 
-export async function validateKey(s: Services, scope: Scope, who: Actor, provider: ProviderName, refId: string) {
+export async function validateKey(services: Services, scope: Scope, who: Actor, provider: ProviderName, refId: string) {
   const ref = { projectId: scope.project.id, mode: scope.mode, provider, refId };
-  const meta = await findMeta(s.db, scope, provider, refId);
+  const meta = await findMeta(services.db, scope, provider, refId);
   if (meta.status === 'revoked') throw new BYOError('key_revoked', 'This key was revoked; connect a new one.');
-  const loaded = await loadProviderKey(s, ref);
+  const loaded = await loadProviderKey(services, ref);
   if (!loaded?.key) throw new BYOError('key_disabled', `This key is ${meta.status}; connect a new one.`);
   const outcome = await validateWithProvider(
-    s.providers[provider],
+    services.providers[provider],
     scope.mode,
     loaded.key,
     loaded.baseUrl,
-    { ...s.agents, sandbox: s.config.BYO_SANDBOX, signing: s.signing },
+    { ...services.agents, sandbox: services.config.BYO_SANDBOX, signing: services.signing },
     loaded.settings,
   );
   const checkedAt = new Date();
-  await s.db
+  await services.db
     .updateTable('provider_keys')
     .set({
       last_validated_at: checkedAt,
@@ -389,8 +389,8 @@ export async function validateKey(s: Services, scope: Scope, who: Actor, provide
     .where('id', '=', meta.id)
     .execute();
   if (outcome.result === 'invalid' && loaded.version)
-    await disableKey(s, ref, { id: loaded.id, version: loaded.version }, who, outcome.reason ?? 'provider rejected the key');
-  const after = await findMeta(s.db, scope, provider, refId);
+    await disableKey(services, ref, { id: loaded.id, version: loaded.version }, who, outcome.reason ?? 'provider rejected the key');
+  const after = await findMeta(services.db, scope, provider, refId);
   return {
     valid: outcome.result === 'valid',
     result: outcome.result,

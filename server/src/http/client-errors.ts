@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { BYOError } from '../errors.js';
 import { renderError } from '../errors/render.js';
 import type { Logger } from '../observability/logger.js';
-import { newRequestId } from '../vault/random.js';
+import { newRequestId } from './request-id.js';
 
 /**
  * Requests node's HTTP parser rejects before Fastify sees them (malformed request line or

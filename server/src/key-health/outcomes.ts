@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { audit } from '../domain/audit.js';
 import { emitEvent } from '../domain/events.js';
-import { keyCacheId } from '../domain/key-cache.js';
+import { keyCacheId } from '../domain/provider-key-cache.js';
 import { modelChanges } from '../providers/model-list.js';
 import type { Services } from '../services.js';
 import type { ClaimedKey } from './claims.js';
@@ -36,7 +36,7 @@ const ACTOR = { actor: 'system:key-health' };
  * Returns whether the outcome was written (false: the key changed meanwhile).
  */
 export async function recordOutcome(
-  s: Services,
+  services: Services,
   key: ClaimedKey,
   r: CheckResult,
   disableAfter: number,
@@ -64,10 +64,10 @@ export async function recordOutcome(
     // The first listing of a key is not a change; a later one that differs is (key.models_changed).
     const changes = listed && key.models ? modelChanges(key.models, listed) : null;
     if (!changes || (changes.added.length === 0 && changes.removed.length === 0)) {
-      const res = await update(s.db);
+      const res = await update(services.db);
       return { written: Number(res.numUpdatedRows) > 0, disabled: false };
     }
-    const written = await s.db.transaction().execute(async (trx) => {
+    const written = await services.db.transaction().execute(async (trx) => {
       if (Number((await update(trx)).numUpdatedRows) === 0) return false;
       await emitEvent(trx, {
         projectId: key.project_id,
@@ -77,12 +77,12 @@ export async function recordOutcome(
       });
       return true;
     });
-    if (written) s.onEventsCommitted();
+    if (written) services.onEventsCommitted();
     return { written, disabled: false };
   }
   const reason = r.message ?? 'The provider rejected the key.';
   const disabledReason = `The provider rejected the key at ${disableAfter} scheduled checks in a row: ${reason}`;
-  const written = await s.db.transaction().execute(async (trx) => {
+  const written = await services.db.transaction().execute(async (trx) => {
     const row = await trx
       .updateTable('provider_keys')
       .set({
@@ -117,7 +117,7 @@ export async function recordOutcome(
     return { disabled };
   });
   if (!written) return { written: false, disabled: false };
-  if (written.disabled) await s.keyCache.invalidate(keyCacheId(key.project_id, key.mode, key.provider, key.ref_id));
-  s.onEventsCommitted();
+  if (written.disabled) await services.keyCache.invalidate(keyCacheId(key.project_id, key.mode, key.provider, key.ref_id));
+  services.onEventsCommitted();
   return { written: true, disabled: written.disabled };
 }

@@ -46,10 +46,10 @@ export class KeyHealthScheduler {
   readonly stats = { checks: 0, statements: 0, byProvider: new Map<ProviderName, number>(), maxInFlight: new Map<ProviderName, number>() };
 
   constructor(
-    private readonly s: Services,
+    private readonly services: Services,
     private readonly opts: KeyHealthOptions,
   ) {
-    this.providers = Object.keys(s.providers) as ProviderName[];
+    this.providers = Object.keys(services.providers) as ProviderName[];
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
     this.pollMs = opts.pollMs ?? Math.min(5000, Math.max(50, Math.round(opts.intervalMs / 20)));
@@ -85,7 +85,7 @@ export class KeyHealthScheduler {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.ticking = this.tick()
-        .catch((err: unknown) => this.s.logger.warn({ err }, 'key health: could not claim due keys; will retry'))
+        .catch((err: unknown) => this.services.logger.warn({ err }, 'key health: could not claim due keys; will retry'))
         .finally(() => {
           this.ticking = null;
           const again = this.again;
@@ -100,7 +100,7 @@ export class KeyHealthScheduler {
   private async tick(): Promise<void> {
     const now = new Date(this.now());
     this.stats.statements++;
-    if ((await scheduleNew(this.s.db, now, this.opts.intervalMs)) > 0) this.again = true;
+    if ((await scheduleNew(this.services.db, now, this.opts.intervalMs)) > 0) this.again = true;
     const limits: [ProviderName, number][] = [];
     for (const p of this.providers) {
       const free = this.opts.concurrency - (this.inFlight.get(p) ?? 0);
@@ -108,7 +108,7 @@ export class KeyHealthScheduler {
     }
     if (limits.length === 0 || this.stopped) return;
     this.stats.statements++;
-    const claimed = await claimDue(this.s.db, now, new Date(now.getTime() + LEASE_MS), limits);
+    const claimed = await claimDue(this.services.db, now, new Date(now.getTime() + LEASE_MS), limits);
     for (const key of claimed) {
       const n = (this.inFlight.get(key.provider) ?? 0) + 1;
       this.inFlight.set(key.provider, n);
@@ -125,7 +125,7 @@ export class KeyHealthScheduler {
       const result = await this.probe(key);
       if (this.stopped) return;
       this.stats.statements++;
-      const write = recordOutcome(this.s, key, result, this.opts.disableAfter);
+      const write = recordOutcome(this.services, key, result, this.opts.disableAfter);
       this.writing.add(write);
       const { written } = await write.finally(() => this.writing.delete(write));
       if (!written) return;
@@ -134,23 +134,23 @@ export class KeyHealthScheduler {
       this.opts.onCheck?.(key.provider, result.outcome);
     } catch (err) {
       // The lease runs out and another check takes the key: nothing is lost.
-      this.s.logger.warn({ err, provider: key.provider, keyId: key.id }, 'key health: a check failed');
+      this.services.logger.warn({ err, provider: key.provider, keyId: key.id }, 'key health: a check failed');
     }
   }
 
   private async probe(key: ClaimedKey): Promise<CheckResult> {
     const interval = this.opts.intervalMs;
-    const plaintext = this.s.vault.open(PROVIDER_KEY_KIND, aadFor(key), {
+    const plaintext = this.services.vault.open(PROVIDER_KEY_KIND, aadFor(key), {
       ciphertext: key.ciphertext,
       wrappedKey: key.wrapped_key,
       masterKeyId: key.master_key_id,
     });
     const v = await validateWithProvider(
-      this.s.providers[key.provider],
+      this.services.providers[key.provider],
       key.mode,
       plaintext,
       key.base_url,
-      { ...this.s.agents, sandbox: this.s.config.BYO_SANDBOX, signing: this.s.signing },
+      { ...this.services.agents, sandbox: this.services.config.BYO_SANDBOX, signing: this.services.signing },
       key.provider_config,
     );
     const at = this.now();

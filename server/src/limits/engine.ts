@@ -60,7 +60,7 @@ export interface LimitsDeps {
 }
 
 /**
- * Spend limits in the proxy (issue 21 §3). `admit()` runs before every proxied call is sent
+ * Spend limits in the proxy. `admit()` runs before every proxied call is sent
  * (every provider, every path, the sandbox too): it is synchronous and returns null when the
  * project has no limits at all (the cached summary says so), so a project without limits pays
  * one Map lookup. Otherwise it charges every applicable counter in one atomic store call and

@@ -1,5 +1,5 @@
 /**
- * What a call may use, before it is sent (issue 21 §3): the reservation a `tokens` or
+ * What a call may use, before it is sent: the reservation a `tokens` or
  * `cost_usd` limit takes, settled to the real figures afterwards.
  *
  * - input: the request body's bytes / 3. Tokens average about 4 bytes of English text or JSON,

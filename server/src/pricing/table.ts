@@ -1,5 +1,5 @@
 /**
- * The built-in price table (issue 21 §1): list prices in USD per million tokens, shipped as
+ * The built-in price table: list prices in USD per million tokens, shipped as
  * data and read offline (no fetch at start). Projects override or add entries through
  * `PUT /v1/prices/{provider}/{model}` (pricing/overrides.ts).
  *

@@ -5,7 +5,7 @@ import type { Services } from '../services.js';
 import { cutStreamCounts, type UsageCounts, type UsageTap } from '../usage/extract.js';
 import type { UsageRecorder } from '../usage/recorder.js';
 import type { Call } from './call.js';
-import type { KeyRef } from './keys.js';
+import type { KeyRef } from './provider-key.js';
 
 type Observer = { observe(value: number): void };
 type ProviderHistograms = { upstream: Observer; overhead: Observer };

@@ -6,7 +6,7 @@ import type { ProxyAnswerSource } from '../observability/metrics.js';
 import type { UsageTap } from '../usage/extract.js';
 import type { UpstreamExchange } from './exchange.js';
 import type { Slot } from './in-flight.js';
-import type { KeyRef, UsableKey } from './keys.js';
+import type { KeyRef, UsableKey } from './provider-key.js';
 
 export /** The state of one proxied call, from arrival to the last byte (or the client leaving). */
 class Call {

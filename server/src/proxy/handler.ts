@@ -21,7 +21,7 @@ import { concurrencyLimited, proxyUnauthorized } from './errors.js';
 import { UpstreamExchange } from './exchange.js';
 import { addProof, BASE_HEADERS, callerCredential, hasDotSegment, takeQueryKey, upstreamRequestHeaders } from './headers.js';
 import { InFlight } from './in-flight.js';
-import type { KeyRef, ProviderKeyResolver, UsableKey } from './keys.js';
+import type { KeyRef, ProviderKeyResolver, UsableKey } from './provider-key.js';
 import { bedrockModel } from './models.js';
 import { answerFromSandbox } from './sandbox-answer.js';
 import { NO_SETTINGS, sendSigned } from './signed.js';

@@ -2,9 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { App } from '../app.js';
 import { metricsFor, registerMetricsRoute } from '../observability/metrics.js';
 import { UsageRecorder } from '../usage/recorder.js';
-import { newRequestId } from '../vault/random.js';
+import { newRequestId } from '../http/request-id.js';
 import { PROVIDERS, PROXY_PREFIX, ProxyHandler } from './handler.js';
-import { ProviderKeyResolver } from './keys.js';
+import { ProviderKeyResolver } from './provider-key.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 

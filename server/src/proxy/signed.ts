@@ -8,7 +8,7 @@ import type { Call } from './call.js';
 import { UpstreamExchange } from './exchange.js';
 import type { ProxyHandler } from './handler.js';
 import { forwardedHeaders } from './headers.js';
-import { credentialId, type UsableKey } from './keys.js';
+import { credentialId, type UsableKey } from './provider-key.js';
 
 /** Read whole before signing (SigV4 hashes the body): Bedrock's own request limit is 25 MB with base64 documents and images. */
 const SIGNED_BODY_LIMIT = 32 * 1024 * 1024;

@@ -2,7 +2,7 @@ import type { Limits } from '../limits/engine.js';
 import type { UsageCounts } from '../usage/extract.js';
 import type { Call } from './call.js';
 import type { ProxyHandler } from './handler.js';
-import type { KeyRef, UsableKey } from './keys.js';
+import type { KeyRef, UsableKey } from './provider-key.js';
 
 /**
  * Spend limits on the proxy's path (limits/engine.ts): every call is admitted before it is sent,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ModeSchema, TimestampSchema } from './common.js';
 
-/** The operator dashboard's own calls (issue 22): its session, and the read models its screens draw. */
+/** The operator dashboard's own calls: its session, and the read models its screens draw. */
 
 export const SignInInputSchema = z.strictObject({
   secret: z.string().min(1).max(512).meta({ description: 'A secret key (byo_sk_...) or the admin token. Sent once; never stored.' }),

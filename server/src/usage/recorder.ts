@@ -80,7 +80,7 @@ const CLOSE_ATTEMPTS = 3;
 const CLOSE_RETRY_MS = 250;
 
 /**
- * Records usage off the proxy's hot path (issue 3 §9). `record()` adds the call to an
+ * Records usage off the proxy's hot path. `record()` adds the call to an
  * in-memory roll-up (a Map update, no I/O); a timer writes the roll-ups in batches.
  *
  * Calls that share project, mode, refId, provider, stored key, model, status and UTC minute become one

@@ -27,9 +27,8 @@ export function pooledRandomBytes(n: number): Buffer {
   return pool.subarray(at, at + n);
 }
 
-/** A request id in the app's format: `req_` and 16 base64url characters (96 random bits). */
-export function newRequestId(): string {
-  // Encoded straight from the pool (no Buffer view per id: this runs on every proxied call).
-  const at = take(12);
-  return `req_${pool.toString('base64url', at, at + 12)}`;
+/** `n` pooled random bytes as base64url, encoded straight from the pool (no Buffer view per value). */
+export function pooledRandomBase64url(n: number): string {
+  const at = take(n);
+  return pool.toString('base64url', at, at + n);
 }

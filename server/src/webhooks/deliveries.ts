@@ -21,18 +21,18 @@ export interface AttemptOptions {
 }
 
 /** Sends one claimed delivery and records the outcome. */
-export async function attemptDelivery(s: Services, d: ClaimedDelivery, opts: AttemptOptions): Promise<AttemptResult> {
+export async function attemptDelivery(services: Services, d: ClaimedDelivery, opts: AttemptOptions): Promise<AttemptResult> {
   let result: AttemptResult;
   if (!d.endpointEnabled) {
     result = { ok: false, statusCode: null, latencyMs: 0, responseBody: null, error: 'endpoint disabled', retryAfterSeconds: null };
-    await recordFinal(s.db, d, result);
+    await recordFinal(services.db, d, result);
     return result;
   }
   let secrets: string[];
   try {
-    secrets = signingSecrets(s, d);
+    secrets = signingSecrets(services, d);
   } catch (err) {
-    s.logger.error({ err, deliveryId: d.id, endpointId: d.endpointId }, 'webhook secret could not be decrypted');
+    services.logger.error({ err, deliveryId: d.id, endpointId: d.endpointId }, 'webhook secret could not be decrypted');
     result = {
       ok: false,
       statusCode: null,
@@ -41,7 +41,7 @@ export async function attemptDelivery(s: Services, d: ClaimedDelivery, opts: Att
       error: 'the signing secret could not be decrypted (master key missing?)',
       retryAfterSeconds: null,
     };
-    await recordFailure(s, d, result, opts.retry);
+    await recordFailure(services, d, result, opts.retry);
     return result;
   }
   result = await sendWebhook({
@@ -49,15 +49,15 @@ export async function attemptDelivery(s: Services, d: ClaimedDelivery, opts: Att
     eventId: d.eventId,
     body: eventBody({ id: d.eventId, type: d.eventType, createdAt: d.eventCreatedAt, mode: d.mode, data: d.eventData }),
     secrets,
-    timeoutMs: s.config.BYO_WEBHOOK_TIMEOUT,
-    dispatcher: s.agents.guarded,
+    timeoutMs: services.config.BYO_WEBHOOK_TIMEOUT,
+    dispatcher: services.agents.guarded,
     signal: opts.signal,
   });
   if (!result.ok && opts.signal?.aborted) {
-    await releaseClaim(s.db, d);
+    await releaseClaim(services.db, d);
     return result;
   }
-  if (result.ok) await (opts.recordSuccess ?? ((x, r) => recordSuccess(s.db, x, r)))(d, result);
-  else await recordFailure(s, d, result, opts.retry);
+  if (result.ok) await (opts.recordSuccess ?? ((x, r) => recordSuccess(services.db, x, r)))(d, result);
+  else await recordFailure(services, d, result, opts.retry);
   return result;
 }

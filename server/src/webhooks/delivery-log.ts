@@ -9,7 +9,7 @@ import { deliveryView } from './delivery-view.js';
 /** The delivery log: listing an endpoint's deliveries, and queueing one again. */
 
 export async function listDeliveries(
-  s: Services,
+  services: Services,
   scope: Scope,
   q: {
     endpointId?: string | undefined;
@@ -20,7 +20,7 @@ export async function listDeliveries(
     cursor?: string | undefined;
   },
 ) {
-  let query = s.db.selectFrom('webhook_deliveries').selectAll().where('project_id', '=', scope.project.id).where('mode', '=', scope.mode);
+  let query = services.db.selectFrom('webhook_deliveries').selectAll().where('project_id', '=', scope.project.id).where('mode', '=', scope.mode);
   if (q.endpointId) query = query.where('endpoint_id', '=', q.endpointId);
   if (q.eventType) query = query.where('event_type', '=', q.eventType);
   if (q.eventId) query = query.where('event_id', '=', q.eventId);
@@ -43,8 +43,8 @@ export async function listDeliveries(
  * Queues one delivery again, now, with a fresh retry schedule and the same event id (so the
  * receiver can recognise a duplicate). The endpoint must be enabled.
  */
-export async function redeliver(s: Services, scope: Scope, who: Actor, id: string) {
-  const row = await s.db.transaction().execute(async (trx) => {
+export async function redeliver(services: Services, scope: Scope, who: Actor, id: string) {
+  const row = await services.db.transaction().execute(async (trx) => {
     const d = await trx
       .selectFrom('webhook_deliveries as d')
       .innerJoin('webhook_endpoints as w', 'w.id', 'd.endpoint_id')
@@ -68,6 +68,6 @@ export async function redeliver(s: Services, scope: Scope, who: Actor, id: strin
     await audit(trx, who, { projectId: scope.project.id, mode: scope.mode, action: 'webhook_delivery.redelivered', target: d.id });
     return updated;
   });
-  s.onEventsCommitted();
+  services.onEventsCommitted();
   return deliveryView(row);
 }

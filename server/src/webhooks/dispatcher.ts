@@ -54,28 +54,28 @@ export class WebhookDispatcher {
   readonly stats = { attempts: 0, succeeded: 0, failed: 0, released: 0 };
 
   constructor(
-    private readonly s: Services,
+    private readonly services: Services,
     opts: Partial<DispatcherOptions> = {},
   ) {
-    const timeout = s.config.BYO_WEBHOOK_TIMEOUT;
+    const timeout = services.config.BYO_WEBHOOK_TIMEOUT;
     this.opts = {
-      concurrency: opts.concurrency ?? s.config.BYO_WEBHOOK_CONCURRENCY,
-      caps: opts.caps ?? s.config.webhookCaps,
+      concurrency: opts.concurrency ?? services.config.BYO_WEBHOOK_CONCURRENCY,
+      caps: opts.caps ?? services.config.webhookCaps,
       fanOutBatch: opts.fanOutBatch ?? 200,
       leaseMs: opts.leaseMs ?? leaseMsFor(timeout),
       shutdownGraceMs: opts.shutdownGraceMs ?? Math.min(timeout, 2_000),
       onAttempt: opts.onAttempt,
     };
-    this.successes = new SuccessBatcher(s.db);
-    this.notifier = new EventsNotifier(s);
+    this.successes = new SuccessBatcher(services.db);
+    this.notifier = new EventsNotifier(services);
     this.refillAt = Math.max(1, Math.floor(this.opts.concurrency / 4));
     // Every attempt in flight listens on the shutdown signal.
     setMaxListeners(this.opts.concurrency + 16, this.shutdown.signal);
   }
 
   async start(): Promise<void> {
-    if (this.s.storage.kind === 'postgres') {
-      await this.s.storage.listen(EVENTS_CHANNEL, () => this.wake());
+    if (this.services.storage.kind === 'postgres') {
+      await this.services.storage.listen(EVENTS_CHANNEL, () => this.wake());
     }
     this.loop = this.run();
   }
@@ -123,7 +123,7 @@ export class WebhookDispatcher {
   }
 
   private async run(): Promise<void> {
-    const poll = this.s.config.BYO_WEBHOOK_POLL_INTERVAL;
+    const poll = this.services.config.BYO_WEBHOOK_POLL_INTERVAL;
     while (!this.stopped) {
       try {
         const now = Date.now();
@@ -135,9 +135,9 @@ export class WebhookDispatcher {
           this.fanOutRequested = false;
           this.lastFanOut = now;
           const claim = this.stopped ? 0 : this.freeSlots();
-          const r = await fanOut(this.s.db, {
+          const r = await fanOut(this.services.db, {
             limit: this.opts.fanOutBatch,
-            firstDelayMs: this.s.config.webhookScheduleMs[0] ?? 0,
+            firstDelayMs: this.services.config.webhookScheduleMs[0] ?? 0,
             claim,
             leaseMs: this.opts.leaseMs,
             caps: this.opts.caps,
@@ -145,7 +145,7 @@ export class WebhookDispatcher {
           for (const d of r.claimed) this.launch(d);
           // Every slot offered was taken, or a cap left new due deliveries unclaimed: claim them as slots free.
           if (r.events > 0 && r.claimed.length >= claim) this.moreDue = true;
-          if (r.created > r.claimed.length && (this.s.config.webhookScheduleMs[0] ?? 0) <= 0) this.moreDue = true;
+          if (r.created > r.claimed.length && (this.services.config.webhookScheduleMs[0] ?? 0) <= 0) this.moreDue = true;
           if (r.events === this.opts.fanOutBatch) this.fanOutRequested = true;
           fannedOut = true;
         }
@@ -154,7 +154,7 @@ export class WebhookDispatcher {
         const free = this.freeSlots();
         if (free > 0 && !this.stopped && (!fannedOut || this.moreDue || tick || now - this.lastClaim >= poll)) {
           this.lastClaim = now;
-          const { claimed, more } = await claimDue(this.s.db, { limit: free, leaseMs: this.opts.leaseMs, caps: this.opts.caps });
+          const { claimed, more } = await claimDue(this.services.db, { limit: free, leaseMs: this.opts.leaseMs, caps: this.opts.caps });
           this.moreDue = more;
           this.finishedSinceClaim = 0;
           for (const d of claimed) this.launch(d);
@@ -164,7 +164,7 @@ export class WebhookDispatcher {
         if (this.stopped) break;
         this.errorStreak++;
         if (this.errorStreak === 1 || this.errorStreak % 50 === 0)
-          this.s.logger.warn({ err, streak: this.errorStreak }, 'webhook dispatcher: database error; retrying');
+          this.services.logger.warn({ err, streak: this.errorStreak }, 'webhook dispatcher: database error; retrying');
         await this.sleep(Math.min(5_000, 100 * 2 ** Math.min(this.errorStreak, 6)));
         continue;
       }
@@ -177,7 +177,7 @@ export class WebhookDispatcher {
   private launch(d: ClaimedDelivery): void {
     const signal = this.shutdown.signal;
     this.stats.attempts++;
-    const promise = attemptDelivery(this.s, d, { retry: true, signal, recordSuccess: this.successes.record })
+    const promise = attemptDelivery(this.services, d, { retry: true, signal, recordSuccess: this.successes.record })
       .then(
         (r) => {
           if (r.ok) this.stats.succeeded++;
@@ -185,7 +185,7 @@ export class WebhookDispatcher {
           else this.stats.failed++;
           if (!signal.aborted) this.opts.onAttempt?.(r);
         },
-        (err) => this.s.logger.warn({ err, deliveryId: d.id }, 'webhook delivery: could not record the attempt'),
+        (err) => this.services.logger.warn({ err, deliveryId: d.id }, 'webhook delivery: could not record the attempt'),
       )
       .finally(() => {
         this.inflight.delete(d.id);
@@ -235,18 +235,18 @@ export class EventsNotifier {
   private again = false;
   private closed = false;
 
-  constructor(private readonly s: Pick<Services, 'storage' | 'logger'>) {}
+  constructor(private readonly services: Pick<Services, 'storage' | 'logger'>) {}
 
   notify(): void {
-    if (this.closed || this.s.storage.kind !== 'postgres') return;
+    if (this.closed || this.services.storage.kind !== 'postgres') return;
     if (this.notifying) {
       this.again = true;
       return;
     }
     this.notifying = true;
-    this.s.storage
+    this.services.storage
       .notify(EVENTS_CHANNEL, '')
-      .catch((err) => this.s.logger.debug({ err }, 'webhooks: notify failed'))
+      .catch((err) => this.services.logger.debug({ err }, 'webhooks: notify failed'))
       .finally(() => {
         this.notifying = false;
         if (this.again && !this.closed) {

@@ -41,8 +41,8 @@ export function endpointView(r: EndpointMeta, now = new Date()) {
   };
 }
 
-export function sealSecret(s: Services, scope: { project_id: string; mode: string; id: string }, secret: string) {
-  return s.vault.seal(WEBHOOK_SECRET_KIND, secretContext(scope), secret);
+export function sealSecret(services: Services, scope: { project_id: string; mode: string; id: string }, secret: string) {
+  return services.vault.seal(WEBHOOK_SECRET_KIND, secretContext(scope), secret);
 }
 
 export async function findEndpoint(db: Kysely<Database>, scope: Scope, id: string): Promise<EndpointMeta> {

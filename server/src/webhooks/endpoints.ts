@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { randomId } from '../auth/key-format.js';
+import { randomId } from '../auth/api-key-format.js';
 import { type Actor, audit } from '../domain/audit.js';
 import { checkBaseUrl } from '../domain/base-url.js';
 import type { EventType } from '../domain/events.js';
@@ -28,25 +28,25 @@ export const MAX_ENDPOINTS = 20;
  * agent at every connection. https is required in live mode unless the operator allows http;
  * test mode also accepts http (still only to addresses the policy allows).
  */
-async function checkWebhookUrl(s: Services, mode: Scope['mode'], raw: string): Promise<string> {
-  const config = mode === 'test' ? { ...s.config, BYO_ALLOW_HTTP_UPSTREAMS: true } : s.config;
-  await checkBaseUrl({ guard: s.guard, config }, raw, 'url');
+async function checkWebhookUrl(services: Services, mode: Scope['mode'], raw: string): Promise<string> {
+  const config = mode === 'test' ? { ...services.config, BYO_ALLOW_HTTP_UPSTREAMS: true } : services.config;
+  await checkBaseUrl({ guard: services.guard, config }, raw, 'url');
   const u = new URL(raw);
   u.hash = '';
   return u.toString();
 }
 
 export async function createEndpoint(
-  s: Services,
+  services: Services,
   scope: Scope,
   who: Actor,
   input: { url: string; events: string[]; description?: string | undefined; enabled: boolean },
 ) {
-  const url = await checkWebhookUrl(s, scope.mode, input.url);
+  const url = await checkWebhookUrl(services, scope.mode, input.url);
   const id = randomId('we');
   const secret = generateWebhookSecret();
-  const sealed = sealSecret(s, { project_id: scope.project.id, mode: scope.mode, id }, secret);
-  const row = await s.db.transaction().execute(async (trx) => {
+  const sealed = sealSecret(services, { project_id: scope.project.id, mode: scope.mode, id }, secret);
+  const row = await services.db.transaction().execute(async (trx) => {
     const count = await trx
       .selectFrom('webhook_endpoints')
       .select((eb) => eb.fn.countAll<string>().as('n'))
@@ -84,8 +84,8 @@ export async function createEndpoint(
   return { ...endpointView(row), secret };
 }
 
-export async function listEndpoints(s: Services, scope: Scope, q: { limit: number; cursor?: string | undefined }) {
-  let query = s.db
+export async function listEndpoints(services: Services, scope: Scope, q: { limit: number; cursor?: string | undefined }) {
+  let query = services.db
     .selectFrom('webhook_endpoints')
     .select(ENDPOINT_COLUMNS)
     .where('project_id', '=', scope.project.id)
@@ -107,12 +107,12 @@ export async function listEndpoints(s: Services, scope: Scope, q: { limit: numbe
   };
 }
 
-export async function getEndpoint(s: Services, scope: Scope, id: string) {
-  return endpointView(await findEndpoint(s.db, scope, id));
+export async function getEndpoint(services: Services, scope: Scope, id: string) {
+  return endpointView(await findEndpoint(services.db, scope, id));
 }
 
 export async function updateEndpoint(
-  s: Services,
+  services: Services,
   scope: Scope,
   who: Actor,
   input: {
@@ -123,9 +123,9 @@ export async function updateEndpoint(
     enabled?: boolean | undefined;
   },
 ) {
-  const current = await findEndpoint(s.db, scope, input.id);
-  const url = input.url === undefined ? undefined : await checkWebhookUrl(s, scope.mode, input.url);
-  const row = await s.db.transaction().execute(async (trx) => {
+  const current = await findEndpoint(services.db, scope, input.id);
+  const url = input.url === undefined ? undefined : await checkWebhookUrl(services, scope.mode, input.url);
+  const row = await services.db.transaction().execute(async (trx) => {
     const set: Record<string, unknown> = { updated_at: sql`now()` };
     if (url !== undefined) set.url = url;
     if (input.events !== undefined) set.events = JSON.stringify(input.events);
@@ -152,9 +152,9 @@ export async function updateEndpoint(
   return endpointView(row);
 }
 
-export async function deleteEndpoint(s: Services, scope: Scope, who: Actor, id: string) {
-  const current = await findEndpoint(s.db, scope, id);
-  await s.db.transaction().execute(async (trx) => {
+export async function deleteEndpoint(services: Services, scope: Scope, who: Actor, id: string) {
+  const current = await findEndpoint(services.db, scope, id);
+  await services.db.transaction().execute(async (trx) => {
     await trx.deleteFrom('webhook_endpoints').where('id', '=', current.id).execute();
     await audit(trx, who, { projectId: scope.project.id, mode: scope.mode, action: 'webhook_endpoint.deleted', target: current.id });
   });
@@ -210,11 +210,11 @@ function sampleLimitEvent(type: 'limit.warning' | 'limit.exceeded'): Record<stri
  * logged as a delivery, and is not retried (redeliver it to try again). A disabled endpoint can
  * be tested, so it can be checked before it is enabled again.
  */
-export async function testEndpoint(s: Services, scope: Scope, who: Actor, id: string, type: EventType = 'webhook.test') {
-  const ep = await findEndpoint(s.db, scope, id);
+export async function testEndpoint(services: Services, scope: Scope, who: Actor, id: string, type: EventType = 'webhook.test') {
+  const ep = await findEndpoint(services.db, scope, id);
   const eventId = randomId('evt');
   const deliveryId = randomId('wd');
-  await s.db.transaction().execute(async (trx) => {
+  await services.db.transaction().execute(async (trx) => {
     await trx
       .insertInto('events')
       .values({
@@ -249,10 +249,10 @@ export async function testEndpoint(s: Services, scope: Scope, who: Actor, id: st
       metadata: { event: type },
     });
   });
-  const [claimed] = await claimDeliveries(s.db, { ids: [deliveryId], leaseMs: leaseMsFor(s.config.BYO_WEBHOOK_TIMEOUT) });
+  const [claimed] = await claimDeliveries(services.db, { ids: [deliveryId], leaseMs: leaseMsFor(services.config.BYO_WEBHOOK_TIMEOUT) });
   if (!claimed) throw new BYOError('endpoint_not_found', `No webhook endpoint ${id}.`);
-  const result = await attemptDelivery(s, { ...claimed, endpointEnabled: true }, { retry: false });
-  const row = await s.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', deliveryId).executeTakeFirstOrThrow();
+  const result = await attemptDelivery(services, { ...claimed, endpointEnabled: true }, { retry: false });
+  const row = await services.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', deliveryId).executeTakeFirstOrThrow();
   return {
     success: result.ok,
     statusCode: result.statusCode,

@@ -60,10 +60,10 @@ export async function recordFinal(db: Kysely<Database>, d: ClaimedDelivery, r: A
  * when this failure disables the endpoint (410, or failing longer than
  * BYO_WEBHOOK_DISABLE_AFTER), the retry is never visible to a claim.
  */
-export async function recordFailure(s: Services, d: ClaimedDelivery, r: AttemptResult, retry: boolean): Promise<void> {
+export async function recordFailure(services: Services, d: ClaimedDelivery, r: AttemptResult, retry: boolean): Promise<void> {
   const gone = r.statusCode === 410;
-  const delay = retry && !gone ? nextDelayMs(s.config.webhookScheduleMs, d.attempts, r.retryAfterSeconds) : null;
-  await s.db.transaction().execute(async (trx) => {
+  const delay = retry && !gone ? nextDelayMs(services.config.webhookScheduleMs, d.attempts, r.retryAfterSeconds) : null;
+  await services.db.transaction().execute(async (trx) => {
     const updated = await trx
       .updateTable('webhook_deliveries')
       .set({
@@ -77,7 +77,7 @@ export async function recordFailure(s: Services, d: ClaimedDelivery, r: AttemptR
       .where('locked_until', '=', d.lockedUntil)
       .executeTakeFirst();
     if (updated.numUpdatedRows === 0n) return;
-    await recordEndpointFailure(trx, s.config.BYO_WEBHOOK_DISABLE_AFTER, d.endpointId, gone);
+    await recordEndpointFailure(trx, services.config.BYO_WEBHOOK_DISABLE_AFTER, d.endpointId, gone);
   });
 }
 

@@ -177,8 +177,8 @@ async function runBatch(
  * Deletes the finished webhook history older than `retentionMs`, in batches. On PostgreSQL,
  * stops (`skipped`) as soon as another instance holds the pruning lock of this schema.
  */
-export async function pruneWebhookHistory(s: Pick<Services, 'db' | 'storage'>, opts: PruneOptions): Promise<PruneResult> {
-  const lock = s.storage.kind === 'postgres';
+export async function pruneWebhookHistory(services: Pick<Services, 'db' | 'storage'>, opts: PruneOptions): Promise<PruneResult> {
+  const lock = services.storage.kind === 'postgres';
   const limit = Math.max(1, opts.batchSize ?? RETENTION_BATCH);
   const pause = opts.pauseMs ?? BATCH_PAUSE_MS;
   const cutoff = cutoffExpr(opts.retentionMs ?? 0);
@@ -187,7 +187,7 @@ export async function pruneWebhookHistory(s: Pick<Services, 'db' | 'storage'>, o
     if (opts.retentionMs === null && step.table !== 'idempotencyKeys') continue;
     for (;;) {
       if (opts.signal?.aborted) return result;
-      const { got, n } = await runBatch(s.db, step, cutoff, limit, lock);
+      const { got, n } = await runBatch(services.db, step, cutoff, limit, lock);
       if (!got) {
         result.skipped = true;
         return result;
@@ -220,7 +220,7 @@ export class RetentionPruner {
   readonly stats = { runs: 0, deliveries: 0, events: 0 };
 
   constructor(
-    private readonly s: Pick<Services, 'db' | 'storage' | 'logger'>,
+    private readonly services: Pick<Services, 'db' | 'storage' | 'logger'>,
     private readonly opts: PrunerOptions,
   ) {}
 
@@ -231,13 +231,13 @@ export class RetentionPruner {
   /** Prunes now (or joins the run in progress). */
   runNow(): Promise<PruneResult> {
     if (this.current) return this.current;
-    const run = pruneWebhookHistory(this.s, { retentionMs: this.opts.retentionMs, signal: this.abort.signal })
+    const run = pruneWebhookHistory(this.services, { retentionMs: this.opts.retentionMs, signal: this.abort.signal })
       .then((r) => {
         this.stats.runs++;
         this.stats.deliveries += r.deliveries;
         this.stats.events += r.events;
         if (r.deliveries + r.events + r.idempotencyKeys > 0)
-          this.s.logger.info(
+          this.services.logger.info(
             { deliveries: r.deliveries, events: r.events, idempotencyKeys: r.idempotencyKeys, batches: r.batches },
             'retention: pruned finished webhook history',
           );
@@ -271,7 +271,7 @@ export class RetentionPruner {
     try {
       await this.runNow();
     } catch (err) {
-      if (!this.stopped) this.s.logger.warn({ err }, 'retention: pruning failed; trying again at the next run');
+      if (!this.stopped) this.services.logger.warn({ err }, 'retention: pruning failed; trying again at the next run');
     }
     this.schedule(this.opts.intervalMs * (0.9 + 0.2 * Math.random()));
   }

@@ -10,11 +10,11 @@ import { generateWebhookSecret } from './signing.js';
  * A new secret now; for `overlapSeconds` deliveries are signed with the new and the previous
  * secret. Rotating again during an overlap drops the oldest secret.
  */
-export async function rotateSecret(s: Services, scope: Scope, who: Actor, input: { id: string; overlapSeconds: number }) {
-  const current = await findEndpoint(s.db, scope, input.id);
+export async function rotateSecret(services: Services, scope: Scope, who: Actor, input: { id: string; overlapSeconds: number }) {
+  const current = await findEndpoint(services.db, scope, input.id);
   const secret = generateWebhookSecret();
-  const sealed = sealSecret(s, current, secret);
-  const row = await s.db.transaction().execute(async (trx) => {
+  const sealed = sealSecret(services, current, secret);
+  const row = await services.db.transaction().execute(async (trx) => {
     const prev = await trx
       .selectFrom('webhook_endpoints')
       .select(['secret_ciphertext', 'secret_wrapped_key', 'secret_master_key_id'])

@@ -15,12 +15,12 @@ const SECRET_CACHE_MS = 60_000;
 export class WebhookSecretCache {
   private readonly map = new Map<string, { value: string; until: number }>();
 
-  open(s: Pick<Services, 'vault'>, d: ClaimedDelivery, sealed: ClaimedDelivery['secret']): string {
+  open(services: Pick<Services, 'vault'>, d: ClaimedDelivery, sealed: ClaimedDelivery['secret']): string {
     const key = `${d.endpointId}|${sealed.masterKeyId}|${sealed.ciphertext.toString('base64')}`;
     const now = Date.now();
     const hit = this.map.get(key);
     if (hit && hit.until > now) return hit.value;
-    const value = s.vault.open(WEBHOOK_SECRET_KIND, secretContext({ project_id: d.projectId, mode: d.mode, id: d.endpointId }), sealed);
+    const value = services.vault.open(WEBHOOK_SECRET_KIND, secretContext({ project_id: d.projectId, mode: d.mode, id: d.endpointId }), sealed);
     if (this.map.size >= SECRET_CACHE_MAX) this.map.delete(this.map.keys().next().value as string);
     this.map.set(key, { value, until: now + SECRET_CACHE_MS });
     return value;
@@ -28,10 +28,10 @@ export class WebhookSecretCache {
 }
 
 /** The secrets that sign an attempt now: current first, then the previous one during its overlap. */
-export function signingSecrets(s: Pick<Services, 'vault' | 'webhookSecrets'>, d: ClaimedDelivery, now = new Date()): string[] {
-  const secrets = [s.webhookSecrets.open(s, d, d.secret)];
+export function signingSecrets(services: Pick<Services, 'vault' | 'webhookSecrets'>, d: ClaimedDelivery, now = new Date()): string[] {
+  const secrets = [services.webhookSecrets.open(services, d, d.secret)];
   if (d.previousSecret && d.previousSecretExpiresAt && d.previousSecretExpiresAt > now) {
-    secrets.push(s.webhookSecrets.open(s, d, d.previousSecret));
+    secrets.push(services.webhookSecrets.open(services, d, d.previousSecret));
   }
   return secrets;
 }

@@ -77,7 +77,7 @@ describe('import boundaries of server/src', () => {
     expect(broken('sandbox/openai', 'proxy/handler')).toBe('sandbox must not import proxy');
     expect(broken('providers/openai/index', 'db/database')).toBe('providers must not import db/database');
     expect(broken('providers/validate', 'db/schema')).toBeUndefined();
-    expect(broken('proxy/keys', 'domain/key-cache')).toBeUndefined();
+    expect(broken('proxy/provider-key', 'domain/provider-key-cache')).toBeUndefined();
     expect(broken('domain/zz', 'domain/provider-keys')).toBeUndefined();
     expect(broken('app', 'domain/provider-keys')).toBeUndefined();
     expect(broken('webhooks/fanout', 'services')).toBeUndefined();

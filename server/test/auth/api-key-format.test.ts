@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { API_KEY_PATTERN, apiKeyHint, generateApiKey, parseApiKey } from '../../src/auth/key-format.js';
+import { API_KEY_PATTERN, apiKeyHint, generateApiKey, parseApiKey } from '../../src/auth/api-key-format.js';
 
-/** KEY-1: scanner-friendly keys whose checksum catches any single-character mistake. */
+/** Scanner-friendly keys whose checksum catches any single-character mistake. */
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_';
 const kindMode = fc.record({

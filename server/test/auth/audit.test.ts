@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
 import { canaryKey, expectNoLeaks, findLeaks } from '../helpers/support.js';
 
-/** Foundation §6: every write leaves an audit row (actor, action, target, ip, user agent), never a secret. */
+/** Every write leaves an audit row (actor, action, target, ip, user agent), never a secret. */
 
 const UA = 'audit-test/1.0 (+https://example.test)';
 let server: TestServer;
@@ -50,7 +50,7 @@ async function audited(fn: () => Promise<{ status: number; text: string }>, stat
   return (await auditRows()).slice(before);
 }
 
-// From the project's allowed origin, as a browser sends publishable-key connects (WEB-1).
+// From the project's allowed origin, as a browser sends publishable-key connects.
 const call = (method: string, path: string, key: string, body?: unknown) =>
   server.request(method, path, { key, body, headers: { 'user-agent': UA, 'x-forwarded-for': '203.0.113.9', origin: APP } });
 

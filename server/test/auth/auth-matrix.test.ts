@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey } from '../../src/auth/key-format.js';
+import { generateApiKey } from '../../src/auth/api-key-format.js';
 import { startTestServer, type TestProject, type TestResponse, type TestServer } from '../helpers/server.js';
 import { canaryKey, expectNoLeaks, keyWindows, waitFor, withoutRequestId } from '../helpers/support.js';
 
 /**
- * The authorization matrix (KEY-3, KEY-7): every kind of credential against every REST
+ * The authorization matrix: every kind of credential against every REST
  * route listed in GET /v1/openapi.json, so routes added later are covered automatically.
  */
 
@@ -196,7 +196,7 @@ describe('authorization matrix over every REST route', () => {
       for (const cred of Object.keys(EXPECTED[family]) as Cred[]) {
         const { url, body } = requestFor(route);
         const presented = creds[cred];
-        // Publishable-key connects come from a browser on an allowed origin (WEB-1).
+        // Publishable-key connects come from a browser on an allowed origin.
         const headers: Record<string, string> = url.endsWith('/keys/connect') ? { origin: APP } : {};
         const res = await server.request(route.method, url, { key: presented, body, headers });
         const want = EXPECTED[family][cred];
@@ -222,7 +222,7 @@ describe('authorization matrix over every REST route', () => {
       }
     }
     expect(failures).toEqual([]);
-    // KEY-7: no key, malformed, bad checksum, unknown, revoked: the same body everywhere.
+    // No key, malformed, bad checksum, unknown, revoked: the same body everywhere.
     expect(unauthorizedBodies.length).toBeGreaterThan(routes.length * 4);
     expect(new Set(unauthorizedBodies.map((x) => JSON.stringify(x))).size).toBe(1);
   });
@@ -243,7 +243,7 @@ describe('authorization matrix over every REST route', () => {
   });
 });
 
-describe('a bad checksum is refused before any database query (KEY-1)', () => {
+describe('a bad checksum is refused before any database query', () => {
   it('runs no query for a mistyped key, a lookup for a well-formed unknown key', async () => {
     const stats = server.app.services.storage.stats;
     // Background workers (webhook dispatcher, usage writer) may query at any time, so each
@@ -265,7 +265,7 @@ describe('a bad checksum is refused before any database query (KEY-1)', () => {
     expect(Math.min(...(await queriesDuring(generateApiKey('sk', 'live'))))).toBeGreaterThan(0);
   });
 
-  it('refuses a stored hash presented as the key (KEY-2)', async () => {
+  it('refuses a stored hash presented as the key', async () => {
     const { createHash } = await import('node:crypto');
     const hash = createHash('sha256').update(a.skTest).digest('hex');
     const res = await server.request('GET', '/v1/keys', { key: hash });
@@ -273,7 +273,7 @@ describe('a bad checksum is refused before any database query (KEY-1)', () => {
   });
 });
 
-describe('test and live are separate namespaces (KEY-5)', () => {
+describe('test and live are separate namespaces', () => {
   it('a key stored in test mode is invisible to live keys, and the reverse', async () => {
     const testKey = nextCanary();
     const liveKey = nextCanary();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestProject, type TestServer, usingPostgres } from '../helpers/server.js';
 import { expectNoLeaks, keyWindows, waitFor } from '../helpers/support.js';
 
-/** Foundation §4 and KEY-6: rolling a secret key, with an overlap the caller picks; revocation. */
+/** Rolling a secret key, with an overlap the caller picks; revocation. */
 
 let server: TestServer;
 let p: TestProject;

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomId } from '../../src/auth/key-format.js';
-import { type KeyWrite, KeyWriteBatcher } from '../../src/domain/key-writes.js';
+import { randomId } from '../../src/auth/api-key-format.js';
+import { type KeyWrite, KeyWriteBatcher } from '../../src/domain/provider-key-writes.js';
 import { aadFor, PROVIDER_KEY_KIND } from '../../src/vault/aad.js';
 import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
 import { canaryKey, expectNoLeaks, type MockProvider, mockProviderEnv, startMockProvider } from '../helpers/support.js';
 
 /**
- * Concurrent connects share one statement (domain/key-writes.ts). Whatever the batching, each
+ * Concurrent connects share one statement (domain/provider-key-writes.ts). Whatever the batching, each
  * connect must store its own key, sealed for its own row, with exactly one event and one audit
  * row, and a connect that may not write (a publishable key on an active refId) must not take
  * the others down with it.

@@ -4,7 +4,7 @@ import { startTestServer, type TestProject, type TestServer } from '../helpers/s
 import { canaryKey, expectNoLeaks, type MockProvider, mockProviderEnv, startMockProvider } from '../helpers/support.js';
 
 /**
- * Foundation §7 (KEY-4): a publishable key is public, so it must not be a way to hijack a
+ * A publishable key is public, so it must not be a way to hijack a
  * customer's key. Each rule, and the hijack attempts it refuses.
  */
 
@@ -40,7 +40,7 @@ function secret(label = 'policy'): string {
 }
 
 const APP = 'https://app.example.com';
-// As the browser on the project's allowed origin sends it (without an Origin a pk is refused, WEB-1).
+// As the browser on the project's allowed origin sends it (without an Origin a pk is refused).
 const connect = (key: string, body: Record<string, unknown>) =>
   server.request('POST', '/v1/keys/connect', { key, body, headers: { origin: APP } });
 const getKey = (refId: string, provider = 'openai', sk = p.skTest) => server.request('GET', `/v1/keys/${provider}/${refId}`, { key: sk });

@@ -4,7 +4,7 @@ import { startTestServer, type TestProject, type TestResponse, type TestServer }
 import { canaryKey, expectNoLeaks, waitFor } from '../helpers/support.js';
 
 /**
- * Issue 24, items 5 and 3: connect rate limits, in memory and shared through Redis.
+ * Connect rate limits, in memory and shared through Redis.
  * - One IP hammering a publishable key's connects must not spend the project's whole budget
  *   (the per-key counter was charged even for calls the per-IP check refused).
  * - Secret-key connects have a per-key per-second limit (429 with Retry-After).

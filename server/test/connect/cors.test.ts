@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestProject, type TestResponse, type TestServer } from '../helpers/server.js';
 import { canaryKey, expectNoLeaks } from '../helpers/support.js';
 
-/** Foundation §9 and WEB-1: CORS on the connect route from the project's allowed origins. */
+/** CORS on the connect route from the project's allowed origins. */
 
 const ALLOWED = 'https://app.example.com';
 let server: TestServer;
@@ -111,7 +111,7 @@ describe('connect from a browser origin', () => {
     }
   });
 
-  it('no Origin header (a script with a copied pk) gets 403 origin_not_allowed and stores nothing (WEB-1)', async () => {
+  it('no Origin header (a script with a copied pk) gets 403 origin_not_allowed and stores nothing', async () => {
     for (const [key, path] of [
       [p.pkLive, '/v1/keys/connect'],
       [p.pkTest, '/v1/keys/connect'], // test mode with allowed origins holds to them too

@@ -3,7 +3,7 @@ import { providerKeyHint } from '../../src/providers/key-hint.js';
 import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
 
 /**
- * Issue 24 §7: a key hint showed its first 3-5 and last 4 characters whatever the key's length,
+ * A key hint showed its first 3-5 and last 4 characters whatever the key's length,
  * so `vllm-k3y9` was shown whole (`vllm-...k3y9`) and `Pa55w0rd` all but one character. Now a
  * hint shows a well-known provider prefix, and of the rest at most 4 characters, never more
  * than a quarter of the key (nor a third of what follows the prefix).

@@ -3,7 +3,7 @@ import { type MockUpstream, startMockUpstream } from '../helpers/mock-upstream.j
 import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
 
 /**
- * Issue 24 §1: a publishable key without a connect token may make only the FIRST connection of
+ * A publishable key without a connect token may make only the FIRST connection of
  * a refId and provider. Before, it could replace any row that was not `active`: once the
  * provider rejected the customer's key (→ disabled) or the backend revoked it, anyone holding
  * the public pk could connect their own key (and base URL) for that customer.

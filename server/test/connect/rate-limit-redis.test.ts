@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
 import { canaryKey, copyProject, expectNoLeaks, waitFor } from '../helpers/support.js';
 
-/** WEB-2: with REDIS_URL, two instances count publishable-key connects together. */
+/** With REDIS_URL, two instances count publishable-key connects together. */
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const PER_KEY = 6;
@@ -47,7 +47,7 @@ describe('rate limits shared through Redis', () => {
       const res = await server.request('POST', '/v1/keys/connect', {
         key: project.pkLive,
         body: { provider: 'openai', refId: `redis_${i}`, providerKey },
-        headers: { origin: APP }, // from the browser on the allowed origin (WEB-1)
+        headers: { origin: APP }, // from the browser on the allowed origin
       });
       statuses.push(res.status);
       if (res.status === 429) expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);

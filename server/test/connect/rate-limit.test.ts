@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestProject, type TestResponse, type TestServer, usingPostgres } from '../helpers/server.js';
 import { canaryKey, expectNoLeaks } from '../helpers/support.js';
 
-/** Foundation §9, WEB-2: publishable-key connects are rate-limited per key and per client IP. */
+/** Publishable-key connects are rate-limited per key and per client IP. */
 
 const PER_KEY = 5;
 const PER_IP = 8;
@@ -27,7 +27,7 @@ afterAll(async () => {
 
 const APP = 'https://app.example.com';
 
-/** A connect as a browser on the project's allowed origin sends it (without one a pk is refused, WEB-1). */
+/** A connect as a browser on the project's allowed origin sends it (without one a pk is refused). */
 function connect(key: string, headers: Record<string, string> = { origin: APP }): Promise<TestResponse> {
   const providerKey = canaryKey('rl');
   canaries.push(providerKey);

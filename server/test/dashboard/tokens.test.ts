@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The dashboard's colours are the badge's design tokens (issue 22: "light and dark themes
+ * The dashboard's colours are the badge's design tokens ("light and dark themes
  * following the badge's tokens"): every `--byo-color-*` the badge and the connect form declare
  * has the same fallback value, per theme, in the dashboard's stylesheet.
  */

@@ -7,7 +7,7 @@ import type { Config } from '../../src/config.js';
 import type { RunningServer } from '../../src/server.js';
 
 /**
- * Leak-scan capture (issue 8, item 6). When the suite runs under the leak-scan global setup
+ * Leak-scan capture. When the suite runs under the leak-scan global setup
  * (`BYO_LEAK_DIR` set), every test server appends to that directory: each log line it
  * writes, each secret it saw (master keys, the admin token, provider keys it sealed or was
  * sent, BYO keys, connect tokens and webhook secrets it handed out or was shown), and, when

@@ -8,7 +8,7 @@ import { capturedLogs, type TestServer } from './server.js';
 
 /**
  * Shared by the server-level tests: unique canary provider keys, a text dump of every table
- * of a test server's database, and the leak scan (LOG-1, ENC-1) run after each file.
+ * of a test server's database, and the leak scan run after each file.
  */
 
 /** A provider key no other test uses: `sk-canary-<label>-<random>` (valid input: printable, no spaces). */

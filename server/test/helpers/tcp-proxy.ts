@@ -17,7 +17,7 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-/** A node:net proxy on 127.0.0.1 in front of another local TCP service, for fault injection (TEST-2). */
+/** A node:net proxy on 127.0.0.1 in front of another local TCP service, for fault injection. */
 export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   let mode: FaultMode = 'pass';
   interface Pair {

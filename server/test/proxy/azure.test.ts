@@ -10,7 +10,7 @@ import { startTestServer, type TestProject, type TestServer } from '../helpers/s
 import { allHeaderValues, eventually } from './support.js';
 
 /**
- * Azure OpenAI (issue 19 §3): a key comes with its resource's endpoint, `/v1/proxy/azure/{path}`
+ * Azure OpenAI: a key comes with its resource's endpoint, `/v1/proxy/azure/{path}`
  * goes to `{endpoint}/{path}` with the stored key as `api-key`, and the official AzureOpenAI
  * client works unchanged, against a local Azure resource (which checks what BYO sends) and
  * against the test-mode sandbox.

@@ -9,7 +9,7 @@ import { fuzzParams } from '../helpers/report.js';
 import { startStubUpstream, type StubUpstream } from '../helpers/stub-upstream.js';
 
 /**
- * Property tests over the proxy's request handling (issue 8, item 1): any method, provider,
+ * Property tests over the proxy's request handling: any method, provider,
  * path, query, credential placement, ref id, content type or body gives a prompt answer;
  * an answer BYO produced itself is never a 5xx and is a coded JSON body; the caller's BYO key
  * and `x-byo-*` headers never reach the provider, and a request never leaves the provider base.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Storage } from '../../src/db/database.js';
-import { type CachedProviderKey, KEYS_CHANNEL, ProviderKeyCache } from '../../src/domain/key-cache.js';
+import { type CachedProviderKey, KEYS_CHANNEL, ProviderKeyCache } from '../../src/domain/provider-key-cache.js';
 
 /** A storage whose pub/sub the test drives: `message(id)` is a notification, `listening(up)` the LISTEN connection. */
 function fakeStorage() {

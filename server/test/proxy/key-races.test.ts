@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_CHANNEL } from '../../src/auth/authenticator.js';
 import type { Database } from '../../src/db/schema.js';
-import { KEYS_CHANNEL, keyCacheId } from '../../src/domain/key-cache.js';
+import { KEYS_CHANNEL, keyCacheId } from '../../src/domain/provider-key-cache.js';
 import type { Services } from '../../src/services.js';
 import { gate, type MockUpstream, startMockUpstream } from '../helpers/mock-upstream.js';
 import { startTestServer, type TestProject, type TestServer, usingPostgres } from '../helpers/server.js';

@@ -4,7 +4,7 @@ import { sseEvent } from '../helpers/mock-upstream.js';
 import { eventually, type ProxyEnv, startProxyEnv } from './support.js';
 
 /**
- * Provider faults (issue 8, item 4; REL-1, REL-3): each fault a provider can throw at the
+ * Provider faults: each fault a provider can throw at the
  * proxy gives the caller a prompt, readable result through the provider's official SDK,
  * and leaves the stored key in the state it should be in (only 401/403 disable it, once).
  */

@@ -5,7 +5,7 @@ import { installDnsGuard } from '../helpers/dns-guard.js';
 import { send } from '../helpers/http.js';
 
 /**
- * Issue 24 §9-11, through the public API: ports in a project's allowed hosts, cloud metadata
+ * Through the public API: ports in a project's allowed hosts, cloud metadata
  * behind operator-allowed host names (at save time and at connect time), IPv4-compatible IPv6,
  * refIds made of dots, and what a customer-controlled upstream may put in a proxied answer.
  */
@@ -52,7 +52,7 @@ const proxy = (refId: string) =>
     body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
   });
 
-describe('§9 a port in allowedBaseUrlHosts', () => {
+describe('a port in allowedBaseUrlHosts', () => {
   it('an entry with a port allows that port only; one without, the default port only', async () => {
     const cases: [string, number][] = [
       ['https://llm.internal.test/v1', 200],
@@ -73,7 +73,7 @@ describe('§9 a port in allowedBaseUrlHosts', () => {
   });
 });
 
-describe('§10 operator-allowed host names never reach a cloud metadata address', () => {
+describe('operator-allowed host names never reach a cloud metadata address', () => {
   it('refused when saved, if the name resolves to one', async () => {
     for (const address of ['169.254.169.254', '100.100.100.200', 'fd00:ec2::254', '169.254.170.2']) {
       answers['meta.internal.test'] = address;
@@ -105,7 +105,7 @@ describe('§10 operator-allowed host names never reach a cloud metadata address'
   });
 });
 
-describe('§11 IPv4 addresses hidden in IPv6', () => {
+describe('IPv4 addresses hidden in IPv6', () => {
   it('IPv4-compatible, NAT64 and 6to4 forms of private and loopback addresses are refused', async () => {
     for (const host of [
       '[::127.0.0.1]',
@@ -123,7 +123,7 @@ describe('§11 IPv4 addresses hidden in IPv6', () => {
   });
 });
 
-describe('§11 refIds made only of dots', () => {
+describe('refIds made only of dots', () => {
   it('are refused with 400 validation_failed wherever a refId is taken', async () => {
     for (const refId of ['.', '..', '...']) {
       const c = await connect(p.skTest, { provider: 'openai', refId, providerKey: 'sk-proj-dots-0000000000000000' });
@@ -156,7 +156,7 @@ describe('§11 refIds made only of dots', () => {
   });
 });
 
-describe('§11 what an upstream may put in a proxied answer', () => {
+describe('what an upstream may put in a proxied answer', () => {
   const page = '<html><body><script>fetch("/steal")</script></body></html>';
 
   it('an upstream CORS header never reaches the client, from a provider or a custom base URL', async () => {

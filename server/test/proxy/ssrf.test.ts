@@ -17,7 +17,7 @@ import { type ProxyEnv, proxyEnvFor } from './support.js';
 const jsonOf = (r: Response): Promise<any> => r.json();
 
 /**
- * SSRF (issue 3 §7): refusals happen before any socket connects. Sockets are watched through
+ * SSRF: refusals happen before any socket connects. Sockets are watched through
  * `net.client.socket` diagnostics; as a safety net, any connection to a non-loopback address
  * is refused by the test itself and recorded, so a broken guard fails the test without a
  * packet leaving the machine.

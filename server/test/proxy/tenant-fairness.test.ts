@@ -7,7 +7,7 @@ import { eventually } from './support.js';
 import { send } from '../helpers/http.js';
 
 /**
- * Issue 24 item 2: one project's held streams must not stall another project's calls. The
+ * One project's held streams must not stall another project's calls. The
  * upstream pools are shared per origin by the whole process; each project has a cap on calls
  * in flight that bites before a pool fills, and a client that stops reading is cut off.
  */

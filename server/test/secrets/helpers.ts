@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomId } from '../../src/auth/key-format.js';
+import { randomId } from '../../src/auth/api-key-format.js';
 import type { Mode } from '../../src/db/schema.js';
 import { aadFor, PROVIDER_KEY_KIND } from '../../src/vault/aad.js';
 import type { Services } from '../../src/services.js';

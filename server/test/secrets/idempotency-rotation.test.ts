@@ -4,7 +4,7 @@ import { dropSchema, startTestServer, type TestProject, type TestServer, usingPo
 import { keyringEnv, masterKey, persistentStorage } from './helpers.js';
 
 /**
- * Issue 24, item 12: master-key rotation re-wraps what stored Idempotency-Key records hold under
+ * Master-key rotation re-wraps what stored Idempotency-Key records hold under
  * a master key (the key of their request hash, the secrets shown once in their response), so a
  * retry still replays after the old master key has left the keyring.
  */

@@ -3,7 +3,7 @@ import { capturedLogs, startTestServer, type TestProject, type TestServer } from
 import { canaryKey, dumpDatabase, findLeaks, type MockProvider, mockProviderEnv, startMockProvider } from '../helpers/support.js';
 
 /**
- * LOG-1, the canary test: every core flow runs at log level trace with unique canary
+ * The canary test: every core flow runs at log level trace with unique canary
  * keys; then the canaries must appear nowhere — not in any log line, response, or table.
  */
 
@@ -21,7 +21,7 @@ function canary(label: string): string {
 
 const APP = 'https://app.example.com';
 async function req(method: string, path: string, opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) {
-  // A publishable key connects from a browser on the project's allowed origin (WEB-1).
+  // A publishable key connects from a browser on the project's allowed origin.
   const headers = opts.key?.startsWith('byo_pk_') ? { origin: APP, ...opts.headers } : opts.headers;
   const res = await server.request(method, path, { ...opts, headers });
   responses.push(res.text, JSON.stringify([...res.headers.entries()]));

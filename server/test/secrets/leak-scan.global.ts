@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { scanDirectory } from '../helpers/leak-scan.js';
 
 /**
- * Vitest global setup for the whole server suite: the leak scan (issue 8, item 6).
+ * Vitest global setup for the whole server suite: the leak scan.
  * Before the run it creates a capture directory (`BYO_LEAK_DIR`, inherited by the test
  * workers; `test/helpers/server.ts` writes logs, secrets and PostgreSQL dumps there). After
  * the run it searches every captured log line and every dump for every secret: any hit fails

@@ -8,7 +8,7 @@ import { startTestServer, usingPostgres } from '../helpers/server.js';
 import { LeakIndex, scanDirectory } from '../helpers/leak-scan.js';
 
 /**
- * The leak scan itself (issue 8, item 6): it must find a planted secret in every form and
+ * The leak scan itself: it must find a planted secret in every form and
  * place it searches, and stay quiet on what is allowed (hints, public sandbox keys). The
  * scan over the whole suite runs in the global teardown (leak-scan.global.ts).
  */

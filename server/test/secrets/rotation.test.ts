@@ -5,7 +5,7 @@ import { startTestServer, type TestProject, type TestServer } from '../helpers/s
 import { masterKey, persistentStorage, seedProviderKeys } from './helpers.js';
 
 /**
- * ENC-5: rotation re-wraps data keys under the active master key, in batches, resumably;
+ * Rotation re-wraps data keys under the active master key, in batches, resumably;
  * `secrets.status` tells the operator when an old key may leave the keyring.
  */
 

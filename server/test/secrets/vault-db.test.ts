@@ -10,7 +10,7 @@ import { startTestServer, type TestProject, type TestServer, usingPostgres } fro
 import { canaryKey, expectNoLeaks, type MockProvider, mockProviderEnv, startMockProvider } from '../helpers/support.js';
 
 /**
- * The vault through the database (ENC-1, ENC-3, ENC-5): rows moved or relabelled with raw
+ * The vault through the database: rows moved or relabelled with raw
  * SQL fail closed, and rows sealed under an older master key still open after a restart
  * with a keyring where that key is no longer the active one.
  */
@@ -160,7 +160,7 @@ describe('the vault through the database', () => {
   });
 });
 
-describe('master key versions across restarts (ENC-5)', () => {
+describe('master key versions across restarts', () => {
   let oldRow: { id: string };
   let newRow: { id: string };
   const oldSecret = { value: '' };

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Keyring, KeyringError, parseKeyring } from '../../src/vault/keyring.js';
 import { DecryptError, encodeAad, type Sealed, Vault } from '../../src/vault/vault.js';
 
-/** ENC-1..5 on the vault itself: envelope layout, AAD binding, tamper detection, keyring versions. */
+/** On the vault itself: envelope layout, AAD binding, tamper detection, keyring versions. */
 
 const mk = (id: string) => ({ id, key: randomBytes(32) });
 const ctx = (ref = 'ref_1', provider = 'openai') => ['proj_1', 'test', provider, ref, 'key_1'] as const;
@@ -148,7 +148,7 @@ describe('vault', () => {
   });
 });
 
-describe('associated data encoding (ENC-3)', () => {
+describe('associated data encoding', () => {
   it('distinguishes ("ab","c") from ("a","bc") and other near collisions', () => {
     expect(encodeAad('k', ['ab', 'c']).equals(encodeAad('k', ['a', 'bc']))).toBe(false);
     expect(encodeAad('k', ['a|b', 'c']).equals(encodeAad('k', ['a', 'b|c']))).toBe(false);

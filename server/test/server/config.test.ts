@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
-/** Foundation §2: configuration from the environment, validated at start; errors name the variable, never its value. */
+/** Configuration from the environment, validated at start; errors name the variable, never its value. */
 
 function configError(env: Record<string, string>): string {
   try {

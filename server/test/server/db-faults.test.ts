@@ -7,7 +7,7 @@ import { startStubUpstream, type StubUpstream } from '../helpers/stub-upstream.j
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 /**
- * Database faults (issue 8, item 3; REL-2), PostgreSQL only: the server reaches PostgreSQL
+ * Database faults, PostgreSQL only: the server reaches PostgreSQL
  * through a node:net proxy the test can cut (a crash: connections reset, new ones refused)
  * or stall (a partition: bytes stop, nothing says so). `/readyz` reports it, requests that
  * need the database get a prompt 503 `database_unavailable` with Retry-After (no pile-up),

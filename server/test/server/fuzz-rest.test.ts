@@ -21,7 +21,7 @@ import { fuzzParams } from '../helpers/report.js';
 import { startStubUpstream, type StubUpstream } from '../helpers/stub-upstream.js';
 
 /**
- * Property tests over every REST route the OpenAPI document lists (issue 8, item 1; TEST-1):
+ * Property tests over every REST route the OpenAPI document lists:
  * whatever the method, credential, path, query, headers, content type or body, the answer is
  * prompt, never a 5xx, and an error is a coded JSON body. The server keeps serving afterwards.
  * Run counts are bounded so this file stays fast; a failure prints the seed to replay it.
@@ -301,7 +301,7 @@ describe('REST fuzzing (every route of /v1/openapi.json)', () => {
           g.method !== 'OPTIONS'
         )
           problems.push(`pk got ${res.status}`);
-        // KEY-7: a rejected credential is never echoed.
+        // A rejected credential is never echoed.
         if (res.status === 401 && g.cred.headers.authorization && g.cred.headers.authorization.length > 20) {
           const token = g.cred.headers.authorization.replace(/^Bearer /, '');
           if (token.length >= 16 && res.text.includes(token.slice(12, 28))) problems.push('401 echoes the credential');

@@ -7,7 +7,7 @@ import { restContractProblems } from '../helpers/checks.js';
 import { parseRawResponse, rawExchange, send } from '../helpers/http.js';
 
 /**
- * HTTP hardening (issue 8, item 2): security headers on every response and on HTML pages,
+ * HTTP hardening: security headers on every response and on HTML pages,
  * BYO's error shape even for requests node's parser rejects, body size limits, and slow
  * clients (slowloris) cut off by the headers and request timeouts.
  */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestProject, type TestResponse, type TestServer } from '../helpers/server.js';
 import { canaryKey, expectNoLeaks } from '../helpers/support.js';
 
-/** Foundation §8: each input rule, and the shape of every error (DESIGN "Errors"). */
+/** Each input rule, and the shape of every error. */
 
 let server: TestServer;
 let p: TestProject;

@@ -6,7 +6,7 @@ import { startTestServer, type TestProject, type TestServer } from '../helpers/s
 import { send } from '../helpers/http.js';
 
 /**
- * LOG-1 / LOG-2 (issue 8, item 6): logs scrub key-shaped strings wherever they are (messages,
+ * Logs scrub key-shaped strings wherever they are (messages,
  * printf arguments, error messages, stack traces, causes, nested fields), redact known
  * credential fields whatever their value, and never log query strings.
  */

@@ -6,7 +6,7 @@ import { Receiver } from '../webhooks/receiver.js';
 import { send } from '../helpers/http.js';
 
 /**
- * Several instances (issue 8, item 5): two servers on one PostgreSQL schema with the same
+ * Several instances: two servers on one PostgreSQL schema with the same
  * master keys, no load balancer, the test alternating between them. What one instance
  * changes, the other honours within a second (API-key revocation and rolls, project
  * settings, provider keys); publishable-key rate limits are shared through Redis; webhook

@@ -3,7 +3,7 @@ import { isProviderId } from '../../src/providers/registry.js';
 import { type ProxyEnv, startProxyEnv } from '../proxy/support.js';
 
 /**
- * Cost (issue 21 §1), through the public surfaces: calls through the proxy against a mock
+ * Cost, through the public surfaces: calls through the proxy against a mock
  * provider that reports exact usage, then `GET /v1/usage` and `/v1/prices`.
  */
 let env: ProxyEnv;

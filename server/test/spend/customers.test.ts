@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProxyEnv, startProxyEnv } from '../proxy/support.js';
 
-/** GET /v1/customers and /v1/customers/{refId} (issue 21 §2), after real calls through the proxy. */
+/** GET /v1/customers and /v1/customers/{refId}, after real calls through the proxy. */
 let e: ProxyEnv;
 const get = (path: string, key = e.project.skLive) => e.server.request('GET', path, { key });
 

@@ -3,7 +3,7 @@ import { type ProxyEnv, startProxyEnv } from '../proxy/support.js';
 import { Receiver } from '../webhooks/receiver.js';
 
 /**
- * Spend limits (issue 21 §3) through the public surfaces: REST for the limits, the proxy with
+ * Spend limits through the public surfaces: REST for the limits, the proxy with
  * the providers' official SDKs and raw HTTP against a mock provider, webhooks to a local
  * receiver. Runs on PGlite, on PostgreSQL with DATABASE_URL, and with the counters in Redis
  * (limits-redis.test.ts).

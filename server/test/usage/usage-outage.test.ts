@@ -4,7 +4,7 @@ import { send } from '../helpers/http.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 /**
- * Issue 24, item 4, the other side of dropping refused rows: a database that cannot be reached
+ * The other side of dropping refused rows: a database that cannot be reached
  * is not a refusal. The usage of calls proxied during an outage (their key cached) waits in
  * memory and is written once the database is back; nothing is dropped. PostgreSQL only: the
  * server reaches it through a TCP proxy the test cuts.

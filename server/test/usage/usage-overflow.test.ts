@@ -6,7 +6,7 @@ import { dropSchema, startTestServer, type TestProject, type TestServer, usingPo
 import { masterKey, persistentStorage } from '../secrets/helpers.js';
 
 /**
- * Issue 24, item 4: one upstream response froze usage recording for everyone. Token counts
+ * One upstream response froze usage recording for everyone. Token counts
  * were taken from the provider unbounded into `integer` columns; one roll-up above 2^31 failed
  * its whole multi-row insert (SQLSTATE 22003), the batch was put back and retried forever, and
  * lost at shutdown. Now every count is validated (a non-negative integer up to 10^9, else
@@ -124,7 +124,7 @@ async function metric(name: string, reason: string): Promise<number> {
 
 const tokens = (r: Row | undefined) => r && { requests: r.requests, input: r.inputTokens, output: r.outputTokens, total: r.totalTokens };
 
-describe('usage recording survives hostile token counts (issue 24, item 4)', () => {
+describe('usage recording survives hostile token counts', () => {
   it('huge, infinite, negative, fractional and string counts are recorded as unknown and counted; the other calls of the batch are written', async () => {
     await call('normal', { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 });
     await call('huge', { prompt_tokens: 3_000_000_000, completion_tokens: 7, total_tokens: 3_000_000_007 });

@@ -9,7 +9,7 @@ import { bothValid, Receiver } from './receiver.js';
 /**
  * A server is SIGKILLed while its attempt is at the receiver (sent, not yet answered). Another
  * instance on the same PostgreSQL sends the delivery again once the claim's lease expires, with
- * the same event id (WH-5: at least once, nothing lost).
+ * the same event id (at least once, nothing lost).
  */
 
 const serverDir = fileURLToPath(new URL('../..', import.meta.url));

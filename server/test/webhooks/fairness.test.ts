@@ -6,7 +6,7 @@ import { dropSchema, startTestServer, type TestProject, type TestServer, usingPo
 import { Receiver } from './receiver.js';
 
 /**
- * Issue 24, item 3: one tenant's webhook endpoints that never answer must not delay every other
+ * One tenant's webhook endpoints that never answer must not delay every other
  * tenant's deliveries. Before, delivery was one FIFO: the slow endpoints' backlog held every
  * slot for the whole timeout, wave after wave, and another project's delivery waited behind it.
  */

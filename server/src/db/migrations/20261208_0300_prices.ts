@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * Cost (issue 21 §1). `price_overrides`: a project's own prices (per mode, like every other project setting a key writes), USD per million tokens, which
+ * Cost. `price_overrides`: a project's own prices (per mode, like every other project setting a key writes), USD per million tokens, which
  * win over the built-in table (server/src/pricing/table.ts) for that provider and model id.
  * `usage_records.cost_usd`: the cost of the roll-up's calls; null when their model has no
  * price (unpriced, never $0), and on rows written before this column.

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * Spend limits (issue 21 §3). `spend_limits`: a customer's limits (`ref_id`), or the project
+ * Spend limits. `spend_limits`: a customer's limits (`ref_id`), or the project
  * default (`ref_id` = '*', which no refId can be), per project and mode, as a JSON array.
  * `provider_keys.owner_limits`: the key owner's cap, stored with the key at connect.
  * `limit_counters`: what each limit's window has used, one row per counter and window.

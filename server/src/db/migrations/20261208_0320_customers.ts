@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * The customers read model (issue 21 §2): `GET /v1/customers` pages through a project's
+ * The customers read model: `GET /v1/customers` pages through a project's
  * refIds in byte order, optionally by prefix. This index serves both (a prefix is a range in
  * the "C" collation, whatever the database's default collation), so a page costs the same at
  * 100,000 customers as at 10. Usage per customer is read through usage_records_ref_idx.

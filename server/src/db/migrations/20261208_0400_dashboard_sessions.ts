@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * Operator dashboard sessions (issue 22). A session is what a secret key or the admin token is
+ * Operator dashboard sessions. A session is what a secret key or the admin token is
  * exchanged for at sign-in; the browser holds only an opaque token in an HttpOnly cookie and
  * the database holds its hash, so every worker and instance agrees on who is signed in and a
  * sign-out anywhere ends it everywhere. A secret-key session points at its API key, so revoking

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * Usage roll-ups the dashboard reads (issue 22, docs/decisions/0028-usage-daily-roll-ups.md):
+ * Usage roll-ups the dashboard reads (docs/decisions/0028-usage-daily-roll-ups.md):
  * `usage_daily`, one row per project, mode, UTC day, provider and model; `usage_customers`, one
  * row per project, mode and refId with its first and last call; `usage_active_days`, how many
  * customers had their last call on each UTC day. A statement-level trigger on

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * Counts of stored keys the dashboard's overview reads (issue 22, decision 0028), kept by a
+ * Counts of stored keys the dashboard's overview reads (decision 0028), kept by a
  * trigger on provider_keys instead of counted per render (counting 100,000 keys took 100-200 ms):
  * `customer_keys`, each customer's number of active keys; `provider_key_counts`, per project and
  * mode, keys by status and customers with at least one active key. The project counters are

@@ -16,13 +16,13 @@ import { audit } from '../../domain/audit.js';
 import { createProject, getProject, listProjects, projectView, updateProject } from '../../domain/projects.js';
 import { adminProcedure, router } from '../init.js';
 
-const P = ['Admin: projects'];
-const K = ['Admin: API keys'];
+const PROJECT_TAGS = ['Admin: projects'];
+const API_KEY_TAGS = ['Admin: API keys'];
 
 export const projectsRouter = router({
   create: adminProcedure
     .meta({
-      openapi: { method: 'POST', path: '/admin/projects', tags: P, summary: 'Create a project; its four API keys are returned once' },
+      openapi: { method: 'POST', path: '/admin/projects', tags: PROJECT_TAGS, summary: 'Create a project; its four API keys are returned once' },
     })
     .input(CreateProjectInputSchema)
     .output(CreateProjectOutputSchema)
@@ -32,17 +32,17 @@ export const projectsRouter = router({
       return { project: projectView(project), keys: keys.map((k) => ({ ...apiKeyView(k.row), key: k.key })) };
     }),
   list: adminProcedure
-    .meta({ openapi: { method: 'GET', path: '/admin/projects', tags: P, summary: 'List projects' } })
+    .meta({ openapi: { method: 'GET', path: '/admin/projects', tags: PROJECT_TAGS, summary: 'List projects' } })
     .input(z.strictObject({}).optional())
     .output(z.object({ data: z.array(ProjectSchema) }))
     .query(async ({ ctx }) => ({ data: (await listProjects(ctx.services.db)).map(projectView) })),
   get: adminProcedure
-    .meta({ openapi: { method: 'GET', path: '/admin/projects/{id}', tags: P, summary: 'Get a project' } })
+    .meta({ openapi: { method: 'GET', path: '/admin/projects/{id}', tags: PROJECT_TAGS, summary: 'Get a project' } })
     .input(z.strictObject({ id: ProjectIdSchema }))
     .output(ProjectSchema)
     .query(async ({ ctx, input }) => projectView(await getProject(ctx.services.db, input.id))),
   update: adminProcedure
-    .meta({ openapi: { method: 'PATCH', path: '/admin/projects/{id}', tags: P, summary: 'Update project settings' } })
+    .meta({ openapi: { method: 'PATCH', path: '/admin/projects/{id}', tags: PROJECT_TAGS, summary: 'Update project settings' } })
     .input(ProjectSettingsSchema.extend({ id: ProjectIdSchema }))
     .output(ProjectSchema)
     .mutation(async ({ ctx, input }) => {
@@ -63,7 +63,7 @@ export const projectsRouter = router({
 export const apiKeysRouter = router({
   list: adminProcedure
     .meta({
-      openapi: { method: 'GET', path: '/admin/projects/{projectId}/api-keys', tags: K, summary: "List a project's API keys (hints only)" },
+      openapi: { method: 'GET', path: '/admin/projects/{projectId}/api-keys', tags: API_KEY_TAGS, summary: "List a project's API keys (hints only)" },
     })
     .input(z.strictObject({ projectId: ProjectIdSchema }))
     .output(z.object({ data: z.array(ApiKeySchema) }))
@@ -72,7 +72,7 @@ export const apiKeysRouter = router({
       return { data: (await listApiKeys(ctx.services.db, input.projectId)).map(apiKeyView) };
     }),
   create: adminProcedure
-    .meta({ openapi: { method: 'POST', path: '/admin/projects/{projectId}/api-keys', tags: K, summary: 'Create an API key (shown once)' } })
+    .meta({ openapi: { method: 'POST', path: '/admin/projects/{projectId}/api-keys', tags: API_KEY_TAGS, summary: 'Create an API key (shown once)' } })
     .input(z.strictObject({ projectId: ProjectIdSchema, kind: z.enum(['pk', 'sk']), mode: ModeSchema }))
     .output(CreatedApiKeySchema)
     .mutation(async ({ ctx, input }) => {
@@ -91,7 +91,7 @@ export const apiKeysRouter = router({
       openapi: {
         method: 'POST',
         path: '/admin/api-keys/{id}/roll',
-        tags: K,
+        tags: API_KEY_TAGS,
         summary: 'Roll a key: a new key now, the old one expires later',
       },
     })
@@ -110,7 +110,7 @@ export const apiKeysRouter = router({
       return { key: { ...apiKeyView(created.row), key: created.key }, previous: apiKeyView(old) };
     }),
   revoke: adminProcedure
-    .meta({ openapi: { method: 'POST', path: '/admin/api-keys/{id}/revoke', tags: K, summary: 'Revoke an API key at once' } })
+    .meta({ openapi: { method: 'POST', path: '/admin/api-keys/{id}/revoke', tags: API_KEY_TAGS, summary: 'Revoke an API key at once' } })
     .input(z.strictObject({ id: ApiKeyIdSchema }))
     .output(ApiKeySchema)
     .mutation(async ({ ctx, input }) => {

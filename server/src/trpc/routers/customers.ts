@@ -4,7 +4,7 @@ import { router, secretProcedure } from '../init.js';
 
 const TAGS = ['Customers'];
 
-/** The customers read model (issue 21 §2): refIds with their keys, last use, usage this month and limits. */
+/** The customers read model: refIds with their keys, last use, usage this month and limits. */
 export const customersRouter = router({
   list: secretProcedure
     .meta({

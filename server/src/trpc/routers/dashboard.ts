@@ -10,7 +10,7 @@ import { assertSameOriginSignIn } from '../same-origin.js';
 import { clearedSessionCookie, sessionCookie } from '../session-cookie.js';
 
 /**
- * The operator dashboard (`/dashboard`, issue 22). Its session calls are tRPC only (no REST
+ * The operator dashboard (`/dashboard`). Its session calls are tRPC only (no REST
  * route): a cookie session is for the browser page on this origin, while REST clients present
  * their key on every call. Its read models are ordinary procedures with REST routes.
  */

@@ -13,34 +13,34 @@ import type { Services } from '../../services.js';
 import type { SpendLimit } from '../../schemas/limits.js';
 
 const TAGS = ['Limits'];
-const C = '/customers/{refId}/limits';
-const D = '/limits/default';
+const CUSTOMER_LIMITS = '/customers/{refId}/limits';
+const DEFAULT_LIMITS = '/limits/default';
 const ERRORS = { 400: 'Invalid limits (`validation_failed`)', 401: 'Bad API key', 403: 'Not a secret key' };
 const DESCRIPTION =
   'Each limit is `{ metric: requests|tokens|cost_usd, window: minute|hour|day|month, max, provider?, warnAt? }`; the proxy refuses a call that would pass one with 429 `limit_exceeded` in the provider’s error shape and `Retry-After`. GET adds `used`, `remaining` and `resetsAt` for the current window. See docs/spend-controls.md.';
 
 /** Replaces (or, with none, clears) the limits of `refId` or of the project default, and tells every instance. */
-async function put(s: Services, key: KeyScope, refId: string, limits: SpendLimit[]) {
+async function put(services: Services, key: KeyScope, refId: string, limits: SpendLimit[]) {
   const scope = { projectId: key.project.id, mode: key.mode };
-  await writeLimits(s.db, scope, refId, limits);
-  await audit(s.db, key.actor, {
+  await writeLimits(services.db, scope, refId, limits);
+  await audit(services.db, key.actor, {
     projectId: key.project.id,
     mode: key.mode,
     action: limits.length ? 'limits.set' : 'limits.cleared',
     target: refId === DEFAULT_REF ? 'default' : refId,
     metadata: { limits },
   });
-  await s.limits.invalidate(scope);
-  return s.limits.state(scope, refId === DEFAULT_REF ? null : refId);
+  await services.limits.invalidate(scope);
+  return services.limits.state(scope, refId === DEFAULT_REF ? null : refId);
 }
 
-/** Spend limits per customer and the project default (issue 21 §3). */
+/** Spend limits per customer and the project default. */
 export const limitsRouter = router({
   customerGet: secretProcedure
     .meta({
       openapi: {
         method: 'GET',
-        path: C,
+        path: CUSTOMER_LIMITS,
         tags: TAGS,
         summary: 'A customer’s limits in force (its own, else the default) with their use',
         description: DESCRIPTION,
@@ -53,7 +53,7 @@ export const limitsRouter = router({
     .meta({
       openapi: {
         method: 'PUT',
-        path: C,
+        path: CUSTOMER_LIMITS,
         tags: TAGS,
         summary: 'Replace a customer’s limits (they replace the default for this customer)',
         description: DESCRIPTION,
@@ -64,7 +64,7 @@ export const limitsRouter = router({
     .output(LimitsOutputSchema)
     .mutation(({ ctx, input }) => put(ctx.services, ctx.key, input.refId, input.limits)),
   customerClear: secretProcedure
-    .meta({ openapi: { method: 'DELETE', path: C, tags: TAGS, summary: 'Clear a customer’s limits (the default applies again)' } })
+    .meta({ openapi: { method: 'DELETE', path: CUSTOMER_LIMITS, tags: TAGS, summary: 'Clear a customer’s limits (the default applies again)' } })
     .input(CustomerLimitsRefSchema)
     .output(LimitsOutputSchema)
     .mutation(({ ctx, input }) => put(ctx.services, ctx.key, input.refId, [])),
@@ -72,7 +72,7 @@ export const limitsRouter = router({
     .meta({
       openapi: {
         method: 'GET',
-        path: D,
+        path: DEFAULT_LIMITS,
         tags: TAGS,
         summary: 'The project’s default limits (for customers without their own)',
         description: DESCRIPTION,
@@ -85,7 +85,7 @@ export const limitsRouter = router({
     .meta({
       openapi: {
         method: 'PUT',
-        path: D,
+        path: DEFAULT_LIMITS,
         tags: TAGS,
         summary: 'Replace the project’s default limits',
         description: DESCRIPTION,
@@ -96,7 +96,7 @@ export const limitsRouter = router({
     .output(LimitsOutputSchema)
     .mutation(({ ctx, input }) => put(ctx.services, ctx.key, DEFAULT_REF, input.limits)),
   defaultClear: secretProcedure
-    .meta({ openapi: { method: 'DELETE', path: D, tags: TAGS, summary: 'Clear the project’s default limits' } })
+    .meta({ openapi: { method: 'DELETE', path: DEFAULT_LIMITS, tags: TAGS, summary: 'Clear the project’s default limits' } })
     .input(z.strictObject({}).optional())
     .output(LimitsOutputSchema)
     .mutation(({ ctx }) => put(ctx.services, ctx.key, DEFAULT_REF, [])),

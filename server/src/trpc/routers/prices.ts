@@ -10,9 +10,9 @@ import {
 import { router, secretProcedure } from '../init.js';
 
 const TAGS = ['Prices'];
-const P = '/prices/{provider}/{model}';
+const PRICE = '/prices/{provider}/{model}';
 
-/** The price table and this project's overrides (issue 21 §1). */
+/** The price table and this project's overrides. */
 export const pricesRouter = router({
   list: secretProcedure
     .meta({
@@ -33,7 +33,7 @@ export const pricesRouter = router({
     .meta({
       openapi: {
         method: 'PUT',
-        path: P,
+        path: PRICE,
         tags: TAGS,
         summary: 'Set this project’s price for a model id (overrides the table; covers its dated ids)',
         errorResponses: {
@@ -50,7 +50,7 @@ export const pricesRouter = router({
     ),
 
   delete: secretProcedure
-    .meta({ openapi: { method: 'DELETE', path: P, tags: TAGS, summary: 'Remove this project’s price for a model id' } })
+    .meta({ openapi: { method: 'DELETE', path: PRICE, tags: TAGS, summary: 'Remove this project’s price for a model id' } })
     .input(PriceRefInputSchema)
     .output(DeletedPriceSchema)
     .mutation(({ ctx, input }) =>

@@ -23,14 +23,14 @@ import { idempotent } from '../idempotent.js';
 import { router, secretProcedure } from '../init.js';
 
 const TAGS = ['Webhooks'];
-const E = '/webhooks/endpoints';
+const ENDPOINTS = '/webhooks/endpoints';
 
 const endpointsRouter = router({
   create: secretProcedure
     .meta({
       openapi: {
         method: 'POST',
-        path: E,
+        path: ENDPOINTS,
         tags: TAGS,
         summary: 'Create a webhook endpoint; its signing secret is returned once',
         description:
@@ -51,13 +51,13 @@ const endpointsRouter = router({
     ),
 
   list: secretProcedure
-    .meta({ openapi: { method: 'GET', path: E, tags: TAGS, summary: 'List webhook endpoints' } })
+    .meta({ openapi: { method: 'GET', path: ENDPOINTS, tags: TAGS, summary: 'List webhook endpoints' } })
     .input(ListEndpointsInputSchema)
     .output(ListEndpointsOutputSchema)
     .query(({ ctx, input }) => listEndpoints(ctx.services, ctx.key, input)),
 
   get: secretProcedure
-    .meta({ openapi: { method: 'GET', path: `${E}/{id}`, tags: TAGS, summary: 'Get a webhook endpoint' } })
+    .meta({ openapi: { method: 'GET', path: `${ENDPOINTS}/{id}`, tags: TAGS, summary: 'Get a webhook endpoint' } })
     .input(EndpointRefInputSchema)
     .output(WebhookEndpointSchema)
     .query(({ ctx, input }) => getEndpoint(ctx.services, ctx.key, input.id)),
@@ -66,7 +66,7 @@ const endpointsRouter = router({
     .meta({
       openapi: {
         method: 'PATCH',
-        path: `${E}/{id}`,
+        path: `${ENDPOINTS}/{id}`,
         tags: TAGS,
         summary: 'Update a webhook endpoint (URL, events, description, enabled)',
         description: 'Disabling marks its pending deliveries failed; enabling clears the failure state.',
@@ -77,7 +77,7 @@ const endpointsRouter = router({
     .mutation(({ ctx, input }) => updateEndpoint(ctx.services, ctx.key, ctx.key.actor, input)),
 
   delete: secretProcedure
-    .meta({ openapi: { method: 'DELETE', path: `${E}/{id}`, tags: TAGS, summary: 'Delete a webhook endpoint and its delivery log' } })
+    .meta({ openapi: { method: 'DELETE', path: `${ENDPOINTS}/{id}`, tags: TAGS, summary: 'Delete a webhook endpoint and its delivery log' } })
     .input(EndpointRefInputSchema)
     .output(DeletedEndpointSchema)
     .mutation(({ ctx, input }) => deleteEndpoint(ctx.services, ctx.key, ctx.key.actor, input.id)),
@@ -86,7 +86,7 @@ const endpointsRouter = router({
     .meta({
       openapi: {
         method: 'POST',
-        path: `${E}/{id}/rotate-secret`,
+        path: `${ENDPOINTS}/{id}/rotate-secret`,
         tags: TAGS,
         summary: 'Rotate the signing secret, with an overlap',
         description:
@@ -105,7 +105,7 @@ const endpointsRouter = router({
     .meta({
       openapi: {
         method: 'POST',
-        path: `${E}/{id}/test`,
+        path: `${ENDPOINTS}/{id}/test`,
         tags: TAGS,
         summary: 'Send a webhook.test (or a sample key) event now and return the result',
         description:

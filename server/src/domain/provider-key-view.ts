@@ -1,5 +1,5 @@
 import { parseLimits } from '../limits/store.js';
-import type { KeyMeta } from './key-writes.js';
+import type { KeyMeta } from './provider-key-writes.js';
 
 /** A provider key's metadata as the API returns it (never the key). */
 export function keyView(r: KeyMeta) {

@@ -1,5 +1,5 @@
 import { type RawBuilder, sql } from 'kysely';
-import { randomId } from '../auth/key-format.js';
+import { randomId } from '../auth/api-key-format.js';
 import type { Mode, ProviderKeyRow, ProviderName } from '../db/schema.js';
 import type { EventData } from '../schemas/events.js';
 import type { Services } from '../services.js';
@@ -97,8 +97,8 @@ export class KeyWriteBatcher {
   /** Statements in flight at once: PostgreSQL runs them in parallel; PGlite runs one at a time anyway. */
   private readonly maxInFlight: number;
 
-  constructor(private readonly s: Pick<Services, 'db' | 'storage'>) {
-    this.maxInFlight = s.storage.kind === 'postgres' ? 4 : 1;
+  constructor(private readonly services: Pick<Services, 'db' | 'storage'>) {
+    this.maxInFlight = services.storage.kind === 'postgres' ? 4 : 1;
   }
 
   write(write: KeyWrite): Promise<KeyWriteResult> {
@@ -210,7 +210,7 @@ export class KeyWriteBatcher {
           input.ip, input.user_agent, input.metadata
         from up join input on input.id = up.id
       )
-      select * from up`.execute(this.s.db);
+      select * from up`.execute(this.services.db);
     this.stats.statements++;
     this.stats.rows += rows.length;
     return rows;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Mode, ProviderName } from '../db/schema.js';
-import { type CachedProviderKey, keyCacheId } from '../domain/key-cache.js';
+import { type CachedProviderKey, keyCacheId } from '../domain/provider-key-cache.js';
 import { loadProviderKey } from '../domain/provider-keys.js';
 import { BYOError } from '../errors.js';
 import type { Services } from '../services.js';
