@@ -112,6 +112,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/keys/{provider}/{refId}/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Lower a key owner's cap
+         * @description Replaces the cap the customer gave at connect with a stricter one: every current limit must stay (same metric and window) with a `max` no higher; limits may be added. Raising or removing is refused (`owner_limit_locked`): only a new connect by the key's owner does that.
+         */
+        put: operations["keys-lowerLimits"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/providers": {
         parameters: {
             query?: never;
@@ -584,7 +604,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "missing_ref_id" | "invalid_base_url" | "invalid_credential" | "path_mismatch" | "unsupported_media_type" | "unauthorized" | "api_key_expired" | "connect_token_invalid" | "session_expired" | "permission_denied" | "origin_not_allowed" | "connect_token_mismatch" | "csrf_failed" | "not_found" | "key_not_found" | "project_not_found" | "api_key_not_found" | "endpoint_not_found" | "delivery_not_found" | "conflict" | "key_exists" | "key_revoked" | "key_disabled" | "idempotency_conflict" | "idempotency_in_progress" | "endpoint_disabled" | "delivery_in_progress" | "endpoint_limit_reached" | "request_timeout" | "payload_too_large" | "key_invalid" | "rate_limited" | "concurrency_limited" | "limit_exceeded" | "headers_too_large" | "internal_error" | "upstream_unreachable" | "database_unavailable" | "upstream_timeout";
+            code: "bad_request" | "validation_failed" | "missing_ref_id" | "invalid_base_url" | "invalid_credential" | "path_mismatch" | "unsupported_media_type" | "unauthorized" | "api_key_expired" | "connect_token_invalid" | "session_expired" | "permission_denied" | "origin_not_allowed" | "connect_token_mismatch" | "csrf_failed" | "owner_limit_locked" | "not_found" | "key_not_found" | "project_not_found" | "api_key_not_found" | "endpoint_not_found" | "delivery_not_found" | "conflict" | "key_exists" | "key_revoked" | "key_disabled" | "idempotency_conflict" | "idempotency_in_progress" | "endpoint_disabled" | "delivery_in_progress" | "endpoint_limit_reached" | "request_timeout" | "payload_too_large" | "key_invalid" | "rate_limited" | "concurrency_limited" | "limit_exceeded" | "headers_too_large" | "internal_error" | "upstream_unreachable" | "database_unavailable" | "upstream_timeout";
             /**
              * @description What went wrong and what to do; for humans, may change.
              * @example refId: Required
@@ -674,6 +694,38 @@ export interface operations {
                      * @example byo_ct_...
                      */
                     connectToken?: string;
+                    /**
+                     * @description The key owner's cap, on top of the app's limits: the calls this key pays for stop at it. Set by whoever connects the key; the secret key may lower it (PUT /v1/keys/{provider}/{refId}/limits), never raise or remove it.
+                     * @example [
+                     *       {
+                     *         "metric": "cost_usd",
+                     *         "window": "month",
+                     *         "max": 50
+                     *       }
+                     *     ]
+                     */
+                    limits?: {
+                        /**
+                         * @description `requests` (calls), `tokens` (input + output) or `cost_usd` (at the project’s prices)
+                         * @enum {string}
+                         */
+                        metric: "requests" | "tokens" | "cost_usd";
+                        /**
+                         * @description minute and hour: fixed windows on the UTC clock (12:00:00 to 12:00:59...); day and month: UTC calendar days and months. Each resets at its end.
+                         * @enum {string}
+                         */
+                        window: "minute" | "hour" | "day" | "month";
+                        /**
+                         * @description The most a window may use (a whole number for requests and tokens)
+                         * @example 1000
+                         */
+                        max: number;
+                        /**
+                         * @description Fraction of `max` at which `limit.warning` is sent, once per window (default 0.8)
+                         * @example 0.8
+                         */
+                        warnAt?: number;
+                    }[];
                 };
             };
         };
@@ -896,6 +948,29 @@ export interface operations {
                             models: string[] | null;
                             /** @description When `models` was read. */
                             modelsCheckedAt: string | null;
+                            /** @description The key owner's cap given at connect (or lowered since by the secret key); null: none. Its live use: GET /v1/customers/{refId}. */
+                            limits: {
+                                /**
+                                 * @description `requests` (calls), `tokens` (input + output) or `cost_usd` (at the project’s prices)
+                                 * @enum {string}
+                                 */
+                                metric: "requests" | "tokens" | "cost_usd";
+                                /**
+                                 * @description minute and hour: fixed windows on the UTC clock (12:00:00 to 12:00:59...); day and month: UTC calendar days and months. Each resets at its end.
+                                 * @enum {string}
+                                 */
+                                window: "minute" | "hour" | "day" | "month";
+                                /**
+                                 * @description The most a window may use (a whole number for requests and tokens)
+                                 * @example 1000
+                                 */
+                                max: number;
+                                /**
+                                 * @description Fraction of `max` at which `limit.warning` is sent, once per window (default 0.8)
+                                 * @example 0.8
+                                 */
+                                warnAt?: number;
+                            }[] | null;
                             /**
                              * @description ISO 8601 timestamp
                              * @example 2026-01-01T00:00:00.000Z
@@ -1078,6 +1153,29 @@ export interface operations {
                         models: string[] | null;
                         /** @description When `models` was read. */
                         modelsCheckedAt: string | null;
+                        /** @description The key owner's cap given at connect (or lowered since by the secret key); null: none. Its live use: GET /v1/customers/{refId}. */
+                        limits: {
+                            /**
+                             * @description `requests` (calls), `tokens` (input + output) or `cost_usd` (at the project’s prices)
+                             * @enum {string}
+                             */
+                            metric: "requests" | "tokens" | "cost_usd";
+                            /**
+                             * @description minute and hour: fixed windows on the UTC clock (12:00:00 to 12:00:59...); day and month: UTC calendar days and months. Each resets at its end.
+                             * @enum {string}
+                             */
+                            window: "minute" | "hour" | "day" | "month";
+                            /**
+                             * @description The most a window may use (a whole number for requests and tokens)
+                             * @example 1000
+                             */
+                            max: number;
+                            /**
+                             * @description Fraction of `max` at which `limit.warning` is sent, once per window (default 0.8)
+                             * @example 0.8
+                             */
+                            warnAt?: number;
+                        }[] | null;
                         /**
                          * @description ISO 8601 timestamp
                          * @example 2026-01-01T00:00:00.000Z
@@ -1261,6 +1359,29 @@ export interface operations {
                             models: string[] | null;
                             /** @description When `models` was read. */
                             modelsCheckedAt: string | null;
+                            /** @description The key owner's cap given at connect (or lowered since by the secret key); null: none. Its live use: GET /v1/customers/{refId}. */
+                            limits: {
+                                /**
+                                 * @description `requests` (calls), `tokens` (input + output) or `cost_usd` (at the project’s prices)
+                                 * @enum {string}
+                                 */
+                                metric: "requests" | "tokens" | "cost_usd";
+                                /**
+                                 * @description minute and hour: fixed windows on the UTC clock (12:00:00 to 12:00:59...); day and month: UTC calendar days and months. Each resets at its end.
+                                 * @enum {string}
+                                 */
+                                window: "minute" | "hour" | "day" | "month";
+                                /**
+                                 * @description The most a window may use (a whole number for requests and tokens)
+                                 * @example 1000
+                                 */
+                                max: number;
+                                /**
+                                 * @description Fraction of `max` at which `limit.warning` is sent, once per window (default 0.8)
+                                 * @example 0.8
+                                 */
+                                warnAt?: number;
+                            }[] | null;
                             /**
                              * @description ISO 8601 timestamp
                              * @example 2026-01-01T00:00:00.000Z
@@ -1408,6 +1529,29 @@ export interface operations {
                             models: string[] | null;
                             /** @description When `models` was read. */
                             modelsCheckedAt: string | null;
+                            /** @description The key owner's cap given at connect (or lowered since by the secret key); null: none. Its live use: GET /v1/customers/{refId}. */
+                            limits: {
+                                /**
+                                 * @description `requests` (calls), `tokens` (input + output) or `cost_usd` (at the project’s prices)
+                                 * @enum {string}
+                                 */
+                                metric: "requests" | "tokens" | "cost_usd";
+                                /**
+                                 * @description minute and hour: fixed windows on the UTC clock (12:00:00 to 12:00:59...); day and month: UTC calendar days and months. Each resets at its end.
+                                 * @enum {string}
+                                 */
+                                window: "minute" | "hour" | "day" | "month";
+                                /**
+                                 * @description The most a window may use (a whole number for requests and tokens)
+                                 * @example 1000
+                                 */
+                                max: number;
+                                /**
+                                 * @description Fraction of `max` at which `limit.warning` is sent, once per window (default 0.8)
+                                 * @example 0.8
+                                 */
+                                warnAt?: number;
+                            }[] | null;
                             /**
                              * @description ISO 8601 timestamp
                              * @example 2026-01-01T00:00:00.000Z
@@ -1542,6 +1686,29 @@ export interface operations {
                         models: string[] | null;
                         /** @description When `models` was read. */
                         modelsCheckedAt: string | null;
+                        /** @description The key owner's cap given at connect (or lowered since by the secret key); null: none. Its live use: GET /v1/customers/{refId}. */
+                        limits: {
+                            /**
+                             * @description `requests` (calls), `tokens` (input + output) or `cost_usd` (at the project’s prices)
+                             * @enum {string}
+                             */
+                            metric: "requests" | "tokens" | "cost_usd";
+                            /**
+                             * @description minute and hour: fixed windows on the UTC clock (12:00:00 to 12:00:59...); day and month: UTC calendar days and months. Each resets at its end.
+                             * @enum {string}
+                             */
+                            window: "minute" | "hour" | "day" | "month";
+                            /**
+                             * @description The most a window may use (a whole number for requests and tokens)
+                             * @example 1000
+                             */
+                            max: number;
+                            /**
+                             * @description Fraction of `max` at which `limit.warning` is sent, once per window (default 0.8)
+                             * @example 0.8
+                             */
+                            warnAt?: number;
+                        }[] | null;
                         /**
                          * @description ISO 8601 timestamp
                          * @example 2026-01-01T00:00:00.000Z
@@ -1584,6 +1751,226 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (`internal_error`); the request id identifies it in the server logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "keys-lowerLimits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`. */
+                provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                /** @description Your identifier for the customer who owns the key (1-256 of `A-Za-z0-9_.:@+-`, not only dots). */
+                refId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The key owner's cap, on top of the app's limits: the calls this key pays for stop at it. Set by whoever connects the key; the secret key may lower it (PUT /v1/keys/{provider}/{refId}/limits), never raise or remove it.
+                     * @example [
+                     *       {
+                     *         "metric": "cost_usd",
+                     *         "window": "month",
+                     *         "max": 50
+                     *       }
+                     *     ]
+                     */
+                    limits: {
+                        /**
+                         * @description `requests` (calls), `tokens` (input + output) or `cost_usd` (at the project’s prices)
+                         * @enum {string}
+                         */
+                        metric: "requests" | "tokens" | "cost_usd";
+                        /**
+                         * @description minute and hour: fixed windows on the UTC clock (12:00:00 to 12:00:59...); day and month: UTC calendar days and months. Each resets at its end.
+                         * @enum {string}
+                         */
+                        window: "minute" | "hour" | "day" | "month";
+                        /**
+                         * @description The most a window may use (a whole number for requests and tokens)
+                         * @example 1000
+                         */
+                        max: number;
+                        /**
+                         * @description Fraction of `max` at which `limit.warning` is sent, once per window (default 0.8)
+                         * @example 0.8
+                         */
+                        warnAt?: number;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /**
+                         * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                         * @enum {string}
+                         */
+                        provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                        refId: string;
+                        /** @enum {string} */
+                        status: "active" | "revoked" | "disabled";
+                        statusReason: string | null;
+                        keyHint: string | null;
+                        /** @description Where this key's calls go when not the provider's default: its custom base URL (`openai`), or its endpoint (`azure`). */
+                        baseUrl: string | null;
+                        /**
+                         * @description Provider settings stored with the key (never secrets): `region` and `accessKeyId` (`bedrock`), `location` and `projectId` (`vertex`); null for providers without any.
+                         * @example {
+                         *       "region": "us-east-1"
+                         *     }
+                         */
+                        settings: {
+                            [key: string]: string;
+                        } | null;
+                        lastValidatedAt: string | null;
+                        /** @description `valid`, `invalid` or `unknown` (the provider could not be asked): the outcome of `lastValidation` in the words of `POST /v1/keys/validate`. */
+                        lastValidationResult: string | null;
+                        /** @description The last check of the key with its provider (scheduled, at connect, or `POST /v1/keys/validate`); null: never checked. */
+                        lastValidation: {
+                            /**
+                             * @description `valid`: the provider accepted the key. `invalid`: it refused the key itself (401/403). `unreachable`: it could not be asked (DNS, timeout, 429, 5xx); never disables a key.
+                             * @enum {string}
+                             */
+                            outcome: "valid" | "invalid" | "unreachable";
+                            /**
+                             * @description ISO 8601 timestamp
+                             * @example 2026-01-01T00:00:00.000Z
+                             */
+                            at: string;
+                            /** @description Why, in words (never the key); null when the provider accepted it. */
+                            message: string | null;
+                        } | null;
+                        /**
+                         * @description The model ids the provider's model listing gave for this key, sorted: what it can use. Read by the scheduled checks, the first one right after connect. Null: not listed yet, or the provider has no listing BYO reads (OpenRouter, Perplexity).
+                         * @example [
+                         *       "gpt-4o",
+                         *       "gpt-4o-mini"
+                         *     ]
+                         */
+                        models: string[] | null;
+                        /** @description When `models` was read. */
+                        modelsCheckedAt: string | null;
+                        /** @description The key owner's cap given at connect (or lowered since by the secret key); null: none. Its live use: GET /v1/customers/{refId}. */
+                        limits: {
+                            /**
+                             * @description `requests` (calls), `tokens` (input + output) or `cost_usd` (at the project’s prices)
+                             * @enum {string}
+                             */
+                            metric: "requests" | "tokens" | "cost_usd";
+                            /**
+                             * @description minute and hour: fixed windows on the UTC clock (12:00:00 to 12:00:59...); day and month: UTC calendar days and months. Each resets at its end.
+                             * @enum {string}
+                             */
+                            window: "minute" | "hour" | "day" | "month";
+                            /**
+                             * @description The most a window may use (a whole number for requests and tokens)
+                             * @example 1000
+                             */
+                            max: number;
+                            /**
+                             * @description Fraction of `max` at which `limit.warning` is sent, once per window (default 0.8)
+                             * @example 0.8
+                             */
+                            warnAt?: number;
+                        }[] | null;
+                        /**
+                         * @description ISO 8601 timestamp
+                         * @example 2026-01-01T00:00:00.000Z
+                         */
+                        createdAt: string;
+                        /**
+                         * @description ISO 8601 timestamp
+                         * @example 2026-01-01T00:00:00.000Z
+                         */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Invalid limits */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired API key (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The new limits would raise or remove part of the cap (`owner_limit_locked`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON (`unsupported_media_type`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4839,15 +5226,15 @@ export interface operations {
                          */
                         max: number;
                         /**
-                         * @description Only calls to this provider count; absent: every provider
-                         * @enum {string}
-                         */
-                        provider?: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
-                        /**
                          * @description Fraction of `max` at which `limit.warning` is sent, once per window (default 0.8)
                          * @example 0.8
                          */
                         warnAt?: number;
+                        /**
+                         * @description Only calls to this provider count; absent: every provider
+                         * @enum {string}
+                         */
+                        provider?: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                     }[];
                 };
             };
@@ -5186,15 +5573,15 @@ export interface operations {
                          */
                         max: number;
                         /**
-                         * @description Only calls to this provider count; absent: every provider
-                         * @enum {string}
-                         */
-                        provider?: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
-                        /**
                          * @description Fraction of `max` at which `limit.warning` is sent, once per window (default 0.8)
                          * @example 0.8
                          */
                         warnAt?: number;
+                        /**
+                         * @description Only calls to this provider count; absent: every provider
+                         * @enum {string}
+                         */
+                        provider?: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
                     }[];
                 };
             };
@@ -5594,6 +5981,29 @@ export interface operations {
                             models: string[] | null;
                             /** @description When `models` was read. */
                             modelsCheckedAt: string | null;
+                            /** @description The key owner's cap given at connect (or lowered since by the secret key); null: none. Its live use: GET /v1/customers/{refId}. */
+                            limits: {
+                                /**
+                                 * @description `requests` (calls), `tokens` (input + output) or `cost_usd` (at the project’s prices)
+                                 * @enum {string}
+                                 */
+                                metric: "requests" | "tokens" | "cost_usd";
+                                /**
+                                 * @description minute and hour: fixed windows on the UTC clock (12:00:00 to 12:00:59...); day and month: UTC calendar days and months. Each resets at its end.
+                                 * @enum {string}
+                                 */
+                                window: "minute" | "hour" | "day" | "month";
+                                /**
+                                 * @description The most a window may use (a whole number for requests and tokens)
+                                 * @example 1000
+                                 */
+                                max: number;
+                                /**
+                                 * @description Fraction of `max` at which `limit.warning` is sent, once per window (default 0.8)
+                                 * @example 0.8
+                                 */
+                                warnAt?: number;
+                            }[] | null;
                             /**
                              * @description ISO 8601 timestamp
                              * @example 2026-01-01T00:00:00.000Z
