@@ -112,7 +112,7 @@ export function createConnect(options: ConnectOptions): ConnectFunction {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
 
   async function connect(params: ConnectParams): Promise<ConnectResult> {
-    const { provider, refId, providerConfig, connectToken } = params ?? ({} as ConnectParams);
+    const { provider, refId, providerConfig, connectToken, limits } = params ?? ({} as ConnectParams);
     const providerKey = typeof params?.providerKey === 'string' ? params.providerKey.trim() : '';
     if (!isProvider(provider))
       return invalid(
@@ -126,6 +126,8 @@ export function createConnect(options: ConnectOptions): ConnectFunction {
     const body: ConnectParams = { provider, refId, providerKey };
     if (providerConfig) body.providerConfig = providerConfig;
     if (connectToken) body.connectToken = connectToken;
+    // The key owner's cap (`[{ metric: 'cost_usd', window: 'month', max: 50 }]`); the server checks it.
+    if (limits) body.limits = limits;
     let res: Response;
     try {
       res = await doFetch(`${baseURL}/v1/keys/connect`, {

@@ -96,6 +96,35 @@ describe('connect', () => {
     await page.close();
   });
 
+  it("passes limits through: the key owner's cap is stored with the key; a bad one is refused and stores nothing", async () => {
+    const { page } = await openApp();
+    const limits = [{ metric: 'cost_usd', window: 'month', max: 50 }];
+    const out = await connectInPage(
+      page,
+      { baseURL: byo.url, publishableKey: project.pkTest },
+      { provider: 'openai', refId: 'cust_browser_cap', providerKey: 'sk-byo-test-valid', limits },
+    );
+    expect(out).toMatchObject({ ok: { refId: 'cust_browser_cap', status: 'active' } });
+    const stored = await byo.request('GET', '/v1/keys/openai/cust_browser_cap', { key: project.skTest });
+    expect(stored.status, stored.text).toBe(200);
+    expect(stored.body.limits).toEqual(limits);
+
+    const refused = await connectInPage(
+      page,
+      { baseURL: byo.url, publishableKey: project.pkTest },
+      {
+        provider: 'openai',
+        refId: 'cust_browser_badcap',
+        providerKey: 'sk-byo-test-valid',
+        limits: [{ metric: 'cost_usd', window: 'month', max: 0 }],
+      },
+    );
+    // The server's 400 comes before its CORS answer, so the browser may hide its body: only the rejection is asserted.
+    expect(refused).toEqual({ error: expect.objectContaining({ isConnectError: true, sync: false }) });
+    expect((await byo.request('GET', '/v1/keys/openai/cust_browser_badcap', { key: project.skTest })).status).toBe(404);
+    await page.close();
+  });
+
   it('rejects with a typed error carrying the status and code of the server', async () => {
     const { page } = await openApp();
     const rejected = await connectInPage(

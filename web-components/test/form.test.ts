@@ -1,12 +1,12 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Frame, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isProviderId } from '../../server/src/providers/registry.js';
 import { startTestServer, type TestProject, type TestServer } from '../../server/test/helpers/server.js';
-import { launchChromium, watch } from './helpers/browser.js';
-import { bundle, PACKAGE_ROOT, StaticServer } from './helpers/static-server.js';
+import { launchChromium } from './helpers/browser.js';
+import { attrs, axeViolations, embed, events, type FormHost, formHost, waitForEvent } from './helpers/form-host.js';
+import { PACKAGE_ROOT, StaticServer } from './helpers/static-server.js';
 
 /**
  * `<byo-connect-form>` from the built package, in Chromium. The host page is served from
@@ -15,68 +15,23 @@ import { bundle, PACKAGE_ROOT, StaticServer } from './helpers/static-server.js';
  */
 
 const IMAGES = join(PACKAGE_ROOT, '..', 'docs', 'images');
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 let byo: TestServer;
 let site: StaticServer;
 let browser: Browser;
 let project: TestProject;
-let pageCount = 0;
+let pages: FormHost;
+const host: FormHost['host'] = (...args) => pages.host(...args);
 
 beforeAll(async () => {
   [byo, site, browser] = await Promise.all([startTestServer(), new StaticServer().start(), launchChromium()]);
   project = await byo.createProject({ validateOnConnect: true });
-  site.script(
-    '/host.js',
-    await bundle(`
-      import 'byo-connect/form';
-      window.events = [];
-      for (const type of ['byo:connected', 'byo:error'])
-        document.addEventListener(type, (e) => window.events.push({ type: e.type, target: e.target.id, detail: e.detail, bubbles: e.bubbles, composed: e.composed }));
-    `),
-  );
+  pages = await formHost(browser, site, byo);
 });
 afterAll(async () => {
   await browser?.close();
   await site?.close();
   await byo?.close();
 });
-
-type Attrs = Record<string, string>;
-const attrs = (a: Attrs) =>
-  Object.entries(a)
-    .map(([k, v]) => `${k}="${v}"`)
-    .join(' ');
-
-/** A host page with the given forms, opened at `origin` (localhost by default). */
-async function host(forms: Attrs[], origin = site.urlLocalhost, scale = 1): Promise<{ page: Page; seen: ReturnType<typeof watch> }> {
-  const path = `/host-${++pageCount}.html`;
-  const body = forms
-    .map((a) => `<div class="slot"><byo-connect-form ${attrs({ 'base-url': byo.url, ...a })}></byo-connect-form></div>`)
-    .join('');
-  site.page(
-    path,
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>host</title><style>body{margin:0;background:#f6f8fa}.slot{width:440px;padding:16px}.slot.dark{background:#010409}</style></head><body>${body}<script type="module" src="/host.js"></script></body></html>`,
-  );
-  const page = await browser.newPage({ viewport: { width: 900, height: 1000 }, deviceScaleFactor: scale });
-  const seen = watch(page);
-  await page.goto(`${origin}${path}`);
-  return { page, seen };
-}
-
-/** The embed frame inside the n-th form's shadow root, once its form is interactive. */
-async function embed(page: Page, index = 0): Promise<Frame> {
-  const handle = await page.locator('byo-connect-form').nth(index).locator('iframe').elementHandle();
-  const frame = await handle?.contentFrame();
-  if (!frame) throw new Error('no embed frame');
-  await frame.getByLabel('API key').waitFor();
-  return frame;
-}
-
-const events = (page: Page) => page.evaluate(() => (window as any).events as any[]);
-async function waitForEvent(page: Page, type: string, count = 1) {
-  await page.waitForFunction(([t, n]) => (window as any).events.filter((e: any) => e.type === t).length >= n, [type, count] as const);
-  return (await events(page)).filter((e) => e.type === type);
-}
 
 describe('<byo-connect-form>', () => {
   it('stores a key typed into the cross-origin frame; the host receives byo:connected and cannot read the key', async () => {
@@ -139,7 +94,7 @@ describe('<byo-connect-form>', () => {
     page.on('response', (r) => {
       if (r.url().includes('/connect/embed?')) responses.push({ url: r.url(), csp: r.headers()['content-security-policy'] ?? null });
     });
-    const path = `/host-${++pageCount}.html`;
+    const path = pages.nextPath();
     site.page(
       path,
       `<!doctype html><byo-connect-form base-url="${byo.url}" publishable-key="${project.pkTest}" ref-id="c_csp"></byo-connect-form><script type="module" src="/host.js"></script>`,
@@ -357,7 +312,7 @@ describe('<byo-connect-form>', () => {
       ['dark', {}],
       ['light', { providers: 'openai,groq' }],
     ] as const) {
-      const path = `/host-${++pageCount}.html`;
+      const path = pages.nextPath();
       site.page(
         path,
         `<!doctype html><html lang="en"><head><title>host</title></head><body><byo-connect-form ${attrs({ 'base-url': byo.url, 'publishable-key': project.pkTest, 'ref-id': 'cust_axe', theme, ...form })}></byo-connect-form><script type="module" src="/host.js"></script></body></html>`,
@@ -368,12 +323,7 @@ describe('<byo-connect-form>', () => {
       if ('providers' in form)
         await frame.getByText('Advanced').click(); // the optional field too
       else await frame.getByLabel('Provider').selectOption('groq'); // a help link
-      // Through the DevTools protocol, which the page's CSP does not govern (no script tag is added).
-      await frame.evaluate(AXE);
-      const violations = await frame.evaluate(async () => {
-        const result = await (window as any).axe.run(document);
-        return result.violations.map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`);
-      });
+      const violations = await axeViolations(frame);
       expect(violations, `${theme} ${JSON.stringify(form)}`).toEqual([]);
       await page.close();
     }

@@ -8,7 +8,9 @@ import { providerCatalog } from '../providers/catalog.js';
 import { ProviderSchema, RefIdSchema } from '../schemas/common.js';
 import { originAllowed } from '../domain/origins.js';
 import { isServerOrigin } from '../domain/server-origin.js';
+import { CapParam, CapWindowParam, capOption } from './cap-field.js';
 import type { FormProvider } from './fields.js';
+import { modelsCount } from './models.js';
 import { embedCsp, renderError, renderForm } from './page.js';
 
 /**
@@ -16,7 +18,8 @@ import { embedCsp, renderError, renderForm } from './page.js';
  * is only rendered for a publishable key and a parent origin on that project's allowed
  * origins (in test mode a project without allowed origins accepts any), and it may only be
  * framed by those origins (`frame-ancestors`). Its script posts results to that exact
- * origin, and calls `POST /v1/keys/connect` same-origin.
+ * origin, and calls `POST /v1/keys/connect` same-origin, then `GET /connect/embed/models`
+ * (models.ts) to say how many models the key unlocks.
  */
 
 export const EMBED_PATH = '/connect/embed';
@@ -65,6 +68,8 @@ const QuerySchema = z.object({
   provider: ProviderSchema.optional(),
   providers: z.string().max(1000).optional(),
   theme: z.enum(['light', 'dark']).optional(),
+  spendingCap: CapParam.optional(),
+  spendingCapWindow: CapWindowParam.optional(),
 });
 
 /** Entries that are exactly an origin (no spaces or `;` can reach the CSP). */
@@ -162,9 +167,20 @@ export function connectEmbed(app: App): void {
     return send(
       200,
       frameAncestors,
-      renderForm({ assets: assetUrls, theme, mode, publishableKey: q.pk, refId: q.refId, parentOrigin: q.parentOrigin, providers }),
+      renderForm({
+        assets: assetUrls,
+        theme,
+        mode,
+        publishableKey: q.pk,
+        refId: q.refId,
+        parentOrigin: q.parentOrigin,
+        providers,
+        cap: capOption(q.spendingCap, q.spendingCapWindow),
+      }),
     );
   });
+
+  modelsCount(app);
 }
 
 function safeOrigin(url: string): string | null {

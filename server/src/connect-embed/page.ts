@@ -1,4 +1,5 @@
 import type { Mode } from '../db/schema.js';
+import { type CapOption, renderCapField } from './cap-field.js';
 import { type FormProvider, renderFieldTemplates, renderProviderPicker } from './fields.js';
 import { escapeHtml } from './html.js';
 
@@ -24,6 +25,8 @@ export interface FormView {
   parentOrigin: string;
   /** The catalog entries offered, in catalog order; at least one. */
   providers: FormProvider[];
+  /** The optional "Spending cap" field. */
+  cap: CapOption;
 }
 
 export interface ErrorView {
@@ -83,6 +86,7 @@ export function renderForm(v: FormView): string {
     </header>
     ${renderProviderPicker(v.providers)}
     <div id="byo-fields" class="fields"></div>
+    ${renderCapField(v.cap)}
     <button type="submit" id="byo-submit" disabled><span class="spinner" aria-hidden="true"></span><span id="byo-submit-label">Connect key</span></button>
     <p id="byo-status" class="status" role="status" aria-live="polite"></p>
     <p id="byo-error" class="error" role="alert"></p>

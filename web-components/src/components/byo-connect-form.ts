@@ -29,6 +29,8 @@ const READY_GRACE_MS = 1500;
  * @attr theme - `light` (default) or `dark`
  * @attr base-url - the BYO server (default `http://localhost:3000`)
  * @attr connect-token - a token from `POST /v1/connect-tokens`, to replace a key or set a custom base URL
+ * @attr spending-cap - the optional "Spending cap" field: `off` hides it, an amount in USD (`50`) presets it
+ * @attr spending-cap-window - the preset cap's period: `month` (default) or `day`
  * @fires byo:connected - `{ id, provider, refId, status, updated }`
  * @fires byo:error - `{ message, statusCode, code }`
  * @csspart base, frame, error
@@ -44,6 +46,8 @@ export class ByoConnectForm extends LitElement {
   @property({ reflect: true }) theme: 'light' | 'dark' = 'light';
   @property({ attribute: 'base-url' }) baseUrl = '';
   @property({ attribute: 'connect-token' }) connectToken = '';
+  @property({ attribute: 'spending-cap' }) spendingCap = '';
+  @property({ attribute: 'spending-cap-window' }) spendingCapWindow = '';
 
   @state() private loadFailed = false;
   @query('iframe') private frame!: HTMLIFrameElement | null;
@@ -72,6 +76,8 @@ export class ByoConnectForm extends LitElement {
       const q = new URLSearchParams({ pk, refId: this.refId, parentOrigin: location.origin, theme: this.theme });
       if (this.provider) q.set('provider', this.provider);
       if (this.providers) q.set('providers', this.providers);
+      if (this.spendingCap) q.set('spendingCap', this.spendingCap);
+      if (this.spendingCapWindow) q.set('spendingCapWindow', this.spendingCapWindow);
       // The token goes in the fragment: it never reaches a server log or a Referer header.
       const hash = this.connectToken ? `#ct=${encodeURIComponent(this.connectToken)}` : '';
       return { url: `${base}/connect/embed?${q}${hash}`, origin: new URL(base).origin };

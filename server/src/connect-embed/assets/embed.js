@@ -5,6 +5,8 @@
 // aimed at that one origin. The typed key stays in this document: it is sent only in the
 // request body, never put in a URL, a message or the page. The chosen provider's fields are
 // cloned from its server-rendered <template> (its catalog entry), so no HTML is built here.
+// The optional spending cap is sent as the key owner's `limits`; after a connect, the form asks
+// GET /connect/embed/models for a few seconds how many models the key unlocks.
 
 (() => {
   const body = document.body;
@@ -19,6 +21,8 @@
   const submitLabel = document.getElementById('byo-submit-label');
   const statusLine = document.getElementById('byo-status');
   const errorLine = document.getElementById('byo-error');
+  const capMax = document.getElementById('byo-cap-max');
+  const capWindow = document.getElementById('byo-cap-window');
 
   const post = (message) => window.parent.postMessage(message, parentOrigin);
 
@@ -66,7 +70,12 @@
     clearMessages();
   }
 
+  // Bumped by every submit and provider switch: a models answer for an older connect is dropped.
+  let attempt = 0;
+
   function clearMessages() {
+    attempt++;
+    capMax?.removeAttribute('aria-invalid');
     errorLine.textContent = '';
     statusLine.textContent = '';
     statusLine.classList.remove('success');
@@ -103,6 +112,49 @@
     }
   }
 
+  // The cap field: nothing when it is empty (no cap), else the key owner's limit, or why not.
+  function readCap() {
+    if (!capMax) return {};
+    const raw = capMax.value.trim();
+    if (!raw && !capMax.validity.badInput) return {};
+    const max = Number(raw);
+    if (capMax.validity.badInput || !Number.isFinite(max) || max <= 0)
+      return { error: 'Enter a spending cap above $0, or leave it empty for no cap.' };
+    return { limits: [{ metric: 'cost_usd', window: capWindow.value, max }] };
+  }
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const MODELS_WAIT_MS = 20_000;
+
+  // The listing follows the connect within seconds (the server reads it after answering);
+  // ask until it is known, the server says it will not come, or MODELS_WAIT_MS have passed.
+  async function showModels(keyId, connected, mine) {
+    const deadline = Date.now() + MODELS_WAIT_MS;
+    const query = new URLSearchParams({ keyId, refId: settings.refId });
+    while (Date.now() < deadline) {
+      await sleep(1000);
+      if (mine !== attempt) return;
+      let data;
+      try {
+        const res = await fetch(`/connect/embed/models?${query}`, {
+          headers: { authorization: `Bearer ${settings.pk}` },
+          credentials: 'omit',
+          cache: 'no-store',
+        });
+        if (!res.ok) return;
+        data = await res.json();
+      } catch {
+        return;
+      }
+      if (mine !== attempt) return;
+      if (typeof data.models === 'number') {
+        statusLine.textContent = `${connected} This key unlocks ${data.models} model${data.models === 1 ? '' : 's'}.`;
+        return;
+      }
+      if (!data.pending) return;
+    }
+  }
+
   async function onSubmit(event) {
     event.preventDefault();
     if (submit.disabled) return;
@@ -124,6 +176,15 @@
     }
     if (Object.keys(providerConfig).length) request.providerConfig = providerConfig;
     if (connectToken) request.connectToken = connectToken;
+    const cap = readCap();
+    if (cap.error) {
+      errorLine.textContent = cap.error;
+      capMax.setAttribute('aria-invalid', 'true');
+      capMax.focus();
+      return;
+    }
+    if (cap.limits) request.limits = cap.limits;
+    const mine = attempt;
 
     setBusy(true);
     statusLine.textContent = 'Connecting and checking the key…';
@@ -152,8 +213,10 @@
       connectToken = ''; // single use
       statusLine.classList.add('success');
       const name = template(p)?.dataset.name || p;
-      statusLine.textContent = `Connected. Your ${name} key ${data.keyHint} is stored${data.updated ? ', replacing the previous one' : ''}.`;
+      const connected = `Connected. Your ${name} key ${data.keyHint} is stored${data.updated ? ', replacing the previous one' : ''}.`;
+      statusLine.textContent = connected;
       post({ type: 'byo:connected', id: data.id, provider: data.provider, refId: data.refId, status: data.status, updated: data.updated });
+      showModels(data.id, connected, mine);
       return;
     }
     statusLine.textContent = '';
