@@ -101,6 +101,30 @@ describe('byo webhooks test --event', () => {
     });
   });
 
+  it('takes every event type the server sends (the lists are generated from its OpenAPI document)', async () => {
+    const ep = await addEndpoint('/every');
+    for (const type of ['key.models_changed', 'limit.warning', 'limit.exceeded']) {
+      const r = await cli.run(['webhooks', 'test', ep.id, '--event', type, '--json']);
+      expect(r.code, `${type}: ${r.stderr}`).toBe(0);
+      expect(JSON.parse(received.filter((x) => x.path === '/every').at(-1)?.body ?? '{}').type).toBe(type);
+    }
+    const log = await cli.run(['webhooks', 'deliveries', '--endpoint', ep.id, '--event', 'limit.exceeded', '--json']);
+    expect(log.code, log.stderr).toBe(0);
+    expect(log.json.result.data.map((d: { eventType: string }) => d.eventType)).toEqual(['limit.exceeded']);
+    const sub = await cli.run([
+      'webhooks',
+      'add',
+      `${receiverUrl}/limits`,
+      '--event',
+      'limit.warning',
+      '--event',
+      'limit.exceeded',
+      '--json',
+    ]);
+    expect(sub.code, sub.stderr).toBe(0);
+    expect(sub.json.result.events).toEqual(['limit.warning', 'limit.exceeded']);
+  });
+
   it('refuses an unknown event type as a usage error (exit 2) without calling the server', async () => {
     const ep = await addEndpoint('/usage');
     const r = await cli.run(['webhooks', 'test', ep.id, '--event', 'key.created']);

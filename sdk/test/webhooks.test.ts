@@ -1,7 +1,17 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { describe, expect, it } from 'vitest';
-import { BYOK, WebhookVerificationError, type WebhookVerificationErrorCode, webhooks } from '../src/index.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  BYOK,
+  type KeyEventData,
+  type KeyRevokedEvent,
+  type LimitEventLimit,
+  type WebhookEvent,
+  type WebhookEventType,
+  WebhookVerificationError,
+  type WebhookVerificationErrorCode,
+  webhooks,
+} from '../src/index.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const EVENT = {
@@ -184,5 +194,25 @@ describe('webhooks.verify', () => {
   it('checks the body is a BYO event', async () => {
     const headers = await webhooks.generateTestHeaders({ payload: 'not json', secret: SECRET, id: 'msg_1' });
     await rejects(webhooks.verify('not json', headers, SECRET), /body is not JSON/);
+  });
+});
+
+describe("event types (generated from the server's event schemas)", () => {
+  // The expectTypeOf lines are checked by the package's typecheck, which includes test/.
+  it('say what the server sends: keyHint may be null, data narrows by type', async () => {
+    expectTypeOf<KeyEventData['keyHint']>().toEqualTypeOf<string | null>();
+    expectTypeOf<LimitEventLimit['provider']>().toEqualTypeOf<KeyEventData['provider'] | null>();
+    expectTypeOf<'limit.warning' | 'limit.exceeded' | 'webhook.test'>().toExtend<WebhookEventType>();
+    const revoked: KeyRevokedEvent = {
+      ...EVENT,
+      type: 'key.revoked',
+      mode: 'live',
+      data: { ...EVENT.data, provider: 'openai', keyHint: null },
+    };
+    const body = JSON.stringify(revoked);
+    const event: WebhookEvent = await webhooks.verify(body, await webhooks.generateTestHeaders({ payload: body, secret: SECRET }), SECRET);
+    expect(event).toEqual(revoked);
+    if (event.type === 'limit.exceeded') expectTypeOf(event.data.requested).toEqualTypeOf<number>();
+    if (event.type === 'key.connected') expectTypeOf(event.data.by).toEqualTypeOf<'secret_key' | 'publishable_key' | 'connect_token'>();
   });
 });

@@ -1,10 +1,13 @@
 import { Flags } from '@oclif/core';
+import { EVENT_FILTERS, EVENT_TYPES } from '../generated/events.js';
 
-export const EVENT_TYPES = ['key.connected', 'key.revoked', 'key.disabled', 'key.validation_failed', 'key.models_changed', '*'] as const;
-export type EventFilter = (typeof EVENT_TYPES)[number];
+// The lists are generated from the server's OpenAPI document (scripts/gen-events.mjs).
+export { EVENT_TYPES };
+export type EventType = (typeof EVENT_TYPES)[number];
+export type EventFilter = (typeof EVENT_FILTERS)[number];
 
 export const eventsFlag = Flags.string({
-  description: 'Event type to send to the endpoint (repeatable); * is every key event',
-  options: [...EVENT_TYPES],
+  description: 'Event type to send to the endpoint (repeatable); * is every event type',
+  options: [...EVENT_FILTERS],
   multiple: true,
 });

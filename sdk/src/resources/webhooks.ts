@@ -1,130 +1,58 @@
 import { WebhookVerificationError, type WebhookVerificationErrorCode } from '../core/errors.js';
+import type { components, webhooks as WebhookOperations } from '../generated/openapi.js';
 import { hmacKey, hmacSign, hmacVerify } from '../internal/crypto.js';
 import { encodeUtf8, fromBase64, fromHex, toBase64, toHex } from '../internal/encoding.js';
 import type { Transport } from '../core/request.js';
 import { getHeader, type HeadersLike, isObject, uuid4 } from '../internal/utils.js';
-import type { Provider } from './keys.js';
 import { WebhookDeliveries, WebhookEndpoints } from './webhook-endpoints.js';
 
-/** Data carried by every key lifecycle event (never key material). */
-export interface KeyEventData {
-  provider: Provider;
-  refId: string;
-  /** Like `sk-...abcd`. */
-  keyHint: string;
-  [key: string]: unknown;
-}
+type Schema<N extends keyof components['schemas']> = components['schemas'][N];
+/**
+ * The body BYO POSTs for a `T` event: the OpenAPI document's `webhooks` entry, generated from
+ * the server's event schemas, so these types cannot drift from what is sent.
+ */
+type EventBody<T extends WebhookEventType> = WebhookOperations[T]['post']['requestBody']['content']['application/json'];
 
+/** Data carried by every key lifecycle event (never key material). `keyHint` is like `sk-...abcd`, or null. */
+export interface KeyEventData extends Schema<'KeyEventData'> {}
 /** `key.disabled` and `key.validation_failed` also say why. */
-export interface KeyEventDataWithReason extends KeyEventData {
-  /** Why the provider or an operator refused the key, e.g. `The provider rejected the key (HTTP 401).` */
-  reason: string;
-}
-
+export interface KeyEventDataWithReason extends Schema<'KeyEventDataWithReason'> {}
 /** `key.connected` also says whether the refId had a key before, and who connected this one. */
-export interface KeyConnectedEventData extends KeyEventData {
-  /** true when the refId already had a key (active, disabled or revoked) that this one replaced. */
-  replaced: boolean;
-  /**
-   * The credential that connected it: your `secret_key`, a `publishable_key` (browser, first
-   * connection of the refId only) or a publishable key with a `connect_token` from your backend.
-   */
-  by: 'secret_key' | 'publishable_key' | 'connect_token';
-}
-
+export interface KeyConnectedEventData extends Schema<'KeyConnectedEventData'> {}
 /** `key.validation_failed` from a scheduled check also says it was one, and how many refusals in a row. */
-export interface KeyValidationFailedEventData extends KeyEventDataWithReason {
-  /** `scheduled_check` when a scheduled check found the stored key refused; absent when a connect was refused. */
-  source?: 'scheduled_check';
-  /** Refusals in a row, this one included (scheduled checks only). */
-  consecutive?: number;
-}
-
+export interface KeyValidationFailedEventData extends Schema<'KeyValidationFailedEventData'> {}
 /** `key.models_changed`: the models the provider lists for the key changed since its last check. */
-export interface KeyModelsChangedEventData extends KeyEventData {
-  /** Model ids listed now and not before. */
-  added: string[];
-  /** Model ids listed before and not now. */
-  removed: string[];
-  /** How many models the key lists now (the whole list: `keys.get`'s `models`). */
-  count: number;
-}
-
+export interface KeyModelsChangedEventData extends Schema<'KeyModelsChangedEventData'> {}
 /** A spend limit, as `limit.*` events carry it (docs/spend-controls.md). */
-export interface LimitEventLimit {
-  metric: 'requests' | 'tokens' | 'cost_usd';
-  window: 'minute' | 'hour' | 'day' | 'month';
-  max: number;
-  /** Only calls to this provider count; null: every provider. */
-  provider: string | null;
-  warnAt: number;
-}
-
+export interface LimitEventLimit extends Schema<'LimitEventLimit'> {}
 /** Data of `limit.warning` and `limit.exceeded`. */
-export interface LimitEventData {
-  refId: string;
-  /** The provider of the call that crossed or hit the limit. */
-  provider: string;
-  /** Whose limit: the customer's own, the project default, or the key owner's cap. */
-  scope: 'customer' | 'default' | 'owner';
-  limit: LimitEventLimit;
-  /** Used in the window (before the refused call, for `limit.exceeded`). */
-  used?: number;
-  windowStart: string;
-  resetsAt: string;
-  at: string;
-  [key: string]: unknown;
-}
-
+export interface LimitEventData extends Schema<'LimitEventData'> {}
 /** `limit.exceeded` also says what the refused call would have used. */
-export interface LimitExceededEventData extends LimitEventData {
-  requested: number;
-}
-
+export interface LimitExceededEventData extends Schema<'LimitExceededEventData'> {}
 /** Data of a `webhook.test` event. */
-export interface WebhookTestEventData {
-  /** The endpoint that was tested (`we_...`). */
-  endpointId: string;
-  message: string;
-  [key: string]: unknown;
-}
-
-interface EventBase<T extends string, D> {
-  /** `evt_...`; the same on every retry of a delivery: dedupe on it. */
-  id: string;
-  type: T;
-  /** ISO 8601. */
-  createdAt: string;
-  mode: 'live' | 'test';
-  data: D;
-}
+export interface WebhookTestEventData extends Schema<'WebhookTestEventData'> {}
 
 /** A key was stored, or replaced. */
-export type KeyConnectedEvent = EventBase<'key.connected', KeyConnectedEventData>;
-export type KeyRevokedEvent = EventBase<'key.revoked', KeyEventData>;
+export type KeyConnectedEvent = EventBody<'key.connected'>;
+/** Your backend revoked the key. */
+export type KeyRevokedEvent = EventBody<'key.revoked'>;
 /** The provider rejected the stored key during a proxied call or at scheduled checks, or an operator disabled it. */
-export type KeyDisabledEvent = EventBase<'key.disabled', KeyEventDataWithReason>;
+export type KeyDisabledEvent = EventBody<'key.disabled'>;
 /** Validation on connect refused the key (it was not stored), or a scheduled check found the stored key refused. */
-export type KeyValidationFailedEvent = EventBase<'key.validation_failed', KeyValidationFailedEventData>;
+export type KeyValidationFailedEvent = EventBody<'key.validation_failed'>;
 /** The models the provider lists for the key changed. */
-export type KeyModelsChangedEvent = EventBase<'key.models_changed', KeyModelsChangedEventData>;
+export type KeyModelsChangedEvent = EventBody<'key.models_changed'>;
 /** A customer's use crossed `warnAt` of a limit (once per window). */
-export type LimitWarningEvent = EventBase<'limit.warning', LimitEventData>;
+export type LimitWarningEvent = EventBody<'limit.warning'>;
 /** A call was refused by a limit, the first time in its window. */
-export type LimitExceededEvent = EventBase<'limit.exceeded', LimitExceededEventData>;
+export type LimitExceededEvent = EventBody<'limit.exceeded'>;
 /** Sent by the endpoint's "test" action (without another `event` type). */
-export type WebhookTestEvent = EventBase<'webhook.test', WebhookTestEventData>;
+export type WebhookTestEvent = EventBody<'webhook.test'>;
 
-export type WebhookEvent =
-  | KeyConnectedEvent
-  | KeyRevokedEvent
-  | KeyDisabledEvent
-  | KeyValidationFailedEvent
-  | KeyModelsChangedEvent
-  | LimitWarningEvent
-  | LimitExceededEvent
-  | WebhookTestEvent;
-export type WebhookEventType = WebhookEvent['type'];
+/** Every event type BYO sends. */
+export type WebhookEventType = keyof WebhookOperations;
+/** Any event, by `type`: `verify` returns it. */
+export type WebhookEvent = EventBody<WebhookEventType>;
 
 export type WebhookPayload = string | Uint8Array | ArrayBuffer;
 

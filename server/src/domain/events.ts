@@ -1,38 +1,19 @@
 import type { Kysely } from 'kysely';
 import { randomId } from '../auth/api-key-format.js';
 import type { Database, Mode } from '../db/schema.js';
+import type { EventInput } from '../schemas/events.js';
 
-export const EVENT_TYPES = [
-  'key.connected',
-  'key.revoked',
-  'key.disabled',
-  'key.validation_failed',
-  'key.models_changed',
-  'limit.warning',
-  'limit.exceeded',
-  'webhook.test',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-export interface KeyEventData {
-  provider: string;
-  refId: string;
-  keyHint: string | null;
-  reason?: string;
-  [k: string]: unknown;
-}
+export type { EventData, EventInput, EventType } from '../schemas/events.js';
 
 /** The outbox channel the webhook dispatcher listens on, to wake up right after a commit. */
 export const EVENTS_CHANNEL = 'byo_events';
 
 /**
  * Writes an event to the outbox. Call it with the transaction that makes the change, so the
- * event exists if and only if the change committed.
+ * event exists if and only if the change committed. The data must be that of the type
+ * (schemas/events.ts), which is what endpoints receive.
  */
-export async function emitEvent(
-  trx: Kysely<Database>,
-  e: { projectId: string; mode: Mode; type: EventType; data: KeyEventData | Record<string, unknown> },
-): Promise<string> {
+export async function emitEvent(trx: Kysely<Database>, e: EventInput & { projectId: string; mode: Mode }): Promise<string> {
   const id = randomId('evt');
   await trx
     .insertInto('events')

@@ -1,13 +1,17 @@
 import { generateOpenApiDocument } from 'trpc-to-openapi';
 import { ERROR_STATUS } from '../errors.js';
 import type { AppRouter } from '../trpc/router.js';
+import { eventWebhooks } from './openapi-webhooks.js';
 
 export const API_VERSION = '0.1.0';
 
 type Doc = ReturnType<typeof generateOpenApiDocument>;
 
-/** The OpenAPI document, generated from the router: the source of the SDK's and connect client's types. */
-export function buildOpenApiDocument(router: AppRouter, baseUrl = '/v1') {
+/**
+ * The OpenAPI document, generated from the router and the event schemas (its `webhooks`): the
+ * source of the SDK's, the CLI's and the connect client's types.
+ */
+export function buildOpenApiDocument(router: AppRouter, baseUrl = '/v1'): Doc {
   const doc = generateOpenApiDocument(router, {
     title: 'BYO API',
     description:
@@ -16,7 +20,11 @@ export function buildOpenApiDocument(router: AppRouter, baseUrl = '/v1') {
     baseUrl,
     securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'A BYO API key or the admin token' } },
   });
-  return withErrorSchema(doc, declaredErrors(router));
+  const events = eventWebhooks();
+  const out = withErrorSchema(doc, declaredErrors(router));
+  Object.assign(out.components?.schemas ?? {}, events.schemas);
+  out.components = { ...out.components, parameters: events.parameters as never };
+  return { ...out, webhooks: events.webhooks as never };
 }
 
 /** The `errorResponses` each procedure's meta declares, by operation id (`keys.connect` → `keys-connect`). */

@@ -9,6 +9,7 @@ import { costOf, hasTokens, type TokenCounts } from '../pricing/cost.js';
 import { type PriceOverrides, resolvePrice } from '../pricing/resolve.js';
 import type { ModelPrice } from '../pricing/table.js';
 import type { LimitUse } from '../schemas/customers.js';
+import type { EventData, EventInput } from '../schemas/events.js';
 import type { LimitState, SpendLimit } from '../schemas/limits.js';
 import { estimateCall, type Estimate } from './estimate.js';
 import { DEFAULT_REF, parseLimits, projectSummary, readLimits, type Scope } from './store.js';
@@ -49,13 +50,15 @@ interface ProjectLimits {
   owners: Map<string, SpendLimit[] | null>;
 }
 
+export type LimitEvent = Extract<EventInput, { type: 'limit.warning' | 'limit.exceeded' }>;
+
 export interface LimitsDeps {
   db: Kysely<Database>;
   storage: Storage;
   store: CounterStore;
   prices: { overrides(projectId: string, mode: string): Promise<PriceOverrides> };
   /** Writes an event to the durable outbox (and wakes the dispatcher). */
-  emit(scope: Scope, type: 'limit.warning' | 'limit.exceeded', data: Record<string, unknown>): Promise<void>;
+  emit(scope: Scope, event: LimitEvent): Promise<void>;
   logger: { warn(obj: unknown, msg: string): void };
 }
 
@@ -152,7 +155,7 @@ export class Limits {
     if (r.refused > 0) {
       const c = charges[r.refused - 1] as Charge;
       const used = r.used[r.refused - 1] ?? 0;
-      if (r.firstRefusal) this.event(scope, 'limit.exceeded', eventData(ref, c, used, now, { requested: c.amount }));
+      if (r.firstRefusal) this.event(scope, { type: 'limit.exceeded', data: { ...eventData(ref, c, used, now), requested: c.amount } });
       throw exceeded(c, used, now);
     }
     return { ref, charges, estimate, price, body };
@@ -216,12 +219,14 @@ export class Limits {
     const now = this.now();
     warned.forEach((w, i) => {
       const c = charges[i];
-      if (w && c) this.event(scope, 'limit.warning', eventData(ref, c, used?.[i] ?? null, now, {}));
+      if (w && c) this.event(scope, { type: 'limit.warning', data: eventData(ref, c, used?.[i] ?? null, now) });
     });
   }
 
-  private event(scope: Scope, type: 'limit.warning' | 'limit.exceeded', data: Record<string, unknown>): void {
-    this.deps.emit(scope, type, data).catch((err: unknown) => this.deps.logger.warn({ err, type }, 'could not record a limit event'));
+  private event(scope: Scope, event: LimitEvent): void {
+    this.deps
+      .emit(scope, event)
+      .catch((err: unknown) => this.deps.logger.warn({ err, type: event.type }, 'could not record a limit event'));
   }
 
   /** `GET .../limits`: the limits in force for `refId` (null: the project default) with their live use. */
@@ -298,7 +303,8 @@ async function ownerLimits(db: Kysely<Database>, ref: LimitRef): Promise<SpendLi
   return parseLimits(row?.owner_limits);
 }
 
-function eventData(ref: LimitRef, c: Charge, used: number | null, now: number, extra: Record<string, unknown>): Record<string, unknown> {
+/** The data of a limit event (`limit.exceeded` adds `requested`). */
+function eventData(ref: LimitRef, c: Charge, used: number | null, now: number): EventData<'limit.warning'> {
   return {
     refId: ref.refId,
     provider: ref.provider,
@@ -308,7 +314,6 @@ function eventData(ref: LimitRef, c: Charge, used: number | null, now: number, e
     windowStart: new Date(c.start).toISOString(),
     resetsAt: new Date(c.end).toISOString(),
     at: new Date(now).toISOString(),
-    ...extra,
   };
 }
 

@@ -26,8 +26,8 @@ export function createLimits(opts: {
     store,
     prices: opts.prices,
     logger: opts.logger,
-    async emit(scope, type, data) {
-      await emitEvent(opts.db, { projectId: scope.projectId, mode: scope.mode, type, data });
+    async emit(scope, event) {
+      await emitEvent(opts.db, { projectId: scope.projectId, mode: scope.mode, ...event });
       opts.onEventsCommitted();
     },
   });

@@ -1,22 +1,16 @@
 import { z } from 'zod';
 import { CursorSchema, LimitSchema, ModeSchema, TimestampSchema } from './common.js';
+import { EVENT_TYPES, SUBSCRIBABLE_EVENT_TYPES } from './events.js';
 
-/** Event types an endpoint can subscribe to. `webhook.test` is only sent by the test command. */
-export const SUBSCRIBABLE_EVENT_TYPES = [
-  'key.connected',
-  'key.revoked',
-  'key.disabled',
-  'key.validation_failed',
-  'key.models_changed',
-  'limit.warning',
-  'limit.exceeded',
-] as const;
-export const WebhookEventTypeSchema = z.enum([...SUBSCRIBABLE_EVENT_TYPES, 'webhook.test']);
+export const WebhookEventTypeSchema = z.enum(EVENT_TYPES);
 export const EventFilterSchema = z
   .array(z.enum([...SUBSCRIBABLE_EVENT_TYPES, '*']))
   .min(1)
   .max(10)
-  .meta({ description: 'Event types to receive; `["*"]` (the default) is every key event.', example: ['key.disabled', 'key.revoked'] });
+  .meta({
+    description: 'Event types to receive; `["*"]` (the default) is every event type (all but `webhook.test`).',
+    example: ['key.disabled', 'key.revoked'],
+  });
 
 export const WebhookUrlSchema = z
   .string()
@@ -83,7 +77,7 @@ export const TestEndpointInputSchema = z.strictObject({
   id: EndpointIdSchema,
   event: WebhookEventTypeSchema.default('webhook.test').meta({
     description:
-      'The type of the sample event to send (default `webhook.test`). A key event carries sample data shaped like the real one (`refId: "ref_test"`, `keyHint: "sk-...test"`); nothing is stored or changed.',
+      'The type of the sample event to send (default `webhook.test`). Any other type carries sample data shaped like the real event (`refId: "ref_test"`; `keyHint: "sk-...test"` in key events); nothing is stored or changed.',
   }),
 });
 

@@ -2,10 +2,10 @@ import { sql } from 'kysely';
 import { randomId } from '../auth/api-key-format.js';
 import { type Actor, audit } from '../domain/audit.js';
 import { checkBaseUrl } from '../domain/base-url.js';
-import type { EventType } from '../domain/events.js';
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
 import type { Scope } from '../domain/scope.js';
 import { BYOError } from '../errors.js';
+import type { EventData, EventInput, EventType } from '../schemas/events.js';
 import type { Services } from '../services.js';
 import { claimDeliveries, leaseMsFor } from './claiming.js';
 import { attemptDelivery } from './deliveries.js';
@@ -162,44 +162,46 @@ export async function deleteEndpoint(services: Services, scope: Scope, who: Acto
 }
 
 /**
- * The `data` of the sample event `testEndpoint` sends: `webhook.test` names the endpoint; a key
- * event has exactly the fields the real event of that type carries (domain/provider-keys.ts,
- * domain/key-writes.ts), filled with sample values, so a receiver's handler can be exercised.
+ * The sample event `testEndpoint` sends: `webhook.test` names the endpoint; any other type has
+ * the data of the real event (schemas/events.ts, which types it), filled with sample values, so
+ * a receiver's handler can be exercised.
  */
-export function sampleEventData(type: EventType, endpointId: string): Record<string, unknown> {
-  const key = { provider: 'openai', refId: 'ref_test', keyHint: 'sk-...test' };
+export function sampleEvent(type: EventType, endpointId: string): EventInput {
+  const key = { provider: 'openai', refId: 'ref_test', keyHint: 'sk-...test' } as const;
   switch (type) {
     case 'webhook.test':
-      return { endpointId, message: 'A test event sent from BYO.' };
+      return { type, data: { endpointId, message: 'A test event sent from BYO.' } };
     case 'key.connected':
-      return { ...key, replaced: false, by: 'secret_key' };
+      return { type, data: { ...key, replaced: false, by: 'secret_key' } };
     case 'key.revoked':
-      return key;
+      return { type, data: key };
     case 'key.disabled':
-      return { ...key, reason: 'The provider rejected the key (HTTP 401) on a proxied call. (Sample event sent from BYO.)' };
+      return {
+        type,
+        data: { ...key, reason: 'The provider rejected the key (HTTP 401) on a proxied call. (Sample event sent from BYO.)' },
+      };
     case 'key.validation_failed':
-      return { ...key, reason: 'The provider rejected the key (HTTP 401). (Sample event sent from BYO.)' };
+      return { type, data: { ...key, reason: 'The provider rejected the key (HTTP 401). (Sample event sent from BYO.)' } };
     case 'key.models_changed':
-      return { ...key, added: ['gpt-4o'], removed: ['gpt-4'], count: 2 };
+      return { type, data: { ...key, added: ['gpt-4o'], removed: ['gpt-4'], count: 2 } };
     case 'limit.warning':
+      return { type, data: sampleLimitData(40.5) };
     case 'limit.exceeded':
-      return sampleLimitEvent(type);
+      return { type, data: { ...sampleLimitData(49.9), requested: 0.25 } };
   }
 }
 
 /** A limit event's data as limits/engine.ts writes it (eventData), with sample values. */
-function sampleLimitEvent(type: 'limit.warning' | 'limit.exceeded'): Record<string, unknown> {
-  const windowStart = new Date(Date.UTC(2026, 0, 1));
+function sampleLimitData(used: number): EventData<'limit.warning'> {
   return {
     refId: 'ref_test',
     provider: 'openai',
     scope: 'customer',
     limit: { metric: 'cost_usd', window: 'month', max: 50, provider: null, warnAt: 0.8 },
-    used: type === 'limit.warning' ? 40.5 : 49.9,
-    windowStart: windowStart.toISOString(),
+    used,
+    windowStart: new Date(Date.UTC(2026, 0, 1)).toISOString(),
     resetsAt: new Date(Date.UTC(2026, 1, 1)).toISOString(),
     at: new Date().toISOString(),
-    ...(type === 'limit.exceeded' ? { requested: 0.25 } : {}),
   };
 }
 
@@ -222,7 +224,7 @@ export async function testEndpoint(services: Services, scope: Scope, who: Actor,
         project_id: scope.project.id,
         mode: scope.mode,
         type,
-        data: JSON.stringify(sampleEventData(type, ep.id)),
+        data: JSON.stringify(sampleEvent(type, ep.id).data),
         fanned_out_at: sql`now()`,
       })
       .execute();

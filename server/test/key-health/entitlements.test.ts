@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MockReply } from '../helpers/mock-upstream.js';
 import type { TestProject, TestServer } from '../helpers/server.js';
 import { eventually } from '../proxy/support.js';
-import type { Receiver } from '../webhooks/receiver.js';
+import { expectEventSchema, type Received, type Receiver } from '../webhooks/receiver.js';
 import { type KeyHealthEnv, probedKey, startKeyHealthEnv } from './support.js';
 
 /**
@@ -88,6 +88,7 @@ describe('entitlements', () => {
       'key.models_changed',
     );
     const event = receiver.received.find((r) => r.body.data.refId === 'models_change');
+    expectEventSchema(event as Received);
     expect(event?.body.data).toEqual({
       provider: 'openai',
       refId: 'models_change',

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gate, type MockReply } from '../helpers/mock-upstream.js';
 import type { TestProject, TestServer } from '../helpers/server.js';
 import { eventually } from '../proxy/support.js';
-import type { Receiver } from '../webhooks/receiver.js';
+import { expectEventSchema, type Receiver } from '../webhooks/receiver.js';
 import { type KeyHealthEnv, probedKey, startKeyHealthEnv } from './support.js';
 
 /**
@@ -56,7 +56,10 @@ const view = async (refId: string) => (await server.request('GET', `/v1/keys/ope
 const eventsFor = (refId: string) =>
   receiver.received
     .filter((r) => r.body.data.refId === refId && (r.body.type === 'key.validation_failed' || r.body.type === 'key.disabled'))
-    .map((r) => r.body);
+    .map((r) => {
+      expectEventSchema(r);
+      return r.body;
+    });
 /** validation_failed by its count, key.disabled after the one that caused it. */
 const order = (e: { type: string; data: Record<string, unknown> }) => (e.type === 'key.disabled' ? 1000 : Number(e.data.consecutive));
 const probedTimes = (key: string) => probes.get(key)?.length ?? 0;

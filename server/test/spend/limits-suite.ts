@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProxyEnv, startProxyEnv } from '../proxy/support.js';
-import { Receiver } from '../webhooks/receiver.js';
+import { expectEventSchema, Receiver } from '../webhooks/receiver.js';
 
 /**
  * Spend limits through the public surfaces: REST for the limits, the proxy with
@@ -172,6 +172,7 @@ export function limitsSuite(name: string, env: () => Record<string, string>) {
       await new Promise((r) => setTimeout(r, 500));
       const events = receiver.received.filter((r) => r.body.data.refId === 'evt');
       expect(events.map((r) => r.body.type).sort()).toEqual(['limit.exceeded', 'limit.warning']);
+      for (const e of events) expectEventSchema(e);
       const warning = events.find((r) => r.body.type === 'limit.warning');
       expect(warning?.body.data).toMatchObject({
         refId: 'evt',

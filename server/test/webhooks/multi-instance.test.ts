@@ -55,7 +55,7 @@ describe.runIf(usingPostgres)('several instances, one database', () => {
             projectId: p.id,
             mode: 'test',
             type: 'key.connected',
-            data: { provider: 'openai', refId: `cust_${j}`, keyHint: 'sk-...alid' },
+            data: { provider: 'openai', refId: `cust_${j}`, keyHint: 'sk-...alid', replaced: false, by: 'secret_key' },
           });
         }
       });

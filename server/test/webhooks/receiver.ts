@@ -2,6 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { expect } from 'vitest';
+import { WebhookEventSchema } from '../../src/schemas/events.js';
 
 /** One request as the receiver saw it: the raw body bytes, exactly as they arrived. */
 export interface Received {
@@ -99,6 +101,17 @@ export function verifyWithNodeSnippet(secret: string, rawBody: Buffer, signature
 /** Standard Webhooks reference library; returns the parsed payload or throws. */
 export function verifyWithStandardWebhooks(secret: string, r: Pick<Received, 'rawBody' | 'headers'>): unknown {
   return new Webhook(secret).verify(r.rawBody.toString('utf8'), r.headers as Record<string, string>);
+}
+
+/**
+ * A delivered body against its event's schema (src/schemas/events.ts, what the OpenAPI document
+ * and the SDK say): valid, and no field the schema lacks (zod drops unknown keys, so the parse
+ * would differ from the body).
+ */
+export function expectEventSchema(r: Pick<Received, 'body'>): void {
+  const parsed = WebhookEventSchema.safeParse(r.body);
+  expect(parsed.error?.issues ?? [], `${r.body.type}: ${JSON.stringify(r.body)}`).toEqual([]);
+  expect(parsed.data, r.body.type).toStrictEqual(r.body);
 }
 
 export function bothValid(secret: string, r: Received): boolean {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
-import { bothValid, Receiver, type Received } from './receiver.js';
+import { EVENT_TYPES } from '../../src/schemas/events.js';
+import { bothValid, expectEventSchema, Receiver, type Received } from './receiver.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -78,10 +79,25 @@ describe('webhook test with an event type', () => {
       for (const [k, v] of Object.entries(real[type]?.body.data ?? {})) expect(typeof sample.body.data[k], `${type} ${k}`).toBe(typeof v);
       expect(bothValid(ep.secret, sample)).toBe(true);
       expect(sample.headers['webhook-id']).toBe(sample.body.id);
+      expectEventSchema(real[type] as Received);
+      expectEventSchema(sample);
     }
     // Samples change nothing: no key was stored for ref_test.
     const key = await server.request('GET', '/v1/keys/openai/ref_test', { key: p.skTest });
     expect(key.status).toBe(404);
+  });
+
+  it('sends a sample of every event type, each valid against its event schema', async () => {
+    const p = await server.createProject();
+    const path = `/all-${p.id}`;
+    const ep = await endpoint(p, path);
+    for (const type of EVENT_TYPES) {
+      const res = await testEvent(p, ep.id, { event: type });
+      expect(res.body, type).toMatchObject({ success: true, delivery: { eventType: type } });
+    }
+    const got = at(path);
+    expect(got.map((r) => r.body.type)).toEqual([...EVENT_TYPES]);
+    for (const r of got) expectEventSchema(r);
   });
 
   it('defaults to webhook.test (no body, or an empty one) and ignores the endpoint filter', async () => {

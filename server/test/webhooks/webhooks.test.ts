@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 vi.setConfig({ testTimeout: 60_000 });
 import { createEndpoint } from '../../src/webhooks/endpoints.js';
 import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
-import { bothValid, Receiver, type Received, verifyWithNodeSnippet, verifyWithStandardWebhooks } from './receiver.js';
+import { bothValid, expectEventSchema, Receiver, type Received, verifyWithNodeSnippet, verifyWithStandardWebhooks } from './receiver.js';
 
 let server: TestServer;
 const receiver = new Receiver();
@@ -132,6 +132,7 @@ describe('key events, each from its real cause, with both signatures valid', () 
     ] as Received[];
     for (const d of [c, r] as Received[]) {
       expect(bothValid(secret, d)).toBe(true);
+      expectEventSchema(d);
       expect(d.body).toMatchObject({ mode: 'test', data: { provider: 'openai', refId: 'cust_a', keyHint: 'sk-...alid' } });
       expect(d.body.id).toMatch(/^evt_/);
       expect(d.headers['webhook-id']).toBe(d.body.id);
@@ -156,6 +157,7 @@ describe('key events, each from its real cause, with both signatures valid', () 
     await receiver.waitFor(() => at(path).some((r) => r.body.type === 'key.validation_failed'), 20_000, 'key.validation_failed');
     const d = at(path).find((r) => r.body.type === 'key.validation_failed') as Received;
     expect(bothValid(secret, d)).toBe(true);
+    expectEventSchema(d);
     expect(d.body.data).toMatchObject({ provider: 'openai', refId: 'cust_v', keyHint: 'sk-...alid' });
     // Thin payload: metadata and a reason, never key material.
     expect(Object.keys(d.body.data).sort()).toEqual(['keyHint', 'provider', 'reason', 'refId']);
@@ -169,6 +171,7 @@ describe('key events, each from its real cause, with both signatures valid', () 
     await receiver.waitFor(() => at(path).some((r) => r.body.type === 'key.disabled'), 20_000, 'key.disabled');
     const d = at(path).find((r) => r.body.type === 'key.disabled') as Received;
     expect(bothValid(secret, d)).toBe(true);
+    expectEventSchema(d);
     expect(d.body.data).toMatchObject({ provider: 'openai', refId: 'cust_d' });
     expect(typeof d.body.data.reason).toBe('string');
   });
@@ -207,6 +210,7 @@ describe('key events, each from its real cause, with both signatures valid', () 
     }
     const d = at(path).find((r) => r.body.type === 'key.disabled') as Received;
     expect(bothValid(secret, d)).toBe(true);
+    expectEventSchema(d);
     expect(d.body.data).toMatchObject({ provider: 'openai', refId: 'cust_p', keyHint: 'sk-proj-...0000' });
     expect(String(d.body.data.reason)).toMatch(/401/);
     expect(d.rawBody.toString()).not.toContain('deleted-at-the-provider');
@@ -435,6 +439,7 @@ describe('test event', () => {
     expect(got).toHaveLength(1);
     expect(got[0]?.body).toMatchObject({ id: res.body.eventId, type: 'webhook.test', mode: 'test', data: { endpointId: endpoint.id } });
     expect(bothValid(secret, got[0] as Received)).toBe(true);
+    expectEventSchema(got[0] as Received);
     expect(res.text).not.toContain('whsec_');
   });
 

@@ -594,7 +594,496 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "key.connected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * key.connected event
+         * @description A key was stored, or replaced. POSTed to each enabled endpoint subscribed to it, signed with the endpoint's secret.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (Standard Webhooks): the same on every retry and redelivery. */
+                    "webhook-id": components["parameters"]["WebhookId"];
+                    /** @description Unix time in seconds of this attempt (Standard Webhooks); refuse one too far from now. */
+                    "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                    /** @description Space-separated `v1,<base64>` HMAC-SHA256 signatures of `<webhook-id>.<webhook-timestamp>.<body>` (Standard Webhooks), one per secret during a rotation. */
+                    "webhook-signature": components["parameters"]["WebhookSignature"];
+                    /** @description The event id, as `webhook-id`. */
+                    "x-byo-event-id": components["parameters"]["ByoEventId"];
+                    /** @description As `webhook-timestamp`. */
+                    "x-byo-timestamp": components["parameters"]["ByoTimestamp"];
+                    /** @description Lowercase hex HMAC-SHA256 of the raw body keyed with the secret string. It covers no timestamp: prefer `webhook-signature`. */
+                    "x-byo-signature": components["parameters"]["ByoSignature"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["KeyConnectedEvent"];
+                };
+            };
+            responses: {
+                /** @description Gone: the endpoint is disabled at once. Any other answer, or none, is retried. */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Delivered. Answer within the timeout (10 s by default) and do slow work afterwards. */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "key.revoked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * key.revoked event
+         * @description Your backend revoked the key (its material is destroyed). POSTed to each enabled endpoint subscribed to it, signed with the endpoint's secret.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (Standard Webhooks): the same on every retry and redelivery. */
+                    "webhook-id": components["parameters"]["WebhookId"];
+                    /** @description Unix time in seconds of this attempt (Standard Webhooks); refuse one too far from now. */
+                    "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                    /** @description Space-separated `v1,<base64>` HMAC-SHA256 signatures of `<webhook-id>.<webhook-timestamp>.<body>` (Standard Webhooks), one per secret during a rotation. */
+                    "webhook-signature": components["parameters"]["WebhookSignature"];
+                    /** @description The event id, as `webhook-id`. */
+                    "x-byo-event-id": components["parameters"]["ByoEventId"];
+                    /** @description As `webhook-timestamp`. */
+                    "x-byo-timestamp": components["parameters"]["ByoTimestamp"];
+                    /** @description Lowercase hex HMAC-SHA256 of the raw body keyed with the secret string. It covers no timestamp: prefer `webhook-signature`. */
+                    "x-byo-signature": components["parameters"]["ByoSignature"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["KeyRevokedEvent"];
+                };
+            };
+            responses: {
+                /** @description Gone: the endpoint is disabled at once. Any other answer, or none, is retried. */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Delivered. Answer within the timeout (10 s by default) and do slow work afterwards. */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "key.disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * key.disabled event
+         * @description The provider rejected the stored key during a proxied call or at scheduled checks, or an operator disabled it. Sent once per disable. POSTed to each enabled endpoint subscribed to it, signed with the endpoint's secret.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (Standard Webhooks): the same on every retry and redelivery. */
+                    "webhook-id": components["parameters"]["WebhookId"];
+                    /** @description Unix time in seconds of this attempt (Standard Webhooks); refuse one too far from now. */
+                    "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                    /** @description Space-separated `v1,<base64>` HMAC-SHA256 signatures of `<webhook-id>.<webhook-timestamp>.<body>` (Standard Webhooks), one per secret during a rotation. */
+                    "webhook-signature": components["parameters"]["WebhookSignature"];
+                    /** @description The event id, as `webhook-id`. */
+                    "x-byo-event-id": components["parameters"]["ByoEventId"];
+                    /** @description As `webhook-timestamp`. */
+                    "x-byo-timestamp": components["parameters"]["ByoTimestamp"];
+                    /** @description Lowercase hex HMAC-SHA256 of the raw body keyed with the secret string. It covers no timestamp: prefer `webhook-signature`. */
+                    "x-byo-signature": components["parameters"]["ByoSignature"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["KeyDisabledEvent"];
+                };
+            };
+            responses: {
+                /** @description Gone: the endpoint is disabled at once. Any other answer, or none, is retried. */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Delivered. Answer within the timeout (10 s by default) and do slow work afterwards. */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "key.validation_failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * key.validation_failed event
+         * @description Validation on connect refused the key (it was not stored), or a scheduled check found the stored key refused. POSTed to each enabled endpoint subscribed to it, signed with the endpoint's secret.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (Standard Webhooks): the same on every retry and redelivery. */
+                    "webhook-id": components["parameters"]["WebhookId"];
+                    /** @description Unix time in seconds of this attempt (Standard Webhooks); refuse one too far from now. */
+                    "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                    /** @description Space-separated `v1,<base64>` HMAC-SHA256 signatures of `<webhook-id>.<webhook-timestamp>.<body>` (Standard Webhooks), one per secret during a rotation. */
+                    "webhook-signature": components["parameters"]["WebhookSignature"];
+                    /** @description The event id, as `webhook-id`. */
+                    "x-byo-event-id": components["parameters"]["ByoEventId"];
+                    /** @description As `webhook-timestamp`. */
+                    "x-byo-timestamp": components["parameters"]["ByoTimestamp"];
+                    /** @description Lowercase hex HMAC-SHA256 of the raw body keyed with the secret string. It covers no timestamp: prefer `webhook-signature`. */
+                    "x-byo-signature": components["parameters"]["ByoSignature"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["KeyValidationFailedEvent"];
+                };
+            };
+            responses: {
+                /** @description Gone: the endpoint is disabled at once. Any other answer, or none, is retried. */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Delivered. Answer within the timeout (10 s by default) and do slow work afterwards. */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "key.models_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * key.models_changed event
+         * @description The models the provider lists for the key changed. POSTed to each enabled endpoint subscribed to it, signed with the endpoint's secret.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (Standard Webhooks): the same on every retry and redelivery. */
+                    "webhook-id": components["parameters"]["WebhookId"];
+                    /** @description Unix time in seconds of this attempt (Standard Webhooks); refuse one too far from now. */
+                    "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                    /** @description Space-separated `v1,<base64>` HMAC-SHA256 signatures of `<webhook-id>.<webhook-timestamp>.<body>` (Standard Webhooks), one per secret during a rotation. */
+                    "webhook-signature": components["parameters"]["WebhookSignature"];
+                    /** @description The event id, as `webhook-id`. */
+                    "x-byo-event-id": components["parameters"]["ByoEventId"];
+                    /** @description As `webhook-timestamp`. */
+                    "x-byo-timestamp": components["parameters"]["ByoTimestamp"];
+                    /** @description Lowercase hex HMAC-SHA256 of the raw body keyed with the secret string. It covers no timestamp: prefer `webhook-signature`. */
+                    "x-byo-signature": components["parameters"]["ByoSignature"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["KeyModelsChangedEvent"];
+                };
+            };
+            responses: {
+                /** @description Gone: the endpoint is disabled at once. Any other answer, or none, is retried. */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Delivered. Answer within the timeout (10 s by default) and do slow work afterwards. */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "limit.warning": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * limit.warning event
+         * @description A customer's use crossed `warnAt` of a limit (once per window). POSTed to each enabled endpoint subscribed to it, signed with the endpoint's secret.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (Standard Webhooks): the same on every retry and redelivery. */
+                    "webhook-id": components["parameters"]["WebhookId"];
+                    /** @description Unix time in seconds of this attempt (Standard Webhooks); refuse one too far from now. */
+                    "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                    /** @description Space-separated `v1,<base64>` HMAC-SHA256 signatures of `<webhook-id>.<webhook-timestamp>.<body>` (Standard Webhooks), one per secret during a rotation. */
+                    "webhook-signature": components["parameters"]["WebhookSignature"];
+                    /** @description The event id, as `webhook-id`. */
+                    "x-byo-event-id": components["parameters"]["ByoEventId"];
+                    /** @description As `webhook-timestamp`. */
+                    "x-byo-timestamp": components["parameters"]["ByoTimestamp"];
+                    /** @description Lowercase hex HMAC-SHA256 of the raw body keyed with the secret string. It covers no timestamp: prefer `webhook-signature`. */
+                    "x-byo-signature": components["parameters"]["ByoSignature"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["LimitWarningEvent"];
+                };
+            };
+            responses: {
+                /** @description Gone: the endpoint is disabled at once. Any other answer, or none, is retried. */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Delivered. Answer within the timeout (10 s by default) and do slow work afterwards. */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "limit.exceeded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * limit.exceeded event
+         * @description A call was refused by a limit, the first time in its window. POSTed to each enabled endpoint subscribed to it, signed with the endpoint's secret.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (Standard Webhooks): the same on every retry and redelivery. */
+                    "webhook-id": components["parameters"]["WebhookId"];
+                    /** @description Unix time in seconds of this attempt (Standard Webhooks); refuse one too far from now. */
+                    "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                    /** @description Space-separated `v1,<base64>` HMAC-SHA256 signatures of `<webhook-id>.<webhook-timestamp>.<body>` (Standard Webhooks), one per secret during a rotation. */
+                    "webhook-signature": components["parameters"]["WebhookSignature"];
+                    /** @description The event id, as `webhook-id`. */
+                    "x-byo-event-id": components["parameters"]["ByoEventId"];
+                    /** @description As `webhook-timestamp`. */
+                    "x-byo-timestamp": components["parameters"]["ByoTimestamp"];
+                    /** @description Lowercase hex HMAC-SHA256 of the raw body keyed with the secret string. It covers no timestamp: prefer `webhook-signature`. */
+                    "x-byo-signature": components["parameters"]["ByoSignature"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["LimitExceededEvent"];
+                };
+            };
+            responses: {
+                /** @description Gone: the endpoint is disabled at once. Any other answer, or none, is retried. */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Delivered. Answer within the timeout (10 s by default) and do slow work afterwards. */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook.test event
+         * @description Sent by the endpoint's "test" action (without another `event` type); only to that endpoint. POSTed to each enabled endpoint subscribed to it, signed with the endpoint's secret.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (Standard Webhooks): the same on every retry and redelivery. */
+                    "webhook-id": components["parameters"]["WebhookId"];
+                    /** @description Unix time in seconds of this attempt (Standard Webhooks); refuse one too far from now. */
+                    "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                    /** @description Space-separated `v1,<base64>` HMAC-SHA256 signatures of `<webhook-id>.<webhook-timestamp>.<body>` (Standard Webhooks), one per secret during a rotation. */
+                    "webhook-signature": components["parameters"]["WebhookSignature"];
+                    /** @description The event id, as `webhook-id`. */
+                    "x-byo-event-id": components["parameters"]["ByoEventId"];
+                    /** @description As `webhook-timestamp`. */
+                    "x-byo-timestamp": components["parameters"]["ByoTimestamp"];
+                    /** @description Lowercase hex HMAC-SHA256 of the raw body keyed with the secret string. It covers no timestamp: prefer `webhook-signature`. */
+                    "x-byo-signature": components["parameters"]["ByoSignature"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["WebhookTestEvent"];
+                };
+            };
+            responses: {
+                /** @description Gone: the endpoint is disabled at once. Any other answer, or none, is retried. */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Delivered. Answer within the timeout (10 s by default) and do slow work afterwards. */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** @description Every error has this body. Branch on `code`; show `message`; quote `requestId` when asking for support. */
@@ -622,9 +1111,428 @@ export interface components {
                 message: string;
             }[];
         };
+        /** @description The body of every webhook delivery. */
+        WebhookEvent: components["schemas"]["KeyConnectedEvent"] | components["schemas"]["KeyRevokedEvent"] | components["schemas"]["KeyDisabledEvent"] | components["schemas"]["KeyValidationFailedEvent"] | components["schemas"]["KeyModelsChangedEvent"] | components["schemas"]["LimitWarningEvent"] | components["schemas"]["LimitExceededEvent"] | components["schemas"]["WebhookTestEvent"];
+        /** @description A key was stored, or replaced. */
+        KeyConnectedEvent: {
+            /**
+             * @description The event id (`evt_...`), also the `webhook-id` header: the same on every retry and redelivery, so dedupe on it.
+             * @example evt_3pijvS5OtCrloFXLRE20TZ
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "key.connected";
+            /**
+             * @description When the event happened; events may arrive out of order.
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Endpoints receive the events of their own mode only.
+             * @enum {string}
+             */
+            mode: "live" | "test";
+            data: components["schemas"]["KeyConnectedEventData"];
+        };
+        /** @description `key.connected` also says whether the refId had a key before, and who connected this one. */
+        KeyConnectedEventData: {
+            /**
+             * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+             * @enum {string}
+             */
+            provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+            /**
+             * @description Your id of the customer (`refId` of the key).
+             * @example customer_123
+             */
+            refId: string;
+            /**
+             * @description The first and last characters of the key, like `sk-...abcd` (never key material); null for a key stored without one.
+             * @example sk-...abcd
+             */
+            keyHint: string | null;
+            /** @description true when the refId already had a key (active, disabled or revoked) that this one replaced. */
+            replaced: boolean;
+            /**
+             * @description The credential that connected it: your `secret_key`, a `publishable_key` (browser, first connection of the refId only) or a publishable key with a `connect_token` from your backend.
+             * @enum {string}
+             */
+            by: "secret_key" | "publishable_key" | "connect_token";
+        };
+        /** @description Your backend revoked the key (its material is destroyed). */
+        KeyRevokedEvent: {
+            /**
+             * @description The event id (`evt_...`), also the `webhook-id` header: the same on every retry and redelivery, so dedupe on it.
+             * @example evt_3pijvS5OtCrloFXLRE20TZ
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "key.revoked";
+            /**
+             * @description When the event happened; events may arrive out of order.
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Endpoints receive the events of their own mode only.
+             * @enum {string}
+             */
+            mode: "live" | "test";
+            data: components["schemas"]["KeyEventData"];
+        };
+        /** @description Data carried by every key lifecycle event. */
+        KeyEventData: {
+            /**
+             * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+             * @enum {string}
+             */
+            provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+            /**
+             * @description Your id of the customer (`refId` of the key).
+             * @example customer_123
+             */
+            refId: string;
+            /**
+             * @description The first and last characters of the key, like `sk-...abcd` (never key material); null for a key stored without one.
+             * @example sk-...abcd
+             */
+            keyHint: string | null;
+        };
+        /** @description The provider rejected the stored key during a proxied call or at scheduled checks, or an operator disabled it. Sent once per disable. */
+        KeyDisabledEvent: {
+            /**
+             * @description The event id (`evt_...`), also the `webhook-id` header: the same on every retry and redelivery, so dedupe on it.
+             * @example evt_3pijvS5OtCrloFXLRE20TZ
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "key.disabled";
+            /**
+             * @description When the event happened; events may arrive out of order.
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Endpoints receive the events of their own mode only.
+             * @enum {string}
+             */
+            mode: "live" | "test";
+            data: components["schemas"]["KeyEventDataWithReason"];
+        };
+        /** @description `key.disabled` and `key.validation_failed` also say why. */
+        KeyEventDataWithReason: {
+            /**
+             * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+             * @enum {string}
+             */
+            provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+            /**
+             * @description Your id of the customer (`refId` of the key).
+             * @example customer_123
+             */
+            refId: string;
+            /**
+             * @description The first and last characters of the key, like `sk-...abcd` (never key material); null for a key stored without one.
+             * @example sk-...abcd
+             */
+            keyHint: string | null;
+            /**
+             * @description Why the provider or an operator refused the key.
+             * @example The provider rejected the key (HTTP 401).
+             */
+            reason: string;
+        };
+        /** @description Validation on connect refused the key (it was not stored), or a scheduled check found the stored key refused. */
+        KeyValidationFailedEvent: {
+            /**
+             * @description The event id (`evt_...`), also the `webhook-id` header: the same on every retry and redelivery, so dedupe on it.
+             * @example evt_3pijvS5OtCrloFXLRE20TZ
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "key.validation_failed";
+            /**
+             * @description When the event happened; events may arrive out of order.
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Endpoints receive the events of their own mode only.
+             * @enum {string}
+             */
+            mode: "live" | "test";
+            data: components["schemas"]["KeyValidationFailedEventData"];
+        };
+        /** @description `key.validation_failed` from a scheduled check also says it was one, and how many refusals in a row. */
+        KeyValidationFailedEventData: {
+            /**
+             * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+             * @enum {string}
+             */
+            provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+            /**
+             * @description Your id of the customer (`refId` of the key).
+             * @example customer_123
+             */
+            refId: string;
+            /**
+             * @description The first and last characters of the key, like `sk-...abcd` (never key material); null for a key stored without one.
+             * @example sk-...abcd
+             */
+            keyHint: string | null;
+            /**
+             * @description Why the provider or an operator refused the key.
+             * @example The provider rejected the key (HTTP 401).
+             */
+            reason: string;
+            /**
+             * @description `scheduled_check` when a scheduled check found the stored key refused; absent when a connect was refused.
+             * @constant
+             */
+            source?: "scheduled_check";
+            /** @description Refusals in a row, this one included (scheduled checks only). */
+            consecutive?: number;
+        };
+        /** @description The models the provider lists for the key changed. */
+        KeyModelsChangedEvent: {
+            /**
+             * @description The event id (`evt_...`), also the `webhook-id` header: the same on every retry and redelivery, so dedupe on it.
+             * @example evt_3pijvS5OtCrloFXLRE20TZ
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "key.models_changed";
+            /**
+             * @description When the event happened; events may arrive out of order.
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Endpoints receive the events of their own mode only.
+             * @enum {string}
+             */
+            mode: "live" | "test";
+            data: components["schemas"]["KeyModelsChangedEventData"];
+        };
+        /** @description `key.models_changed`: the models the provider lists for the key changed since its last check. */
+        KeyModelsChangedEventData: {
+            /**
+             * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+             * @enum {string}
+             */
+            provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+            /**
+             * @description Your id of the customer (`refId` of the key).
+             * @example customer_123
+             */
+            refId: string;
+            /**
+             * @description The first and last characters of the key, like `sk-...abcd` (never key material); null for a key stored without one.
+             * @example sk-...abcd
+             */
+            keyHint: string | null;
+            /** @description Model ids listed now and not before. */
+            added: string[];
+            /** @description Model ids listed before and not now. */
+            removed: string[];
+            /** @description How many models the key lists now (the whole list: the key's `models`). */
+            count: number;
+        };
+        /** @description A customer's use crossed `warnAt` of a limit (once per window). */
+        LimitWarningEvent: {
+            /**
+             * @description The event id (`evt_...`), also the `webhook-id` header: the same on every retry and redelivery, so dedupe on it.
+             * @example evt_3pijvS5OtCrloFXLRE20TZ
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "limit.warning";
+            /**
+             * @description When the event happened; events may arrive out of order.
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Endpoints receive the events of their own mode only.
+             * @enum {string}
+             */
+            mode: "live" | "test";
+            data: components["schemas"]["LimitEventData"];
+        };
+        /** @description Data of `limit.warning` and `limit.exceeded`. */
+        LimitEventData: {
+            /**
+             * @description Your id of the customer (`refId` of the key).
+             * @example customer_123
+             */
+            refId: string;
+            /**
+             * @description The provider of the call that crossed or hit the limit.
+             * @enum {string}
+             */
+            provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+            /**
+             * @description Whose limit: the customer's own, the project default, or the key owner's cap.
+             * @enum {string}
+             */
+            scope: "customer" | "default" | "owner";
+            limit: components["schemas"]["LimitEventLimit"];
+            /** @description Used in the window (before the refused call, for `limit.exceeded`). */
+            used?: number;
+            /**
+             * @description ISO 8601 timestamp
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            windowStart: string;
+            /**
+             * @description ISO 8601 timestamp
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            resetsAt: string;
+            /**
+             * @description ISO 8601 timestamp
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            at: string;
+        };
+        /** @description A spend limit, as `limit.*` events carry it. */
+        LimitEventLimit: {
+            /** @enum {string} */
+            metric: "requests" | "tokens" | "cost_usd";
+            /** @enum {string} */
+            window: "minute" | "hour" | "day" | "month";
+            max: number;
+            /** @description Only calls to this provider count; null: every provider. */
+            provider: ("openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity") | null;
+            /** @description Fraction of `max` at which `limit.warning` is sent. */
+            warnAt: number;
+        };
+        /** @description A call was refused by a limit, the first time in its window. */
+        LimitExceededEvent: {
+            /**
+             * @description The event id (`evt_...`), also the `webhook-id` header: the same on every retry and redelivery, so dedupe on it.
+             * @example evt_3pijvS5OtCrloFXLRE20TZ
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "limit.exceeded";
+            /**
+             * @description When the event happened; events may arrive out of order.
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Endpoints receive the events of their own mode only.
+             * @enum {string}
+             */
+            mode: "live" | "test";
+            data: components["schemas"]["LimitExceededEventData"];
+        };
+        /** @description `limit.exceeded` also says what the refused call would have used. */
+        LimitExceededEventData: {
+            /**
+             * @description Your id of the customer (`refId` of the key).
+             * @example customer_123
+             */
+            refId: string;
+            /**
+             * @description The provider of the call that crossed or hit the limit.
+             * @enum {string}
+             */
+            provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+            /**
+             * @description Whose limit: the customer's own, the project default, or the key owner's cap.
+             * @enum {string}
+             */
+            scope: "customer" | "default" | "owner";
+            limit: components["schemas"]["LimitEventLimit"];
+            /** @description Used in the window (before the refused call, for `limit.exceeded`). */
+            used?: number;
+            /**
+             * @description ISO 8601 timestamp
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            windowStart: string;
+            /**
+             * @description ISO 8601 timestamp
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            resetsAt: string;
+            /**
+             * @description ISO 8601 timestamp
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            at: string;
+            /** @description What the refused call would have used. */
+            requested: number;
+        };
+        /** @description Sent by the endpoint's "test" action (without another `event` type); only to that endpoint. */
+        WebhookTestEvent: {
+            /**
+             * @description The event id (`evt_...`), also the `webhook-id` header: the same on every retry and redelivery, so dedupe on it.
+             * @example evt_3pijvS5OtCrloFXLRE20TZ
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "webhook.test";
+            /**
+             * @description When the event happened; events may arrive out of order.
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Endpoints receive the events of their own mode only.
+             * @enum {string}
+             */
+            mode: "live" | "test";
+            data: components["schemas"]["WebhookTestEventData"];
+        };
+        /** @description Data of a `webhook.test` event. */
+        WebhookTestEventData: {
+            /** @description The endpoint that was tested (`we_...`). */
+            endpointId: string;
+            message: string;
+        };
     };
     responses: never;
-    parameters: never;
+    parameters: {
+        /** @description The event id (Standard Webhooks): the same on every retry and redelivery. */
+        WebhookId: string;
+        /** @description Unix time in seconds of this attempt (Standard Webhooks); refuse one too far from now. */
+        WebhookTimestamp: string;
+        /** @description Space-separated `v1,<base64>` HMAC-SHA256 signatures of `<webhook-id>.<webhook-timestamp>.<body>` (Standard Webhooks), one per secret during a rotation. */
+        WebhookSignature: string;
+        /** @description The event id, as `webhook-id`. */
+        ByoEventId: string;
+        /** @description As `webhook-timestamp`. */
+        ByoTimestamp: string;
+        /** @description Lowercase hex HMAC-SHA256 of the raw body keyed with the secret string. It covers no timestamp: prefer `webhook-signature`. */
+        ByoSignature: string;
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;
@@ -3600,7 +4508,7 @@ export interface operations {
                      */
                     url: string;
                     /**
-                     * @description Event types to receive; `["*"]` (the default) is every key event.
+                     * @description Event types to receive; `["*"]` (the default) is every event type (all but `webhook.test`).
                      * @default [
                      *       "*"
                      *     ]
@@ -3953,7 +4861,7 @@ export interface operations {
                      */
                     url?: string;
                     /**
-                     * @description Event types to receive; `["*"]` (the default) is every key event.
+                     * @description Event types to receive; `["*"]` (the default) is every event type (all but `webhook.test`).
                      * @example [
                      *       "key.disabled",
                      *       "key.revoked"
@@ -4255,7 +5163,7 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description The type of the sample event to send (default `webhook.test`). A key event carries sample data shaped like the real one (`refId: "ref_test"`, `keyHint: "sk-...test"`); nothing is stored or changed.
+                     * @description The type of the sample event to send (default `webhook.test`). Any other type carries sample data shaped like the real event (`refId: "ref_test"`; `keyHint: "sk-...test"` in key events); nothing is stored or changed.
                      * @default webhook.test
                      * @enum {string}
                      */

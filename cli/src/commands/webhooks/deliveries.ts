@@ -2,8 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { limitFlag } from '../../lib/args.js';
 import { deliveryColumns, type WebhookDelivery } from '../../lib/views.js';
-
-type EventType = 'key.connected' | 'key.revoked' | 'key.disabled' | 'key.validation_failed' | 'key.models_changed' | 'webhook.test';
+import { EVENT_TYPES, type EventType } from '../../lib/webhook-flags.js';
 
 export default class WebhooksDeliveries extends BaseCommand<typeof WebhooksDeliveries> {
   static summary = 'Show the delivery log, newest first';
@@ -16,7 +15,7 @@ export default class WebhooksDeliveries extends BaseCommand<typeof WebhooksDeliv
     endpoint: Flags.string({ description: 'Only this endpoint id' }),
     event: Flags.string({
       description: 'Only this event type',
-      options: ['key.connected', 'key.revoked', 'key.disabled', 'key.validation_failed', 'key.models_changed', 'webhook.test'],
+      options: [...EVENT_TYPES],
     }),
     'event-id': Flags.string({ description: 'Only deliveries of this event id (evt_...)' }),
     status: Flags.string({ description: 'Only this status', options: ['pending', 'succeeded', 'failed'] }),

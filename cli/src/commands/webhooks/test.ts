@@ -1,17 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, CliError, EXIT } from '../../base-command.js';
-
-const EVENT_TYPES = [
-  'webhook.test',
-  'key.connected',
-  'key.revoked',
-  'key.disabled',
-  'key.validation_failed',
-  'key.models_changed',
-] as const;
+import { EVENT_TYPES, type EventType } from '../../lib/webhook-flags.js';
 
 export default class WebhooksTest extends BaseCommand<typeof WebhooksTest> {
-  static summary = 'Send a webhook.test (or a sample key) event now and print the result';
+  static summary = 'Send a webhook.test (or a sample key or limit) event now and print the result';
   static description =
     'One signed attempt through the normal delivery path, to this endpoint only (its event filter is not applied). Prints the status code, latency and the first bytes of the answer. With --event, sends a sample event of that type, shaped like the real one, with sample data (refId "ref_test"); nothing is stored or changed. Exit 8 when the endpoint does not answer 2xx. Needs a secret key (byo_sk_).';
   static examples = [
@@ -29,7 +21,7 @@ export default class WebhooksTest extends BaseCommand<typeof WebhooksTest> {
   };
 
   async run() {
-    const event = this.flags.event as (typeof EVENT_TYPES)[number];
+    const event = this.flags.event as EventType;
     const r = await this.projectClient().webhooks.endpoints.test.mutate({ id: this.args.id, event });
     this.fields([
       ['event', event],
