@@ -92,7 +92,7 @@ describe('byo customers', () => {
       expect.objectContaining({ refId: 'cust_cli', keys: [{ provider: 'openai', status: 'active' }] }),
     ]);
     const table = await cli.run(['customers', 'list']);
-    expect(tableRows(table.stdout)[0]).toEqual(['REF ID', 'KEYS', 'LAST USE', 'REQUESTS', 'TOKENS', 'COST USD']);
+    expect(tableRows(table.stdout)[0]).toEqual(['REF ID', 'KEYS', 'LAST USE', 'REQUESTS', 'TOKENS', 'COST USD', 'LIMIT USE']);
     const one = await cli.run(['customers', 'get', 'cust_cli', '--json']);
     expect(one.json.result).toMatchObject({ refId: 'cust_cli', limits: { source: 'none' } });
     const missing = await cli.run(['customers', 'get', 'nobody', '--json']);
@@ -143,5 +143,16 @@ describe('byo limits and the key owner\'s cap', () => {
     expect(raise.stderr).toMatch(/owner_limit_locked|only be lowered/);
     const get = await cli.run(['keys', 'get', 'openai', 'cust_cap']);
     expect(get.stdout).toMatch(/owner's cap:\s+cost_usd\/month: 20/);
+    const customer = await cli.run(['customers', 'get', 'cust_cap']);
+    expect(customer.stdout).toMatch(/owners' caps:\s+openai key: cost_usd\/month: 0 of 20/);
+    // The customers table shows the limit nearest its max.
+    await cli.run(['limits', 'set', '--ref-id', 'cust_cap', '--limit', 'requests:month:4']);
+    await fetch(`${server.url}/v1/proxy/openai/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${project.skTest}`, 'x-byo-ref-id': 'cust_cap', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    }).then((r) => r.text());
+    const list = await cli.run(['customers', 'list', '--prefix', 'cust_cap']);
+    expect(tableRows(list.stdout)[1]?.at(-1)).toBe('25% (requests/month: 1 of 4)');
   });
 });

@@ -39,7 +39,7 @@ export function limitsFlag(opts: { withProvider: boolean }) {
   })();
 }
 
-/** `requests/day: 3 of 100 (resets 2026-12-08 00:00)` */
+/** `requests/day: 100`, or with its use `requests/day: 3 of 100`. */
 export function limitLine(l: { metric: string; window: string; provider?: string | null; used?: number; max: number }): string {
   return `${l.metric}/${l.window}${l.provider ? ` ${l.provider}` : ''}: ${l.used === undefined ? '' : `${l.used} of `}${l.max}`;
 }

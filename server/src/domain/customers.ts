@@ -130,10 +130,18 @@ export async function getCustomer(services: Services, key: KeyScope, refId: stri
   const scope = { projectId: key.project.id, mode: key.mode };
   const keys = await listKeys(services, key, { refId, limit: 100 });
   if (keys.data.length === 0) throw new BYOError('not_found', `No customer "${refId}": no key is stored for this refId in this mode.`);
-  const [usage, last, limits, byModel] = await Promise.all([
+  const capped = keys.data.filter((k) => k.limits?.length);
+  const [usage, last, limits, ownerCaps, byModel] = await Promise.all([
     monthSums(services.db, scope, [refId], now),
     lastUse(services.db, scope, [refId]),
     services.limits.state(scope, refId),
+    Promise.all(
+      capped.map(async (k) => ({
+        provider: k.provider,
+        keyId: k.id,
+        limits: await services.limits.ownerState(scope, k.provider, refId, k.limits ?? []),
+      })),
+    ),
     services.db
       .selectFrom('usage_records')
       .select([
@@ -157,6 +165,7 @@ export async function getCustomer(services: Services, key: KeyScope, refId: stri
     keys: keys.data,
     lastUsedAt: last.get(refId)?.toISOString() ?? null,
     limits,
+    ownerCaps,
     thisMonth: {
       ...month(usage.get(refId), now),
       byModel: byModel.map((r) => ({

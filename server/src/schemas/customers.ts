@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CursorSchema, KeyStatusSchema, ProviderSchema, RefIdSchema, TimestampSchema } from './common.js';
 import { KeyMetadataSchema } from './keys.js';
-import { LIMIT_METRICS, LIMIT_WINDOWS, LimitsOutputSchema } from './limits.js';
+import { LIMIT_METRICS, LIMIT_WINDOWS, LimitStateSchema, LimitsOutputSchema } from './limits.js';
 
 export const ListCustomersInputSchema = z.strictObject({
   prefix: z
@@ -63,6 +63,12 @@ export const CustomerSchema = z.object({
   keys: z.array(KeyMetadataSchema),
   lastUsedAt: TimestampSchema.nullable(),
   limits: LimitsOutputSchema.meta({ description: 'The limits in force with their live use (as GET /v1/customers/{refId}/limits)' }),
+  ownerCaps: z
+    .array(z.object({ provider: ProviderSchema, keyId: z.string(), limits: z.array(LimitStateSchema) }))
+    .meta({
+      description:
+        "The caps the customer set on their own keys when connecting them (a key's `limits`), each with its live use; these apply on top of `limits`. Empty: no key has one.",
+    }),
   thisMonth: MonthUsageSchema.extend({
     byModel: z
       .array(

@@ -36,7 +36,13 @@ async function seed(): Promise<void> {
     for (const provider of refId === 'acme_corp' ? ['openai', 'anthropic'] : ['openai']) {
       const r = await server.request('POST', '/v1/keys/connect', {
         key: project.skTest,
-        body: { provider, refId, providerKey: 'sk-byo-test-valid' },
+        // globex's owner capped its key when connecting it.
+        body: {
+          provider,
+          refId,
+          providerKey: 'sk-byo-test-valid',
+          ...(refId === 'globex' ? { limits: [{ metric: 'cost_usd', window: 'month', max: 50 }] } : {}),
+        },
       });
       expect(r.status, r.text).toBe(200);
     }
@@ -166,6 +172,8 @@ describe('dashboard screens, with data from a started server', () => {
     await page.getByRole('heading', { name: 'globex', level: 1 }).waitFor();
     await page.getByText('Loading…').waitFor({ state: 'detached' });
     await page.getByRole('cell', { name: 'gpt-4o-mini' }).waitFor();
+    await page.getByRole('cell', { name: '$50.00 per month', exact: true }).waitFor();
+    await expect(page.getByRole('columnheader', { name: "Owner's cap" }).count()).resolves.toBe(1);
     await page.locator('#chart-usage canvas').waitFor();
     expect(await seriousViolations(page)).toEqual([]);
 

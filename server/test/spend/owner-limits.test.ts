@@ -46,6 +46,17 @@ describe("the key owner's cap", () => {
     const body = (await refused.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('limit_exceeded');
     expect(body.error.message).toMatch(/Over the key owner's cap: requests per day, max 2/);
+    // The customer view shows the cap's live use beside the app's limits.
+    const customer = await e.server.request('GET', '/v1/customers/cap_pk', { key: sk() });
+    expect(customer.status, customer.text).toBe(200);
+    expect(customer.body.ownerCaps).toEqual([
+      {
+        provider: 'openai',
+        keyId: c.body.id,
+        limits: [expect.objectContaining({ metric: 'requests', window: 'day', max: 2, used: 2, remaining: 0 })],
+      },
+    ]);
+    expect(customer.body.limits.source).toBe('none');
     // Another customer without a cap is not affected.
     expect((await connect(sk(), { provider: 'openai', refId: 'cap_none', providerKey: key('b') })).status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await chat('cap_none')).status).toBe(200);

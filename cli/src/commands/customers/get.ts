@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
+import { limitLine } from '../../lib/limit-flag.js';
 import { shortTime } from '../../lib/output.js';
 
 export default class CustomersGet extends BaseCommand<typeof CustomersGet> {
@@ -23,6 +24,10 @@ export default class CustomersGet extends BaseCommand<typeof CustomersGet> {
         `limits (${c.limits.source})`,
         c.limits.limits.map((l) => `${l.metric}/${l.window}${l.provider ? ` ${l.provider}` : ''}: ${l.used} of ${l.max}`).join('; ') ||
           null,
+      ],
+      [
+        "owners' caps",
+        c.ownerCaps.map((o) => `${o.provider} key: ${o.limits.map(limitLine).join('; ')}`).join('; ') || null,
       ],
     ]);
     return c;

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
+import { limitLine } from '../../lib/limit-flag.js';
 import { shortTime } from '../../lib/output.js';
 import type { Outputs } from '../../lib/views.js';
 
@@ -39,6 +40,10 @@ export default class CustomersList extends BaseCommand<typeof CustomersList> {
         { header: 'requests', get: (c) => c.thisMonth.requests },
         { header: 'tokens', get: (c) => c.thisMonth.totalTokens },
         { header: 'cost usd', get: (c) => c.thisMonth.costUsd.toFixed(6) },
+        {
+          header: 'limit use',
+          get: (c) => (c.limitUse ? `${Math.round(c.limitUse.fraction * 100)}% (${limitLine(c.limitUse)})` : null),
+        },
       ],
       f.prefix ? `No customer starts with ${f.prefix}.` : 'No customers yet.',
     );

@@ -78,7 +78,7 @@ export class CustomerScreen extends Screen {
         ${
           this.keys.length
             ? html`<table>
-              <thead><tr><th scope="col">Provider</th><th scope="col">Key</th><th scope="col">Status</th><th scope="col">Last check</th><th scope="col">Models</th><th scope="col">Connected</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+              <thead><tr><th scope="col">Provider</th><th scope="col">Key</th><th scope="col">Status</th><th scope="col">Last check</th><th scope="col">Models</th><th scope="col">Owner's cap</th><th scope="col">Connected</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
               <tbody>${this.keys.map(
                 (k) => html`<tr>
                   <td>${k.provider}</td>
@@ -86,6 +86,7 @@ export class CustomerScreen extends Screen {
                   <td><span class=${`pill ${k.status}`}>${k.status}</span>${k.statusReason ? html` <span class="muted">${k.statusReason}</span>` : nothing}</td>
                   <td>${lastCheck(k)}</td>
                   <td>${models(k)}</td>
+                  <td>${ownerCap(k)}</td>
                   <td>${fmtTime(k.createdAt)}</td>
                   <td class="actions">
                     ${
@@ -132,6 +133,14 @@ function dayRange(from: string, to: string): string[] {
   for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000)
     out.push(new Date(t).toISOString().slice(0, 10));
   return out;
+}
+
+/** The cap the customer gave when connecting the key (it applies on top of the limits below), in words. */
+function ownerCap(k: Key) {
+  if (!k.limits?.length) return html`<span class="muted">none</span>`;
+  return k.limits
+    .map((l) => (l.metric === 'cost_usd' ? `${fmtUsd(l.max)} per ${l.window}` : `${fmtInt(l.max)} ${l.metric} per ${l.window}`))
+    .join(', ');
 }
 
 /** The last check with its provider (key health), in words. */
