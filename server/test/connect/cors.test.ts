@@ -179,6 +179,27 @@ describe('connect from a browser origin', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe(ALLOWED);
   });
 
+  it('a 400 for bad input is readable by the allowed origin (a page sees validation_failed, not a network error)', async () => {
+    for (const path of ['/v1/keys/connect', '/trpc/keys.connect']) {
+      const res = await server.request('POST', path, {
+        key: p.pkLive,
+        body: { ...body(), limits: [{ metric: 'cost_usd', window: 'week', max: 5 }] },
+        headers: { origin: ALLOWED },
+      });
+      expect(res.status, path).toBe(400);
+      expect(res.headers.get('access-control-allow-origin'), path).toBe(ALLOWED);
+      expectNoCredentials(res);
+    }
+    // A refused origin still gets no CORS answer, bad input or not.
+    const foreign = await server.request('POST', '/v1/keys/connect', {
+      key: p.pkLive,
+      body: { ...body(), limits: 'x' },
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(foreign.status).toBe(400);
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('changing the allowed origins applies at once', async () => {
     const q = await server.createProject({ allowedOrigins: ['https://one.example'] });
     expect((await connectFrom('https://one.example', q.pkLive)).status).toBe(200);

@@ -18,7 +18,7 @@ import { createConnectToken } from '../../domain/connect-tokens.js';
 import { keyHealth } from '../../domain/key-health.js';
 import { lowerOwnerLimits } from '../../domain/owner-limits.js';
 import { connectKey, getKey, listKeys, revokeKey, validateKey } from '../../domain/provider-keys.js';
-import { enforceConnectPolicy } from '../connect-policy.js';
+import { allowConnectOrigin, enforceConnectPolicy } from '../connect-policy.js';
 import { idempotent } from '../idempotent.js';
 import { publishableProcedure, router, secretProcedure } from '../init.js';
 
@@ -43,6 +43,10 @@ export const keysRouter = router({
           429: 'Rate limited',
         },
       },
+    })
+    .use(({ ctx, next }) => {
+      allowConnectOrigin(ctx);
+      return next();
     })
     .input(ConnectKeyInputSchema)
     // After the input: bad input is a 400 that consumes no rate limit.
