@@ -6951,6 +6951,32 @@ export interface operations {
                                 resetsAt: string;
                             }[];
                         };
+                        /** @description The caps the customer set on their own keys when connecting them (a key's `limits`), each with its live use; these apply on top of `limits`. Empty: no key has one. */
+                        ownerCaps: {
+                            /**
+                             * @description AI provider (`GET /v1/providers` lists them with their credential fields). A self-hosted OpenAI-compatible server (vLLM, Ollama, ...) is `openai` with `providerConfig.baseUrl`.
+                             * @enum {string}
+                             */
+                            provider: "openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity";
+                            keyId: string;
+                            limits: {
+                                /** @enum {string} */
+                                metric: "requests" | "tokens" | "cost_usd";
+                                /** @enum {string} */
+                                window: "minute" | "hour" | "day" | "month";
+                                max: number;
+                                provider: ("openai" | "anthropic" | "google" | "azure" | "bedrock" | "vertex" | "mistral" | "groq" | "xai" | "deepseek" | "openrouter" | "together" | "fireworks" | "cerebras" | "perplexity") | null;
+                                warnAt: number;
+                                /** @description Used in the current window (tokens and cost include in-flight reservations) */
+                                used: number;
+                                remaining: number;
+                                /**
+                                 * @description When the current window ends
+                                 * @example 2026-01-01T00:00:00.000Z
+                                 */
+                                resetsAt: string;
+                            }[];
+                        }[];
                         thisMonth: {
                             /**
                              * @description The UTC month (YYYY-MM)
