@@ -1,5 +1,5 @@
 import { BaseCommand } from '../../base-command.js';
-import { limitsFields, refIdFlag } from './shared.js';
+import { limitsFields, refIdFlag } from '../../lib/limits-view.js';
 
 export default class LimitsClear extends BaseCommand<typeof LimitsClear> {
   static summary = "Clear a customer's limits (the project default applies again), or the project default";

@@ -1,5 +1,5 @@
 import { BaseCommand } from '../../base-command.js';
-import { limitsFields, refIdFlag } from './shared.js';
+import { limitsFields, refIdFlag } from '../../lib/limits-view.js';
 
 export default class LimitsGet extends BaseCommand<typeof LimitsGet> {
   static summary = "Show a customer's limits in force (its own or the project default) with their live use";

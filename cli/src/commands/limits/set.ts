@@ -1,6 +1,6 @@
 import { BaseCommand } from '../../base-command.js';
 import { limitsFlag } from '../../lib/limit-flag.js';
-import { limitsFields, refIdFlag } from './shared.js';
+import { limitsFields, refIdFlag } from '../../lib/limits-view.js';
 
 export default class LimitsSet extends BaseCommand<typeof LimitsSet> {
   static summary = "Replace a customer's limits, or the project default";

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { limitLine } from '../../lib/limit-flag.js';
+import { limitLine } from './limit-flag.js';
 
 export const refIdFlag = Flags.string({ description: "The customer's refId; without it, the project default" });
 
