@@ -5,7 +5,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  *
  * A secret is `whsec_` + base64 of 32 random bytes. Two signatures go on every delivery:
  * - `X-BYO-Signature`: hex HMAC-SHA256 of the raw body, keyed with the secret string exactly
- *   as shown (`whsec_...`, UTF-8). During a rotation overlap: `<hex new>,<hex old>`.
+ *   as shown (`whsec_...`, UTF-8). Always one value, with the current secret (signDelivery says why).
  * - `webhook-signature` (Standard Webhooks): `v1,<base64 HMAC-SHA256 of "{id}.{ts}.{body}">`
  *   keyed with the base64-decoded part after `whsec_`. During an overlap: two space-separated
  *   `v1,` entries, new first.
