@@ -1,6 +1,6 @@
 import { BYOError } from '../errors.js';
 import type { ProviderName } from '../db/schema.js';
-import { parseLimits } from '../limits/store.js';
+import { parseOwnerLimits } from '../limits/store.js';
 import type { OwnerLimit } from '../schemas/limits.js';
 import type { Services } from '../services.js';
 import { type Actor, audit } from './audit.js';
@@ -12,7 +12,9 @@ import type { Scope } from './scope.js';
  * The secret key lowering a key owner's cap. The cap is the customer's consent ("at most $50 a
  * month through this app"), so the app may make it stricter but never looser: every limit of
  * the current cap must stay, with the same metric and window and a `max` no higher. Limits may be
- * added. Only a new connect of the key (by its owner) sets a higher cap or none.
+ * added (and a key without a cap may be given one, which then only a connect can raise or remove).
+ * Only a connect of the key with `limits` (its owner's, or the app's with the key itself) sets a
+ * higher cap or none.
  */
 export async function lowerOwnerLimits(
   services: Services,
@@ -33,7 +35,11 @@ export async function lowerOwnerLimits(
       .forUpdate()
       .executeTakeFirst();
     if (!current) throw new BYOError('key_not_found', `No ${provider} key is connected for refId "${refId}".`);
-    const problem = looserThan(parseLimits(current.owner_limits) ?? [], limits);
+    const stored = parseOwnerLimits(current.owner_limits);
+    // A cap that cannot be read back is not taken for none: nothing could then be "lowered" from it.
+    if (current.owner_limits && current.owner_limits !== '[]' && !stored)
+      throw new BYOError('conflict', "This key's stored cap cannot be read; its owner must connect the key again to set one.");
+    const problem = looserThan(stored ?? [], limits);
     if (problem)
       throw new BYOError(
         'owner_limit_locked',

@@ -1,4 +1,4 @@
-import { parseLimits } from '../limits/store.js';
+import { parseOwnerLimits } from '../limits/store.js';
 import type { KeyMeta } from './provider-key-writes.js';
 
 /** A provider key's metadata as the API returns it (never the key). */
@@ -23,7 +23,7 @@ export function keyView(r: KeyMeta) {
       : null,
     models: r.models,
     modelsCheckedAt: r.models_checked_at ? r.models_checked_at.toISOString() : null,
-    limits: parseLimits(r.owner_limits),
+    limits: parseOwnerLimits(r.owner_limits),
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
   };

@@ -48,7 +48,10 @@ export interface KeyWrite {
   baseUrl: string | null;
   /** Provider settings (providerConfig's non-URL fields), or null. */
   settings?: Readonly<Record<string, string>> | null;
-  /** The key owner's cap (JSON of OwnerLimitsSchema), or null: a connect sets it anew, or removes it. */
+  /**
+   * The key owner's cap as given (JSON of OwnerLimitsSchema; `[]` removes it), or null when the
+   * connect gave none: a replaced key then keeps the cap its owner set.
+   */
   ownerLimits?: string | null;
   sealed: Sealed;
   validatedAt: Date | null;
@@ -223,7 +226,7 @@ export class KeyWriteBatcher {
  */
 const upsert = sql`do update set
   status = excluded.status, key_hint = excluded.key_hint, base_url = excluded.base_url, provider_config = excluded.provider_config,
-  owner_limits = excluded.owner_limits, ciphertext = excluded.ciphertext,
+  owner_limits = coalesce(excluded.owner_limits, provider_keys.owner_limits), ciphertext = excluded.ciphertext,
   wrapped_key = excluded.wrapped_key, master_key_id = excluded.master_key_id, status_reason = null,
   last_validated_at = excluded.last_validated_at, last_validation_result = excluded.last_validation_result,
   last_validation_message = null, next_check_at = null, invalid_checks = 0, unreachable_checks = 0,

@@ -24,7 +24,7 @@ export interface ConnectRequest {
   /** `providerConfig` as given: checked against the provider's declared fields (provider-config.ts). */
   providerConfig?: Readonly<Record<string, string | undefined>> | undefined;
   connectToken?: string | undefined;
-  /** The key owner's cap, stored with the key (a connect without one removes the old key's). */
+  /** The key owner's cap, stored with the key; absent, a replaced key keeps its cap, and `[]` removes it. */
   limits?: readonly OwnerLimit[] | undefined;
   /** true when the caller used a publishable key. */
   publishable: boolean;
@@ -108,7 +108,7 @@ export async function connectKey(services: Services, scope: Scope, who: Actor, r
       hint,
       baseUrl,
       settings: prepared?.settings ?? null,
-      ownerLimits: req.limits?.length ? JSON.stringify(req.limits) : null,
+      ownerLimits: req.limits === undefined ? null : JSON.stringify(req.limits),
       sealed: services.vault.seal(
         PROVIDER_KEY_KIND,
         aadFor({ project_id: scope.project.id, mode: scope.mode, provider: req.provider, ref_id: req.refId, id }),
@@ -126,6 +126,7 @@ export async function connectKey(services: Services, scope: Scope, who: Actor, r
           refId: req.refId,
           via: req.publishable ? 'publishable' : 'secret',
           connectToken: Boolean(tokenGrant),
+          ...(req.limits !== undefined ? { limits: req.limits } : {}),
         },
       },
     });
@@ -141,7 +142,7 @@ export async function connectKey(services: Services, scope: Scope, who: Actor, r
   if (!result) throw new BYOError('conflict', 'The key changed while it was being stored; try again.');
   if (result.updated) await services.keyCache.invalidate(keyCacheId(scope.project.id, scope.mode, req.provider, req.refId));
   // The proxy caches which keys have a cap: a new cap, or a replaced key's dropped one, must show.
-  if (result.updated || req.limits?.length) await services.limits.invalidate({ projectId: scope.project.id, mode: scope.mode });
+  if (result.updated || req.limits !== undefined) await services.limits.invalidate({ projectId: scope.project.id, mode: scope.mode });
   services.onEventsCommitted();
   return {
     id: result.row.id,
@@ -177,7 +178,7 @@ const keyExists = () =>
     'This refId and provider already had a key (active, disabled or revoked). A publishable key may only make the first connection: to connect again, get a connect token from your backend (POST /v1/connect-tokens) and pass it as connectToken.',
   );
 
-async function findMeta(db: Kysely<Database>, scope: Scope, provider: ProviderName, refId: string): Promise<KeyMeta> {
+export async function findMeta(db: Kysely<Database>, scope: Scope, provider: ProviderName, refId: string): Promise<KeyMeta> {
   const row = await db
     .selectFrom('provider_keys')
     .select(META_COLUMNS)
@@ -360,43 +361,5 @@ export async function loadProviderKey(
     settings: row.provider_config,
     keyHint: row.key_hint,
     version: key ? row.ciphertext : null,
-  };
-}
-
-export async function validateKey(services: Services, scope: Scope, who: Actor, provider: ProviderName, refId: string) {
-  const ref = { projectId: scope.project.id, mode: scope.mode, provider, refId };
-  const meta = await findMeta(services.db, scope, provider, refId);
-  if (meta.status === 'revoked') throw new BYOError('key_revoked', 'This key was revoked; connect a new one.');
-  const loaded = await loadProviderKey(services, ref);
-  if (!loaded?.key) throw new BYOError('key_disabled', `This key is ${meta.status}; connect a new one.`);
-  const outcome = await validateWithProvider(
-    services.providers[provider],
-    scope.mode,
-    loaded.key,
-    loaded.baseUrl,
-    { ...services.agents, sandbox: services.config.BYO_SANDBOX, signing: services.signing },
-    loaded.settings,
-  );
-  const checkedAt = new Date();
-  await services.db
-    .updateTable('provider_keys')
-    .set({
-      last_validated_at: checkedAt,
-      last_validation_result: outcome.result,
-      last_validation_message: outcome.reason,
-      ...(outcome.result === 'valid' ? { invalid_checks: 0 } : {}),
-    })
-    .where('id', '=', meta.id)
-    .execute();
-  if (outcome.result === 'invalid' && loaded.version)
-    await disableKey(services, ref, { id: loaded.id, version: loaded.version }, who, outcome.reason ?? 'provider rejected the key');
-  const after = await findMeta(services.db, scope, provider, refId);
-  return {
-    valid: outcome.result === 'valid',
-    result: outcome.result,
-    reason: outcome.reason,
-    providerStatus: outcome.providerStatus,
-    checkedAt: checkedAt.toISOString(),
-    key: keyView(after),
   };
 }

@@ -39,6 +39,9 @@ export class RateLimits {
     // A shared store that fails (Redis or PostgreSQL unreachable) falls back to counting in
     // this process's memory until it answers again, rather than refusing or waving every call through.
     const insurance = (points: number, seconds: number) => new RateLimiterMemory({ points, duration: seconds });
+    // A key that has used up its window is refused from this process's memory until the window
+    // ends, so a flood past the limit costs no round trip to the shared store.
+    const blockOnceSpent = (points: number) => ({ inMemoryBlockOnConsumed: points });
     if (opts.redisUrl) {
       this.redis = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
       this.redis.on('error', () => {});
@@ -51,6 +54,7 @@ export class RateLimits {
           points,
           duration: seconds,
           insuranceLimiter: insurance(points, seconds),
+          ...blockOnceSpent(points),
         });
     } else if (opts.pgPool) {
       const pool = opts.pgPool;
@@ -67,6 +71,7 @@ export class RateLimits {
           points,
           duration: seconds,
           insuranceLimiter: insurance(points, seconds),
+          ...blockOnceSpent(points),
         });
     } else {
       make = (_name, points, seconds) => new RateLimiterMemory({ points, duration: seconds });

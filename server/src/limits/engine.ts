@@ -12,9 +12,9 @@ import type { LimitUse } from '../schemas/customers.js';
 import type { EventData, EventInput } from '../schemas/events.js';
 import type { LimitState, SpendLimit } from '../schemas/limits.js';
 import { estimateCall, type Estimate } from './estimate.js';
-import { DEFAULT_REF, parseLimits, projectSummary, readLimits, type Scope } from './store.js';
+import { DEFAULT_REF, parseOwnerLimits, projectSummary, readLimits, type Scope } from './store.js';
 import type { Charge, CounterStore, LimitScope } from './types.js';
-import { customerCounterKey, pageLimitUse } from './use.js';
+import { customerCounterKey, ownerCounterKey, pageLimitUse } from './use.js';
 import { windowOf } from './windows.js';
 
 export const LIMITS_CHANNEL = 'byo_limits';
@@ -36,6 +36,8 @@ export interface Ticket {
   charges: Charge[];
   estimate: Estimate | null;
   price: ModelPrice | null;
+  /** The price an owner's `cost_usd` cap counts at: the built-in table's, never the project's own. */
+  ownerPrice: ModelPrice | null;
   /** The request body, when it was read to estimate (the proxy sends these bytes upstream). */
   body: Buffer | null;
 }
@@ -126,23 +128,28 @@ export class Limits {
     let body: Buffer | null = null;
     let estimate: Estimate | null = null;
     let price: ModelPrice | null = null;
+    let ownerPrice: ModelPrice | null = null;
     if (applicable.some((a) => a.limit.metric !== 'requests')) {
       body = await readBody(req, RESERVED_BODY_LIMIT, 'Calls under a tokens or cost limit accept');
       estimate = estimateCall(body, body.length, urlModel);
-      if (applicable.some((a) => a.limit.metric === 'cost_usd')) {
+      if (applicable.some((a) => a.limit.metric === 'cost_usd' && a.scope !== 'owner')) {
         const overrides = await this.deps.prices.overrides(ref.projectId, ref.mode).catch(() => undefined);
         price = resolvePrice(ref.provider, estimate.model, overrides)?.price ?? null;
       }
+      // The owner's cap protects the customer from the app, so it is not counted at prices the
+      // app sets (an override of 0 would switch it off): the built-in table only.
+      if (applicable.some((a) => a.limit.metric === 'cost_usd' && a.scope === 'owner'))
+        ownerPrice = resolvePrice(ref.provider, estimate.model, undefined)?.price ?? null;
     }
     const now = this.now();
     const charges: Charge[] = applicable.map(({ limit, scope: s }) => {
       const w = windowOf(limit.window, now);
-      const key = s === 'owner' ? `o|${ref.refId}|${ref.provider}|${limit.metric}|${limit.window}` : customerCounterKey(ref.refId, limit);
+      const key = s === 'owner' ? ownerCounterKey(ref.refId, ref.provider, limit) : customerCounterKey(ref.refId, limit);
       return {
         key,
         start: w.start,
         end: w.end,
-        amount: amountOf(limit, estimate, price),
+        amount: amountOf(limit, estimate, s === 'owner' ? ownerPrice : price),
         max: limit.max,
         warnAt: limit.warnAt ?? DEFAULT_WARN_AT,
         limit,
@@ -158,7 +165,7 @@ export class Limits {
       if (r.firstRefusal) this.event(scope, { type: 'limit.exceeded', data: { ...eventData(ref, c, used, now), requested: c.amount } });
       throw exceeded(c, used, now);
     }
-    return { ref, charges, estimate, price, body };
+    return { ref, charges, estimate, price, ownerPrice, body };
   }
 
   /** The limits that apply to this call: the customer's own or else the project default, and the key owner's cap. */
@@ -196,7 +203,7 @@ export class Limits {
    * through reported nothing). `requests` stays counted.
    */
   settle(ticket: Ticket, usage: TokenCounts | undefined, reachedProvider: boolean, status: number): void {
-    const { charges, estimate, price, ref } = ticket;
+    const { charges, estimate, price, ownerPrice, ref } = ticket;
     if (!estimate) return;
     let actual: TokenCounts;
     if (usage && hasTokens(usage)) actual = { ...usage, inputTokens: usage.inputTokens ?? estimate.inputTokens };
@@ -204,7 +211,10 @@ export class Limits {
     else actual = { inputTokens: estimate.inputTokens, outputTokens: estimate.outputTokens };
     const deltas = charges.map((c) => {
       if (c.limit.metric === 'requests') return 0;
-      const real = c.limit.metric === 'tokens' ? (actual.inputTokens ?? 0) + (actual.outputTokens ?? 0) : (costOf(price, actual) ?? 0);
+      const real =
+        c.limit.metric === 'tokens'
+          ? (actual.inputTokens ?? 0) + (actual.outputTokens ?? 0)
+          : (costOf(c.scope === 'owner' ? ownerPrice : price, actual) ?? 0);
       return real - c.amount;
     });
     if (deltas.every((d) => d === 0)) return;
@@ -252,7 +262,7 @@ export class Limits {
 
   /** The owner's cap of one stored key with its live use. */
   async ownerState(scope: Scope, provider: ProviderName, refId: string, limits: SpendLimit[]): Promise<LimitState[]> {
-    return this.live(scope, refId, limits, (l) => `o|${refId}|${provider}|${l.metric}|${l.window}`);
+    return this.live(scope, refId, limits, (l) => ownerCounterKey(refId, provider, l));
   }
 
   private async live(scope: Scope, refId: string | null, limits: SpendLimit[], keyOf: (l: SpendLimit) => string): Promise<LimitState[]> {
@@ -300,7 +310,7 @@ async function ownerLimits(db: Kysely<Database>, ref: LimitRef): Promise<SpendLi
     .where('provider', '=', ref.provider)
     .where('ref_id', '=', ref.refId)
     .executeTakeFirst();
-  return parseLimits(row?.owner_limits);
+  return parseOwnerLimits(row?.owner_limits);
 }
 
 /** The data of a limit event (`limit.exceeded` adds `requested`). */

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, Mode } from '../db/schema.js';
-import { type SpendLimit, SpendLimitsSchema } from '../schemas/limits.js';
+import type { z } from 'zod';
+import { type OwnerLimit, OwnerLimitsSchema, type SpendLimit, SpendLimitsSchema } from '../schemas/limits.js';
 
 /** `ref_id` of the project default: no refId can be `*`. */
 export const DEFAULT_REF = '*';
@@ -10,11 +11,23 @@ export interface Scope {
   mode: Mode;
 }
 
-/** A stored limits column read back; a row that no longer validates counts as none (and is logged by the caller). */
+/**
+ * A stored limits column read back; empty, or a value that no longer validates (nothing the API
+ * writes), counts as none. Every write goes through the same schema, so that takes a hand edit.
+ */
 export function parseLimits(text: string | null | undefined): SpendLimit[] | null {
+  return parseWith(SpendLimitsSchema, text);
+}
+
+/** A key's owner cap (`provider_keys.owner_limits`) read back, as parseLimits. */
+export function parseOwnerLimits(text: string | null | undefined): OwnerLimit[] | null {
+  return parseWith(OwnerLimitsSchema, text);
+}
+
+function parseWith<T>(schema: z.ZodType<T[]>, text: string | null | undefined): T[] | null {
   if (!text) return null;
   try {
-    const parsed = SpendLimitsSchema.safeParse(JSON.parse(text));
+    const parsed = schema.safeParse(JSON.parse(text));
     return parsed.success && parsed.data.length > 0 ? parsed.data : null;
   } catch {
     return null;

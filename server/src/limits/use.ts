@@ -8,6 +8,9 @@ import { windowOf } from './windows.js';
 
 /** The counter of a customer or default limit, as the proxy charges it for `refId`. */
 export const customerCounterKey = (refId: string, l: SpendLimit) => `c|${refId}|${l.metric}|${l.window}|${l.provider ?? '*'}`;
+/** The counter of a key owner's cap: the refId's key of one provider, whichever key it is. */
+export const ownerCounterKey = (refId: string, provider: string, l: Pick<SpendLimit, 'metric' | 'window'>) =>
+  `o|${refId}|${provider}|${l.metric}|${l.window}`;
 
 /**
  * For a page of customers, each one's limit nearest its max (used / max), among the limits in

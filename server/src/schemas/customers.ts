@@ -37,7 +37,7 @@ export const LimitUseSchema = z
   .nullable()
   .meta({
     description:
-      'Of the limits in force for this customer, the one nearest its max in its current window (the full list: GET /v1/customers/{refId}/limits); null when none apply',
+      'Of the app’s limits in force for this customer (its own or the project default; the owners’ caps on its keys are in GET /v1/customers/{refId}), the one nearest its max in its current window (the full list: GET /v1/customers/{refId}/limits); null when none apply',
   });
 export type LimitUse = NonNullable<z.infer<typeof LimitUseSchema>>;
 
@@ -63,12 +63,10 @@ export const CustomerSchema = z.object({
   keys: z.array(KeyMetadataSchema),
   lastUsedAt: TimestampSchema.nullable(),
   limits: LimitsOutputSchema.meta({ description: 'The limits in force with their live use (as GET /v1/customers/{refId}/limits)' }),
-  ownerCaps: z
-    .array(z.object({ provider: ProviderSchema, keyId: z.string(), limits: z.array(LimitStateSchema) }))
-    .meta({
-      description:
-        "The caps the customer set on their own keys when connecting them (a key's `limits`), each with its live use; these apply on top of `limits`. Empty: no key has one.",
-    }),
+  ownerCaps: z.array(z.object({ provider: ProviderSchema, keyId: z.string(), limits: z.array(LimitStateSchema) })).meta({
+    description:
+      "The caps the customer set on their own keys when connecting them (a key's `limits`), each with its live use; these apply on top of `limits`. Empty: no key has one.",
+  }),
   thisMonth: MonthUsageSchema.extend({
     byModel: z
       .array(

@@ -83,7 +83,10 @@ const LimitFields = {
     description: "Whose limit: the customer's own, the project default, or the key owner's cap.",
   }),
   limit: LimitEventLimitSchema,
-  used: z.number().optional().meta({ description: 'Used in the window (before the refused call, for `limit.exceeded`).' }),
+  used: z.number().optional().meta({
+    description:
+      'Used in the window (before the refused call, for `limit.exceeded`); absent on a `limit.warning` raised when a call settled.',
+  }),
   windowStart: TimestampSchema,
   resetsAt: TimestampSchema,
   at: TimestampSchema,
@@ -132,7 +135,7 @@ export const EVENT_DEFINITIONS = {
   'limit.warning': {
     name: 'LimitWarningEvent',
     data: LimitEventDataSchema,
-    description: "A customer's use crossed `warnAt` of a limit (once per window).",
+    description: "A customer's use crossed `warnAt` of a limit: the app's, or the owner's cap on the key (`scope`); once per window.",
   },
   'limit.exceeded': {
     name: 'LimitExceededEvent',

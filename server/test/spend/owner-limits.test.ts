@@ -63,7 +63,12 @@ describe("the key owner's cap", () => {
   });
 
   it('applies on top of the app’s own limits: the stricter one refuses first', async () => {
-    await connect(sk(), { provider: 'openai', refId: 'cap_both', providerKey: key('c'), limits: [{ metric: 'requests', window: 'hour', max: 1 }] });
+    await connect(sk(), {
+      provider: 'openai',
+      refId: 'cap_both',
+      providerKey: key('c'),
+      limits: [{ metric: 'requests', window: 'hour', max: 1 }],
+    });
     const app = await e.server.request('PUT', '/v1/customers/cap_both/limits', {
       key: sk(),
       body: { limits: [{ metric: 'requests', window: 'hour', max: 5 }] },
@@ -122,15 +127,66 @@ describe("the key owner's cap", () => {
     expect(JSON.stringify(rows[0]?.metadata)).toContain('cap_low');
   });
 
-  it('only a new connect raises or removes it', async () => {
-    await connect(sk(), { provider: 'openai', refId: 'cap_new', providerKey: key('e'), limits: [{ metric: 'requests', window: 'day', max: 1 }] });
+  it('a replaced key keeps its cap unless the connect gives limits; [] removes it', async () => {
+    const cap = [{ metric: 'requests', window: 'day', max: 1 }];
+    await connect(sk(), { provider: 'openai', refId: 'cap_new', providerKey: key('e'), limits: cap });
     expect((await chat('cap_new')).status).toBe(200);
     expect((await chat('cap_new')).status).toBe(429);
-    const again = await connect(sk(), { provider: 'openai', refId: 'cap_new', providerKey: key('f') });
-    expect(again.status, again.text).toBe(200);
-    expect(again.body.updated).toBe(true);
-    expect((await e.server.request('GET', '/v1/keys/openai/cap_new', { key: sk() })).body.limits).toBeNull();
+    // The customer rotates their key through a form that does not show the cap: it stays.
+    const rotated = await connect(sk(), { provider: 'openai', refId: 'cap_new', providerKey: key('f') });
+    expect(rotated.status, rotated.text).toBe(200);
+    expect(rotated.body.updated).toBe(true);
+    expect((await e.server.request('GET', '/v1/keys/openai/cap_new', { key: sk() })).body.limits).toEqual(cap);
+    expect((await chat('cap_new')).status).toBe(429);
+    // Only a connect that says so raises it, or removes it.
+    const raised = await connect(sk(), { provider: 'openai', refId: 'cap_new', providerKey: key('g'), limits: [{ ...cap[0], max: 5 }] });
+    expect(raised.status, raised.text).toBe(200);
     expect((await chat('cap_new')).status).toBe(200);
+    const removed = await connect(sk(), { provider: 'openai', refId: 'cap_new', providerKey: key('h'), limits: [] });
+    expect(removed.status, removed.text).toBe(200);
+    expect((await e.server.request('GET', '/v1/keys/openai/cap_new', { key: sk() })).body.limits).toBeNull();
+    for (let i = 0; i < 5; i++) expect((await chat('cap_new')).status).toBe(200);
+    // The connect's audit row records the cap the customer gave.
+    const rows = await e.server.app.services.db
+      .selectFrom('audit_log')
+      .select('metadata')
+      .where('project_id', '=', e.project.id)
+      .where('action', '=', 'key.replaced')
+      .execute();
+    expect(rows.map((r) => JSON.stringify(r.metadata)).filter((m) => m.includes('cap_new') && m.includes('"limits"')).length).toBe(2);
+  });
+
+  it("a cost cap counts at the built-in prices: the app's own price of 0 does not switch it off", async () => {
+    const free = await e.server.request('PUT', '/v1/prices/openai/gpt-4o-mini', { key: sk(), body: { input: 0, output: 0 } });
+    expect(free.status, free.text).toBe(200);
+    e.mock.intercept(
+      { provider: 'openai', path: '/chat/completions' },
+      {
+        json: {
+          id: 'c',
+          object: 'chat.completion',
+          model: 'gpt-4o-mini',
+          choices: [],
+          usage: { prompt_tokens: 40, completion_tokens: 60, total_tokens: 100 },
+        },
+      },
+    );
+    const limits = [{ metric: 'cost_usd', window: 'day', max: 1 }];
+    expect((await connect(sk(), { provider: 'openai', refId: 'cap_cost', providerKey: key('h'), limits })).status).toBe(200);
+    const res = await fetch(`${e.server.url}/v1/proxy/openai/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sk()}`, 'x-byo-ref-id': 'cap_cost', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 200, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    // gpt-4o-mini in the table: 40 × $0.15 + 60 × $0.60 per million.
+    const expected = (40 * 0.15 + 60 * 0.6) / 1e6;
+    const used = async () =>
+      ((await e.server.request('GET', '/v1/customers/cap_cost', { key: sk() })).body.ownerCaps[0].limits[0].used as number) ?? 0;
+    for (let i = 0; i < 50 && Math.abs((await used()) - expected) > 1e-12; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await used()).toBeCloseTo(expected, 12);
+    await e.server.request('DELETE', '/v1/prices/openai/gpt-4o-mini', { key: sk() });
   });
 
   it('bad limits are a 400 with the field named, and nothing is stored', async () => {

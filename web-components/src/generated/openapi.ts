@@ -385,7 +385,7 @@ export interface paths {
         put?: never;
         /**
          * Send a webhook.test (or a sample key) event now and return the result
-         * @description One signed attempt through the normal delivery path, to this endpoint only (its event filter is not applied); the answer has the status code, latency and the first bytes of the response. `event` picks the type: a sample key event has the shape of the real one, with sample data (`refId: "ref_test"`).
+         * @description One signed attempt through the normal delivery path, to this endpoint only (its event filter is not applied); the answer has the status code, latency and the first bytes of the response. `event` picks the type: a sample key or limit event has the shape of the real one, with sample data (`refId: "ref_test"`).
          */
         post: operations["webhooks-endpoints-test"];
         delete?: never;
@@ -911,7 +911,7 @@ export interface webhooks {
         put?: never;
         /**
          * limit.warning event
-         * @description A customer's use crossed `warnAt` of a limit (once per window). POSTed to each enabled endpoint subscribed to it, signed with the endpoint's secret.
+         * @description A customer's use crossed `warnAt` of a limit: the app's, or the owner's cap on the key (`scope`); once per window. POSTed to each enabled endpoint subscribed to it, signed with the endpoint's secret.
          */
         post: {
             parameters: {
@@ -1353,7 +1353,7 @@ export interface components {
             /** @description How many models the key lists now (the whole list: the key's `models`). */
             count: number;
         };
-        /** @description A customer's use crossed `warnAt` of a limit (once per window). */
+        /** @description A customer's use crossed `warnAt` of a limit: the app's, or the owner's cap on the key (`scope`); once per window. */
         LimitWarningEvent: {
             /**
              * @description The event id (`evt_...`), also the `webhook-id` header: the same on every retry and redelivery, so dedupe on it.
@@ -1395,7 +1395,7 @@ export interface components {
              */
             scope: "customer" | "default" | "owner";
             limit: components["schemas"]["LimitEventLimit"];
-            /** @description Used in the window (before the refused call, for `limit.exceeded`). */
+            /** @description Used in the window (before the refused call, for `limit.exceeded`); absent on a `limit.warning` raised when a call settled. */
             used?: number;
             /**
              * @description ISO 8601 timestamp
@@ -1467,7 +1467,7 @@ export interface components {
              */
             scope: "customer" | "default" | "owner";
             limit: components["schemas"]["LimitEventLimit"];
-            /** @description Used in the window (before the refused call, for `limit.exceeded`). */
+            /** @description Used in the window (before the refused call, for `limit.exceeded`); absent on a `limit.warning` raised when a call settled. */
             used?: number;
             /**
              * @description ISO 8601 timestamp
@@ -6738,7 +6738,7 @@ export interface operations {
                                 /** @description Calls whose model has no price (not in costUsd) */
                                 unpricedRequests: number;
                             };
-                            /** @description Of the limits in force for this customer, the one nearest its max in its current window (the full list: GET /v1/customers/{refId}/limits); null when none apply */
+                            /** @description Of the app’s limits in force for this customer (its own or the project default; the owners’ caps on its keys are in GET /v1/customers/{refId}), the one nearest its max in its current window (the full list: GET /v1/customers/{refId}/limits); null when none apply */
                             limitUse: {
                                 /**
                                  * @description The customer’s own limits, or the project default

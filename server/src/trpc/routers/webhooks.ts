@@ -77,7 +77,9 @@ const endpointsRouter = router({
     .mutation(({ ctx, input }) => updateEndpoint(ctx.services, ctx.key, ctx.key.actor, input)),
 
   delete: secretProcedure
-    .meta({ openapi: { method: 'DELETE', path: `${ENDPOINTS}/{id}`, tags: TAGS, summary: 'Delete a webhook endpoint and its delivery log' } })
+    .meta({
+      openapi: { method: 'DELETE', path: `${ENDPOINTS}/{id}`, tags: TAGS, summary: 'Delete a webhook endpoint and its delivery log' },
+    })
     .input(EndpointRefInputSchema)
     .output(DeletedEndpointSchema)
     .mutation(({ ctx, input }) => deleteEndpoint(ctx.services, ctx.key, ctx.key.actor, input.id)),
@@ -109,7 +111,7 @@ const endpointsRouter = router({
         tags: TAGS,
         summary: 'Send a webhook.test (or a sample key) event now and return the result',
         description:
-          'One signed attempt through the normal delivery path, to this endpoint only (its event filter is not applied); the answer has the status code, latency and the first bytes of the response. `event` picks the type: a sample key event has the shape of the real one, with sample data (`refId: "ref_test"`).',
+          'One signed attempt through the normal delivery path, to this endpoint only (its event filter is not applied); the answer has the status code, latency and the first bytes of the response. `event` picks the type: a sample key or limit event has the shape of the real one, with sample data (`refId: "ref_test"`).',
       },
     })
     .input(TestEndpointInputSchema)
