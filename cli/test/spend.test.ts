@@ -101,9 +101,19 @@ describe('byo customers', () => {
   });
 });
 
-describe('byo limits and the key owner\'s cap', () => {
+describe("byo limits and the key owner's cap", () => {
   it('limits set|get|clear for a customer and the default; a malformed --limit is refused before any call', async () => {
-    const set = await cli.run(['limits', 'set', '--ref-id', 'cust_lim', '--limit', 'cost_usd:month:50', '--limit', 'requests:minute:60:openai', '--json']);
+    const set = await cli.run([
+      'limits',
+      'set',
+      '--ref-id',
+      'cust_lim',
+      '--limit',
+      'cost_usd:month:50',
+      '--limit',
+      'requests:minute:60:openai',
+      '--json',
+    ]);
     expect(set.code, set.stderr).toBe(0);
     expect(set.json.result).toMatchObject({
       refId: 'cust_lim',
@@ -129,10 +139,15 @@ describe('byo limits and the key owner\'s cap', () => {
     expect(JSON.stringify(fractional.json)).toContain('validation_failed');
   });
 
-  it('keys lower-limits lowers the owner\'s cap and refuses to raise it; keys get shows it', async () => {
+  it("keys lower-limits lowers the owner's cap and refuses to raise it; keys get shows it", async () => {
     const c = await server.request('POST', '/v1/keys/connect', {
       key: project.skTest,
-      body: { provider: 'openai', refId: 'cust_cap', providerKey: 'sk-byo-test-valid', limits: [{ metric: 'cost_usd', window: 'month', max: 50 }] },
+      body: {
+        provider: 'openai',
+        refId: 'cust_cap',
+        providerKey: 'sk-byo-test-valid',
+        limits: [{ metric: 'cost_usd', window: 'month', max: 50 }],
+      },
     });
     expect(c.status, c.text).toBe(200);
     const low = await cli.run(['keys', 'lower-limits', 'openai', 'cust_cap', '--limit', 'cost_usd:month:20', '--json']);

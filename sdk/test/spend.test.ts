@@ -80,7 +80,9 @@ describe('byok.limits', () => {
     expect((err as PermissionDeniedError).code).toBe('owner_limit_locked');
     const client = byok.openai({ refId: 'cust_cap' });
     await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
-    const over = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    const over = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
     expect(over).toBeInstanceOf(RateLimitError);
   });
 

@@ -20,7 +20,11 @@ export async function listDeliveries(
     cursor?: string | undefined;
   },
 ) {
-  let query = services.db.selectFrom('webhook_deliveries').selectAll().where('project_id', '=', scope.project.id).where('mode', '=', scope.mode);
+  let query = services.db
+    .selectFrom('webhook_deliveries')
+    .selectAll()
+    .where('project_id', '=', scope.project.id)
+    .where('mode', '=', scope.mode);
   if (q.endpointId) query = query.where('endpoint_id', '=', q.endpointId);
   if (q.eventType) query = query.where('event_type', '=', q.eventType);
   if (q.eventId) query = query.where('event_id', '=', q.eventId);

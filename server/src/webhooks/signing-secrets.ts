@@ -20,7 +20,11 @@ export class WebhookSecretCache {
     const now = Date.now();
     const hit = this.map.get(key);
     if (hit && hit.until > now) return hit.value;
-    const value = services.vault.open(WEBHOOK_SECRET_KIND, secretContext({ project_id: d.projectId, mode: d.mode, id: d.endpointId }), sealed);
+    const value = services.vault.open(
+      WEBHOOK_SECRET_KIND,
+      secretContext({ project_id: d.projectId, mode: d.mode, id: d.endpointId }),
+      sealed,
+    );
     if (this.map.size >= SECRET_CACHE_MAX) this.map.delete(this.map.keys().next().value as string);
     this.map.set(key, { value, until: now + SECRET_CACHE_MS });
     return value;

@@ -3,7 +3,15 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canaryKey, findLeaks, type MockProvider, type ServerProcess, startMockProvider, startServerProcess, waitFor } from '../helpers/support.js';
+import {
+  canaryKey,
+  findLeaks,
+  type MockProvider,
+  type ServerProcess,
+  startMockProvider,
+  startServerProcess,
+  waitFor,
+} from '../helpers/support.js';
 
 /**
  * `byo-server` as a process : configuration errors, the embedded dev

@@ -25,10 +25,7 @@ export default class CustomersGet extends BaseCommand<typeof CustomersGet> {
         c.limits.limits.map((l) => `${l.metric}/${l.window}${l.provider ? ` ${l.provider}` : ''}: ${l.used} of ${l.max}`).join('; ') ||
           null,
       ],
-      [
-        "owners' caps",
-        c.ownerCaps.map((o) => `${o.provider} key: ${o.limits.map(limitLine).join('; ')}`).join('; ') || null,
-      ],
+      ["owners' caps", c.ownerCaps.map((o) => `${o.provider} key: ${o.limits.map(limitLine).join('; ')}`).join('; ') || null],
     ]);
     return c;
   }

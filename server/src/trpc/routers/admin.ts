@@ -22,7 +22,12 @@ const API_KEY_TAGS = ['Admin: API keys'];
 export const projectsRouter = router({
   create: adminProcedure
     .meta({
-      openapi: { method: 'POST', path: '/admin/projects', tags: PROJECT_TAGS, summary: 'Create a project; its four API keys are returned once' },
+      openapi: {
+        method: 'POST',
+        path: '/admin/projects',
+        tags: PROJECT_TAGS,
+        summary: 'Create a project; its four API keys are returned once',
+      },
     })
     .input(CreateProjectInputSchema)
     .output(CreateProjectOutputSchema)
@@ -63,7 +68,12 @@ export const projectsRouter = router({
 export const apiKeysRouter = router({
   list: adminProcedure
     .meta({
-      openapi: { method: 'GET', path: '/admin/projects/{projectId}/api-keys', tags: API_KEY_TAGS, summary: "List a project's API keys (hints only)" },
+      openapi: {
+        method: 'GET',
+        path: '/admin/projects/{projectId}/api-keys',
+        tags: API_KEY_TAGS,
+        summary: "List a project's API keys (hints only)",
+      },
     })
     .input(z.strictObject({ projectId: ProjectIdSchema }))
     .output(z.object({ data: z.array(ApiKeySchema) }))
@@ -72,7 +82,14 @@ export const apiKeysRouter = router({
       return { data: (await listApiKeys(ctx.services.db, input.projectId)).map(apiKeyView) };
     }),
   create: adminProcedure
-    .meta({ openapi: { method: 'POST', path: '/admin/projects/{projectId}/api-keys', tags: API_KEY_TAGS, summary: 'Create an API key (shown once)' } })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/admin/projects/{projectId}/api-keys',
+        tags: API_KEY_TAGS,
+        summary: 'Create an API key (shown once)',
+      },
+    })
     .input(z.strictObject({ projectId: ProjectIdSchema, kind: z.enum(['pk', 'sk']), mode: ModeSchema }))
     .output(CreatedApiKeySchema)
     .mutation(async ({ ctx, input }) => {

@@ -17,7 +17,8 @@ import { ProviderSchema, RefIdSchema } from '../../schemas/common.js';
 import { createConnectToken } from '../../domain/connect-tokens.js';
 import { keyHealth } from '../../domain/key-health.js';
 import { lowerOwnerLimits } from '../../domain/owner-limits.js';
-import { connectKey, getKey, listKeys, revokeKey, validateKey } from '../../domain/provider-keys.js';
+import { connectKey, getKey, listKeys, revokeKey } from '../../domain/provider-keys.js';
+import { validateKey } from '../../domain/provider-key-validation.js';
 import { allowConnectOrigin, enforceConnectPolicy } from '../connect-policy.js';
 import { idempotent } from '../idempotent.js';
 import { publishableProcedure, router, secretProcedure } from '../init.js';
@@ -123,14 +124,16 @@ export const keysRouter = router({
         summary: "Lower a key owner's cap",
         description:
           "Replaces the cap the customer gave at connect with a stricter one: every current limit must stay (same metric and window) with a `max` no higher; limits may be added. Raising or removing is refused (`owner_limit_locked`): only a new connect by the key's owner does that.",
-        errorResponses: { 400: 'Invalid limits', 403: 'The new limits would raise or remove part of the cap (`owner_limit_locked`)', 404: 'No such key' },
+        errorResponses: {
+          400: 'Invalid limits',
+          403: 'The new limits would raise or remove part of the cap (`owner_limit_locked`)',
+          404: 'No such key',
+        },
       },
     })
     .input(LowerKeyLimitsInputSchema)
     .output(KeyMetadataSchema)
-    .mutation(({ ctx, input }) =>
-      lowerOwnerLimits(ctx.services, ctx.key, ctx.key.actor, input.provider, input.refId, input.limits),
-    ),
+    .mutation(({ ctx, input }) => lowerOwnerLimits(ctx.services, ctx.key, ctx.key.actor, input.provider, input.refId, input.limits)),
 });
 
 export const connectTokensRouter = router({

@@ -64,7 +64,9 @@ export const limitsRouter = router({
     .output(LimitsOutputSchema)
     .mutation(({ ctx, input }) => put(ctx.services, ctx.key, input.refId, input.limits)),
   customerClear: secretProcedure
-    .meta({ openapi: { method: 'DELETE', path: CUSTOMER_LIMITS, tags: TAGS, summary: 'Clear a customer’s limits (the default applies again)' } })
+    .meta({
+      openapi: { method: 'DELETE', path: CUSTOMER_LIMITS, tags: TAGS, summary: 'Clear a customer’s limits (the default applies again)' },
+    })
     .input(CustomerLimitsRefSchema)
     .output(LimitsOutputSchema)
     .mutation(({ ctx, input }) => put(ctx.services, ctx.key, input.refId, [])),
