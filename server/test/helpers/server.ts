@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -38,8 +39,22 @@ export const usingPostgres = Boolean(process.env.DATABASE_URL);
 /** Servers of this process per PostgreSQL schema; a schema the helper made is dropped with its last server. */
 const schemaUsers = new Map<string, number>();
 
-/** Drops a PostgreSQL schema and everything in it, if it exists. */
+/**
+ * Drops a PostgreSQL schema and everything in it, if it exists. Under the suite's global setup
+ * the drop waits for the end of the run (pg-schemas.global.ts): a schema dropped while another
+ * file's server migrates broke that migration (kysely's introspection reads every schema's
+ * tables), so files can share the database two at a time only if no schema goes mid-run.
+ */
 export async function dropSchema(schema: string): Promise<void> {
+  const later = process.env.BYO_TEST_SCHEMAS_FILE;
+  if (later) {
+    appendFileSync(later, `${schema}\n`);
+    return;
+  }
+  await dropSchemaNow(schema);
+}
+
+export async function dropSchemaNow(schema: string): Promise<void> {
   const pg = (await import('pg')).default;
   const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await client.connect();

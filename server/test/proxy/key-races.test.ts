@@ -8,7 +8,7 @@ import type { Database } from '../../src/db/schema.js';
 import { KEYS_CHANNEL, keyCacheId } from '../../src/domain/provider-key-cache.js';
 import type { Services } from '../../src/services.js';
 import { gate, type MockUpstream, startMockUpstream } from '../helpers/mock-upstream.js';
-import { startTestServer, type TestProject, type TestServer, usingPostgres } from '../helpers/server.js';
+import { dropSchema, startTestServer, type TestProject, type TestServer, usingPostgres } from '../helpers/server.js';
 import { type ProxyEnv, proxyEnvFor } from './support.js';
 
 /**
@@ -238,11 +238,7 @@ describe.skipIf(!usingPostgres)('two instances on the same PostgreSQL', () => {
     await a?.close();
     await b?.close();
     await mock?.close();
-    if (usingPostgres) {
-      const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await c.connect();
-      await c.query(`drop schema if exists "${schema}" cascade`).finally(() => c.end());
-    }
+    if (usingPostgres) await dropSchema(schema);
   });
 
   const client = (server: TestServer, refId: string) =>

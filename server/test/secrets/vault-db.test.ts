@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProviderKey } from '../../src/domain/provider-keys.js';
 import { DecryptError } from '../../src/vault/vault.js';
-import { startTestServer, type TestProject, type TestServer, usingPostgres } from '../helpers/server.js';
+import { dropSchema, startTestServer, type TestProject, type TestServer, usingPostgres } from '../helpers/server.js';
 import { canaryKey, expectNoLeaks, type MockProvider, mockProviderEnv, startMockProvider } from '../helpers/support.js';
 
 /**
@@ -72,13 +72,7 @@ afterAll(async () => {
   }
   await mock?.close();
   rmSync(dataDir, { recursive: true, force: true });
-  if (usingPostgres) {
-    const pg = (await import('pg')).default;
-    const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await c.connect();
-    await c.query(`drop schema if exists "${schema}" cascade`);
-    await c.end();
-  }
+  if (usingPostgres) await dropSchema(schema);
 }, 180_000);
 
 describe('the vault through the database', () => {
