@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The customers read model at 100,000 customers on PostgreSQL (issue 21 §2): starts BYO
+// The customers read model at 100,000 customers on PostgreSQL: starts BYO
 // (server/dist) on a fresh schema, adds CUSTOMERS provider keys (one per refId) and
 // USAGE_ROWS usage roll-ups this month and spend limits with their counters (a project
 // default, and every 10th customer its own) straight into the database, then times GET

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The operator dashboard at scale (issue 22): seeds one project on PostgreSQL with 100,000
+// The operator dashboard at scale: seeds one project on PostgreSQL with 100,000
 // customers (120,000 stored keys), 1,000,000 usage rows over 30 days, 50,000 webhook deliveries
 // and 20,000 audit entries, then makes exactly the calls each screen's first render makes
 // (through /trpc with a dashboard session cookie, as the page does) and prints, per screen,

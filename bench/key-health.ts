@@ -1,4 +1,4 @@
-// Scheduled key checks at scale (issue 23, docs/key-health.md): BENCH_KEYS active provider keys
+// Scheduled key checks at scale (docs/key-health.md): BENCH_KEYS active provider keys
 // (default 100,000) spread over BENCH_PROVIDERS OpenAI-compatible providers, all pointing at a
 // local mock whose `GET /models` answers a small listing; the scheduler runs BENCH_INTERVALS
 // intervals of BENCH_INTERVAL. Prints the probes per second per provider (never above what the

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Spend limits on the proxy's hot path (issue 21 §3): the same build as two BYO processes, one
+// Spend limits on the proxy's hot path: the same build as two BYO processes, one
 // project with no limits (the fast path: one cached "this project has no limits" check) and one
 // with 3 limits in force on the calling customer (requests per minute, tokens per day, cost_usd
 // per month, maxima high enough that nothing is refused: every call charges 3 counters in one
-// statement, reserves tokens and cost from its body, and settles afterwards). Alternating rounds
-// against the fast local mock upstream, 50 connections, as bench/proxy-ab.mjs does.
+// statement, reserves tokens and cost from its body, and settles afterwards). A third process has
+// the same 3 limits as its project default and spreads the calls over 50 customers (each call the
+// next refId), so concurrent calls charge different counter rows. Alternating rounds against the
+// fast local mock upstream, 50 connections, as bench/proxy-ab.mjs does.
 //
 //   pnpm --filter byo-server build
 //   node bench/limits.mjs                                                    # PGlite in memory
@@ -30,25 +32,39 @@ const LIMITS = [
   { metric: 'cost_usd', window: 'month', max: 1e9 },
 ];
 
-async function start(name, upstream, limits) {
+const CUSTOMERS = 50;
+
+async function call(url, sk, method, body) {
+  const r = await request(url, {
+    method,
+    headers: { authorization: `Bearer ${sk}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (r.statusCode !== 200) throw new Error(`${method} ${url}: ${await r.body.text()}`);
+  await r.body.dump();
+}
+
+/** `customers` 1: the 'bench' customer with its own limits; more: the limits as the project default, calls spread over that many refIds. */
+async function start(name, upstream, limits, customers = 1) {
   const { admin, env } = byoBenchEnv(`${upstream}/v1`);
   if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
   const t = await startChild(process.execPath, [join(dist, 'main.js')], env, printedUrl);
   const sk = await connectBenchKey(t.url, admin, 'sk-bench-upstream-key-0000000000');
-  if (limits.length) {
-    const r = await request(`${t.url}/v1/customers/bench/limits`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${sk}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ limits }),
+  for (let i = 0; i < customers && customers > 1; i++)
+    await call(`${t.url}/v1/keys/connect`, sk, 'POST', {
+      provider: 'openai',
+      refId: `bench_${i}`,
+      providerKey: 'sk-bench-upstream-key-0000000000',
     });
-    if (r.statusCode !== 200) throw new Error(`PUT limits: ${await r.body.text()}`);
-    await r.body.dump();
-  }
+  if (limits.length) await call(`${t.url}/v1/${customers > 1 ? 'limits/default' : 'customers/bench/limits'}`, sk, 'PUT', { limits });
+  let n = 0;
   return {
     name,
     pid: t.child.pid,
     url: `${t.url}/v1/proxy/openai/chat/completions`,
     headers: { authorization: `Bearer ${sk}`, 'x-byo-ref-id': 'bench', 'content-type': 'application/json' },
+    setupRequest:
+      customers > 1 ? (req) => ({ ...req, headers: { ...req.headers, 'x-byo-ref-id': `bench_${n++ % customers}` } }) : undefined,
     cpu: [],
     rps: [],
     p50: [],
@@ -57,12 +73,24 @@ async function start(name, upstream, limits) {
 }
 
 const load = (t, seconds) =>
-  autocannonRun({ url: t.url, method: 'POST', headers: t.headers, body: BODY, connections: 50, duration: seconds });
+  autocannonRun({
+    url: t.url,
+    method: 'POST',
+    headers: t.headers,
+    body: BODY,
+    connections: 50,
+    duration: seconds,
+    ...(t.setupRequest ? { requests: [{ setupRequest: t.setupRequest }] } : {}),
+  });
 
 async function main() {
   const mock = await startChild(process.execPath, [join(here, 'mock-upstream-fast.mjs')], {}, printedPort);
   const upstream = `http://127.0.0.1:${mock.port}`;
-  const targets = [await start('0 limits', upstream, []), await start('3 limits', upstream, LIMITS)];
+  const targets = [
+    await start('0 limits', upstream, []),
+    await start('3 limits, one customer', upstream, LIMITS),
+    await start(`3 limits, ${CUSTOMERS} customers`, upstream, LIMITS, CUSTOMERS),
+  ];
   for (const t of targets) await load(t, 5);
   for (let round = 0; round < ROUNDS; round++) {
     for (const t of round % 2 ? [...targets].reverse() : targets) {

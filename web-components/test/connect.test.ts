@@ -137,7 +137,7 @@ describe('connect', () => {
     });
 
     // An unknown publishable key: the server's 401 names no project, so it allows no origin
-    // (WEB-1) and the browser hides it; the error says what to check.
+    // and the browser hides it; the error says what to check.
     const unknownKey = await connectInPage(
       page,
       { baseURL: byo.url, publishableKey: `byo_pk_test_${'x'.repeat(40)}` },
