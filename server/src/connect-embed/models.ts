@@ -46,15 +46,16 @@ export function modelsCount(app: App): void {
       .where('mode', '=', principal.mode)
       .where('ref_id', '=', refId)
       .executeTakeFirst();
-    // One answer for a key that is not there, another project's, another refId's or connected too long ago.
-    if (!row || row.updated_at.getTime() < Date.now() - JUST_CONNECTED_MS)
+    // One answer for a key that is not there, another project's, another refId's, no longer
+    // active, or connected too long ago.
+    if (row?.status !== 'active' || row.updated_at.getTime() < Date.now() - JUST_CONNECTED_MS)
       throw new BYOError('key_not_found', `No key ${keyId} was connected for refId "${refId}" in the last few minutes.`);
 
     const models = Array.isArray(row.models) ? row.models.length : null;
     // Still worth asking again: not listed, and not checked since the connect (a check that
     // listed nothing means the provider's probe is not a listing, or it could not be reached).
     const checkedSince = row.last_validated_at !== null && row.last_validated_at > row.updated_at;
-    const pending = models === null && row.status === 'active' && services.config.BYO_KEY_HEALTH_INTERVAL > 0 && !checkedSince;
+    const pending = models === null && services.config.BYO_KEY_HEALTH_INTERVAL > 0 && !checkedSince;
     return { models, pending };
   });
 }

@@ -110,6 +110,19 @@ describe('GET /connect/embed/models', () => {
     expect((await models(project.pkTest, keyId, 'models_scope')).status).toBe(404);
   });
 
+  it('gives nothing for a key revoked since (its revocation does not reopen the window)', async () => {
+    const keyId = await connect(project, 'models_revoked');
+    expect((await models(project.pkTest, keyId, 'models_revoked')).status).toBe(200);
+    const revoked = await server.request('POST', '/v1/keys/revoke', {
+      key: project.skTest,
+      body: { provider: 'openai', refId: 'models_revoked' },
+    });
+    expect(revoked.status, revoked.text).toBe(200);
+    const res = await models(project.pkTest, keyId, 'models_revoked');
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe('key_not_found');
+  });
+
   it('refuses a secret key, no key, and a malformed key id', async () => {
     const keyId = await connect(project, 'models_auth');
     const secret = await models(project.skTest, keyId, 'models_auth');

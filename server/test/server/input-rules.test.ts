@@ -309,6 +309,7 @@ describe('errors', () => {
         'lastValidatedAt',
         'lastValidationResult',
         'lastValidation',
+        'limits',
         'models',
         'modelsCheckedAt',
         'settings',
