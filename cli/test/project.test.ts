@@ -292,6 +292,7 @@ describe('byo usage', () => {
       'DAY',
       'REF ID',
       'PROVIDER',
+      'KEY ID',
       'MODEL',
       'REQUESTS',
       'ERRORS',
