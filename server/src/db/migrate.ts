@@ -23,6 +23,7 @@ import * as m20261208_0410 from './migrations/20261208_0410_usage_daily.js';
 import * as m20261208_0420 from './migrations/20261208_0420_key_counts.js';
 import * as m20261208_0430 from './migrations/20261208_0430_provider_keys_ref_idx.js';
 import * as m20261209_0100 from './migrations/20261209_0100_rate_limits.js';
+import * as m20261209_0300 from './migrations/20261209_0300_key_counts_by_session.js';
 
 /** Migrations are listed statically so the compiled server and tests see the same set. */
 const migrations: Record<string, Migration> = {
@@ -47,6 +48,7 @@ const migrations: Record<string, Migration> = {
   '20261208_0420_key_counts': m20261208_0420,
   '20261208_0430_provider_keys_ref_idx': m20261208_0430,
   '20261209_0100_rate_limits': m20261209_0100,
+  '20261209_0300_key_counts_by_session': m20261209_0300,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -1,8 +1,9 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomId } from '../../src/auth/api-key-format.js';
 import { type KeyWrite, KeyWriteBatcher } from '../../src/domain/provider-key-writes.js';
 import { aadFor, PROVIDER_KEY_KIND } from '../../src/vault/aad.js';
-import { startTestServer, type TestProject, type TestServer } from '../helpers/server.js';
+import { startTestServer, type TestProject, type TestServer, usingPostgres } from '../helpers/server.js';
 import { canaryKey, expectNoLeaks, type MockProvider, mockProviderEnv, startMockProvider } from '../helpers/support.js';
 
 /**
@@ -110,6 +111,30 @@ describe('concurrent connects written together', () => {
     const v = await server.request('POST', '/v1/keys/validate', { key: p.skTest, body: { provider: 'openai', refId: 'same_ref' } });
     expect(v.status, v.text).toBe(200);
     expect(`sk-...${mock.requests.at(-1)?.key?.slice(-4)}`).toBe(stored.body.keyHint);
+  });
+
+  // The key counts the dashboard reads are kept by a trigger in each connect statement: the
+  // statements in flight together must not deadlock on its counter rows (PostgreSQL would break
+  // each deadlock after a second and the batch would be retried row by row).
+  it.runIf(usingPostgres)('statements in flight together never deadlock on the key counters, and the counts stay exact', async () => {
+    const deadlocks = async () => {
+      const r = await sql<{
+        n: string;
+      }>`select pg_stat_clear_snapshot(), (select deadlocks from pg_stat_database where datname = current_database())::text as n`.execute(
+        server.app.services.db,
+      );
+      return Number(r.rows[0]?.n);
+    };
+    const before = await deadlocks();
+    const q = await server.createProject({ validateOnConnect: false });
+    // Not canaries: the leak scan of 2,000 more secrets would take longer than the burst.
+    const keys = Array.from({ length: 2000 }, (_, i) => `sk-deadlock-${i}-${'x'.repeat(32)}`);
+    const results = await Promise.all(keys.map((k, i) => connect(q.skTest, { provider: 'openai', refId: `dl_${i}`, providerKey: k })));
+    for (const r of results) expect(r.status, r.text).toBe(200);
+    await new Promise((r) => setTimeout(r, 1500)); // statistics reach pg_stat_database within a second
+    expect(await deadlocks()).toBe(before);
+    const overview = await server.request('GET', '/v1/overview', { key: q.skTest });
+    expect(overview.body.keys).toMatchObject({ active: 2000 });
   });
 });
 
