@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { sql } from 'kysely';
 import { request } from 'undici';
@@ -212,6 +213,23 @@ export function startServerProcess(env: Record<string, string>, args: string[] =
  * `byo-server` with `BYO_WORKERS=2` on PostgreSQL (DATABASE_URL) as a process, with this
  * environment added; resolves with its address once both workers listen.
  */
+/** The worker processes of a primary (Linux: /proc/<pid>/task/<pid>/children). */
+export function workerPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Kills a primary started by startTwoWorkers and its workers at once (a test may have stalled one). */
+export function killTwoWorkers(server: ServerProcess | undefined): void {
+  if (!server || server.child.exitCode !== null) return;
+  const workers = workerPids(server.child.pid ?? 0);
+  server.child.kill('SIGKILL');
+  for (const pid of workers) process.kill(pid, 'SIGKILL');
+}
+
 export async function startTwoWorkers(env: Record<string, string>): Promise<{ server: ServerProcess; url: string }> {
   const server = startServerProcess({
     LOG_LEVEL: 'info',

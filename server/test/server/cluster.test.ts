@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropSchema, usingPostgres } from '../helpers/server.js';
-import { callOnNewConnection, type ServerProcess, startServerProcess, startTwoWorkers, waitFor } from '../helpers/support.js';
+import {
+  callOnNewConnection,
+  type ServerProcess,
+  startServerProcess,
+  killTwoWorkers,
+  startTwoWorkers,
+  waitFor,
+  workerPids,
+} from '../helpers/support.js';
 
 /**
  * `BYO_WORKERS` (node:cluster): one port served by several worker processes on one
@@ -13,15 +20,6 @@ const ADMIN = `byo_admin_${randomBytes(24).toString('hex')}`;
 const masterKey = randomBytes(32).toString('base64');
 
 const run = (env: Record<string, string>) => startServerProcess({ LOG_LEVEL: 'info', ...env });
-
-/** The worker processes of a primary (Linux: /proc/<pid>/task/<pid>/children). */
-function workerPids(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
 
 it('more than one worker without PostgreSQL: exit 78, says to set DATABASE_URL', async () => {
   const p = run({ BYO_WORKERS: '2', BYO_EMBEDDED_STORAGE: 'memory' });
@@ -80,10 +78,7 @@ describe.runIf(usingPostgres)('BYO_WORKERS=2 on PostgreSQL', () => {
   }, 180_000);
 
   afterAll(async () => {
-    if (server && server.child.exitCode === null) {
-      server.child.kill('SIGKILL');
-      for (const pid of workerPids(server.child.pid ?? 0)) process.kill(pid, 'SIGKILL');
-    }
+    killTwoWorkers(server);
     await dropSchema(schema);
   });
 

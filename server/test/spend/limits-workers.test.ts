@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callOnNewConnection, type ServerProcess, startTwoWorkers } from '../helpers/support.js';
+import { callOnNewConnection, killTwoWorkers, type ServerProcess, startTwoWorkers } from '../helpers/support.js';
 import { dropSchema, usingPostgres } from '../helpers/server.js';
 
 /**
@@ -11,14 +10,6 @@ import { dropSchema, usingPostgres } from '../helpers/server.js';
  * every route.
  */
 const ADMIN = `byo_admin_${randomBytes(24).toString('hex')}`;
-
-function workerPids(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
 
 describe.runIf(usingPostgres)('spend limits over BYO_WORKERS=2 on PostgreSQL', () => {
   const schema = `limits_${randomBytes(4).toString('hex')}`;
@@ -47,10 +38,7 @@ describe.runIf(usingPostgres)('spend limits over BYO_WORKERS=2 on PostgreSQL', (
   }, 180_000);
 
   afterAll(async () => {
-    if (server && server.child.exitCode === null) {
-      server.child.kill('SIGKILL');
-      for (const pid of workerPids(server.child.pid ?? 0)) process.kill(pid, 'SIGKILL');
-    }
+    killTwoWorkers(server);
     await dropSchema(schema);
   });
 
